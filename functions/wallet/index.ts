@@ -1,0 +1,9 @@
+import { NotImplementedError } from "../../shared/errors/index.js";
+import { createApp, createScfHandler } from "../../shared/http/index.js";
+
+// The wallet function's routes arrive with their issue; until then every call gets a 501 envelope.
+export const app = createApp({ service: "wallet" });
+app.all("*", () => {
+  throw new NotImplementedError("wallet is not implemented yet");
+});
+export const main_handler = createScfHandler(app);

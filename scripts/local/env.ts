@@ -1,0 +1,41 @@
+/**
+ * Local defaults for every variable the functions read. They are for the local stack only
+ * (printed at start); a deployment sets its own in serverless.yml / the SCF console.
+ */
+export function localEnvDefaults(ports: { port: number; emulatorPort: number }): Record<string, string> {
+  const emulator = `127.0.0.1:${ports.emulatorPort}`;
+  return {
+    TENCENT_SDKAPPID: "1400000000",
+    TENCENT_SECRET_KEY: "local-usersig-key-0123456789abcdef",
+    IM_ADMIN_USER: "administrator",
+    IM_CALLBACK_TOKEN: "local-im-callback-token",
+    CSS_CALLBACK_KEY: "local-css-callback-key",
+    TRTC_CALLBACK_KEY: "localTrtcCallbackKey",
+    CSS_PUSH_KEY: "local-css-push-key",
+    CSS_PUSH_DOMAIN: "push.onair.local",
+    CSS_PLAY_DOMAIN: "play.onair.local",
+    ONAIR_ADMIN_KEY: "local-admin-key-0123456789",
+    HEARTBEAT_INTERVAL_SECONDS: "10",
+    ROOM_STALE_SECONDS: "30",
+    USERSIG_TTL_SECONDS: "86400",
+    SWEEP_INTERVAL_SECONDS: "5",
+    DYNAMODB_TABLE: "onair",
+    TENCENTCLOUD_SECRET_ID: "AKIDlocalonair",
+    TENCENTCLOUD_SECRET_KEY: "local-tencentcloud-secret-key",
+    TENCENTCLOUD_REGION: "ap-guangzhou",
+    TENCENTCLOUD_ENDPOINT: emulator,
+    IM_API_BASE: `http://${emulator}`,
+  };
+}
+
+/** Fill unset variables of `env` with `defaults`; returns the names that took a default. */
+export function applyDefaults(env: NodeJS.ProcessEnv, defaults: Record<string, string>): string[] {
+  const applied: string[] = [];
+  for (const [name, value] of Object.entries(defaults)) {
+    if (env[name] === undefined || env[name] === "") {
+      env[name] = value;
+      applied.push(name);
+    }
+  }
+  return applied;
+}

@@ -1,0 +1,44 @@
+import { createHash, randomBytes } from "node:crypto";
+import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { nowSeconds, type Db } from "../db/index.js";
+
+/**
+ * Sessions: the token is 32 random bytes handed to the client once; the table keeps only its
+ * SHA-256, so a leaked table (or log) cannot be replayed as a login.
+ *
+ * Item: pk `SESSION#<sha256(token)>`, sk `SESSION` → { userId, expiresAt, ttl }.
+ */
+export interface Session {
+  userId: string;
+  expiresAtSeconds: number;
+}
+
+const sessionKey = (token: string) => ({
+  pk: `SESSION#${createHash("sha256").update(token).digest("base64url")}`,
+  sk: "SESSION",
+});
+
+export async function createSession(db: Db, userId: string, ttlSeconds: number): Promise<{ token: string; expiresAtSeconds: number }> {
+  const token = randomBytes(32).toString("base64url");
+  const expiresAtSeconds = nowSeconds() + ttlSeconds;
+  await db.doc.send(
+    new PutCommand({
+      TableName: db.table,
+      Item: { ...sessionKey(token), type: "session", userId, expiresAt: expiresAtSeconds, ttl: expiresAtSeconds },
+    }),
+  );
+  return { token, expiresAtSeconds };
+}
+
+/** The live session for `token`, or undefined when unknown, logged out or expired. */
+export async function findSession(db: Db, token: string): Promise<Session | undefined> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: sessionKey(token) }));
+  if (!Item || typeof Item.userId !== "string") return undefined;
+  // TTL deletion lags by up to days; expiry is decided here.
+  if (Item.expiresAt <= nowSeconds()) return undefined;
+  return { userId: Item.userId, expiresAtSeconds: Item.expiresAt };
+}
+
+export async function deleteSession(db: Db, token: string): Promise<void> {
+  await db.doc.send(new DeleteCommand({ TableName: db.table, Key: sessionKey(token) }));
+}

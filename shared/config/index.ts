@@ -1,0 +1,131 @@
+import { z } from "zod";
+
+/**
+ * Configuration is read from the environment once per cold start and validated as a whole:
+ * every missing or malformed variable is named in one `ConfigError`.
+ */
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const secret = z.string().min(8, "must be at least 8 characters");
+const domain = z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a host name");
+
+const envSchema = z.object({
+  TENCENT_SDKAPPID: z.coerce.number().int().positive(),
+  /** The key UserSigs are signed with (console: IM/TRTC application key). */
+  TENCENT_SECRET_KEY: secret,
+  IM_ADMIN_USER: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default("administrator"),
+  IM_CALLBACK_TOKEN: secret,
+  CSS_CALLBACK_KEY: secret,
+  TRTC_CALLBACK_KEY: secret,
+  CSS_PUSH_KEY: secret,
+  CSS_PUSH_DOMAIN: domain,
+  CSS_PLAY_DOMAIN: domain,
+  ONAIR_ADMIN_KEY: z.string().min(16, "must be at least 16 characters"),
+  HEARTBEAT_INTERVAL_SECONDS: seconds(10),
+  ROOM_STALE_SECONDS: seconds(30),
+  USERSIG_TTL_SECONDS: seconds(86_400),
+  SESSION_TTL_SECONDS: seconds(7 * 86_400),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  DYNAMODB_REGION: z.string().default("ap-guangzhou"),
+  DYNAMODB_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/).default("onair"),
+  TENCENTCLOUD_REGION: z.string().default("ap-guangzhou"),
+  /** Cloud API host override, e.g. `127.0.0.1:3001` for the local emulator. */
+  TENCENTCLOUD_ENDPOINT: z.string().optional(),
+  /** IM REST base URL override, e.g. `http://127.0.0.1:3001`. */
+  IM_API_BASE: z.url().default("https://console.tim.qq.com"),
+  /** Verify app-issued JWTs (HS256) as an alternative to onair sessions. */
+  AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Verify app-issued JWTs against this JWKS (RS256/ES256) as an alternative to onair sessions. */
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_JWT_ISSUER: z.string().optional(),
+  AUTH_JWT_AUDIENCE: z.string().optional(),
+});
+
+export interface Config {
+  sdkAppId: number;
+  userSigKey: string;
+  imAdminUser: string;
+  imCallbackToken: string;
+  cssCallbackKey: string;
+  trtcCallbackKey: string;
+  cssPushKey: string;
+  cssPushDomain: string;
+  cssPlayDomain: string;
+  adminKey: string;
+  heartbeatIntervalSeconds: number;
+  roomStaleSeconds: number;
+  userSigTtlSeconds: number;
+  sessionTtlSeconds: number;
+  dynamodb: { endpoint?: string; region: string; table: string };
+  tencentCloud: { region: string; endpoint?: string; secretId?: string; secretKey?: string; sessionToken?: string };
+  imApiBase: string;
+  jwt?: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string };
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join("; ")}`);
+  }
+}
+
+/** Validate `env` and return the typed config, or throw one `ConfigError` naming every problem. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  // Empty strings count as unset, as in most deploy tools' env editors.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const result = envSchema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return present[name] === undefined ? `${name} is missing` : `${name} ${issue.message}`;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const e = result.data;
+  if (e.AUTH_JWT_SECRET && e.AUTH_JWKS_URL) throw new ConfigError(["set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both"]);
+  return {
+    sdkAppId: e.TENCENT_SDKAPPID,
+    userSigKey: e.TENCENT_SECRET_KEY,
+    imAdminUser: e.IM_ADMIN_USER,
+    imCallbackToken: e.IM_CALLBACK_TOKEN,
+    cssCallbackKey: e.CSS_CALLBACK_KEY,
+    trtcCallbackKey: e.TRTC_CALLBACK_KEY,
+    cssPushKey: e.CSS_PUSH_KEY,
+    cssPushDomain: e.CSS_PUSH_DOMAIN,
+    cssPlayDomain: e.CSS_PLAY_DOMAIN,
+    adminKey: e.ONAIR_ADMIN_KEY,
+    heartbeatIntervalSeconds: e.HEARTBEAT_INTERVAL_SECONDS,
+    roomStaleSeconds: e.ROOM_STALE_SECONDS,
+    userSigTtlSeconds: e.USERSIG_TTL_SECONDS,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    dynamodb: { endpoint: e.DYNAMODB_ENDPOINT, region: e.DYNAMODB_REGION, table: e.DYNAMODB_TABLE },
+    tencentCloud: {
+      region: e.TENCENTCLOUD_REGION,
+      endpoint: e.TENCENTCLOUD_ENDPOINT,
+      // SCF injects role credentials without the underscore; explicit keys win.
+      secretId: env.TENCENTCLOUD_SECRET_ID || env.TENCENTCLOUD_SECRETID,
+      secretKey: env.TENCENTCLOUD_SECRET_KEY || env.TENCENTCLOUD_SECRETKEY,
+      sessionToken: env.TENCENTCLOUD_SESSION_TOKEN || env.TENCENTCLOUD_SESSIONTOKEN,
+    },
+    imApiBase: e.IM_API_BASE.replace(/\/+$/, ""),
+    jwt:
+      e.AUTH_JWT_SECRET || e.AUTH_JWKS_URL
+        ? { secret: e.AUTH_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_JWT_ISSUER, audience: e.AUTH_JWT_AUDIENCE }
+        : undefined,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process's config, parsed on first use (at cold start: every function calls it at load). */
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** Forget the cached config (tests and the local stack change env between runs). */
+export function resetConfig(): void {
+  cached = undefined;
+}
+
+/** Every variable the config reads (serverless.yml must pass each through). */
+export const configVariableNames = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];

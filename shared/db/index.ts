@@ -1,0 +1,10 @@
+export { createDb, type Db } from "./client.js";
+export { ensureTable, tableDefinition, ttlAttribute } from "./tables.js";
+
+/** Epoch seconds, the unit of every `ttl` and `*AtSeconds` attribute. */
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** True when DynamoDB refused a write because its condition did not hold. */
+export function isConditionFailed(error: unknown): boolean {
+  return (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
+}

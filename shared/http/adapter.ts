@@ -1,0 +1,60 @@
+import { randomUUID } from "node:crypto";
+import type { ScfContext, ScfHttpEvent, ScfHttpResult } from "./scf.js";
+
+/** What the adapter hands the app besides the request (Hono `c.env`). */
+export interface RequestBindings {
+  requestId: string;
+  clientIp?: string;
+}
+
+type FetchApp = { fetch: (request: Request, env: RequestBindings) => Response | Promise<Response> };
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Turn a Function URL (or legacy API Gateway) event into a standard `Request`. */
+export function eventToRequest(event: ScfHttpEvent): Request {
+  const method = (event.httpMethod || event.requestContext?.httpMethod || "GET").toUpperCase();
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  const host = headers.get("host") ?? "localhost";
+  const url = new URL(event.path || event.requestContext?.path || "/", `https://${host}`);
+  const query = event.queryString ?? event.queryStringParameters ?? {};
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) url.searchParams.append(name, one);
+  }
+  let body: string | Buffer | undefined;
+  if (event.body !== undefined && event.body !== null && method !== "GET" && method !== "HEAD") {
+    body = event.isBase64Encoded ? Buffer.from(event.body, "base64") : event.body;
+  }
+  return new Request(url, { method, headers, body });
+}
+
+/** Turn a `Response` into the integrated response SCF sends back to the caller. */
+export async function responseToResult(response: Response): Promise<ScfHttpResult> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return { statusCode: response.status, headers, body: await response.text(), isBase64Encoded: false };
+}
+
+/**
+ * The `main_handler` of an HTTP function: event in, integrated response out. The same app
+ * object serves the local stack, so what runs locally is what runs on SCF.
+ */
+export function createScfHandler(app: FetchApp) {
+  return async function main_handler(event: ScfHttpEvent, context?: ScfContext): Promise<ScfHttpResult> {
+    const request = eventToRequest(event);
+    const bindings: RequestBindings = {
+      requestId: context?.request_id || firstValue(event.headers?.["x-request-id"]) || randomUUID(),
+      clientIp: firstValue(event.headers?.["x-scf-remote-addr"]) ?? event.requestContext?.sourceIp,
+    };
+    return responseToResult(await app.fetch(request, bindings));
+  };
+}

@@ -1,0 +1,142 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { isAppError } from "../errors/index.js";
+import { createLogger, type Logger } from "../log/index.js";
+import type { RequestBindings } from "./adapter.js";
+
+/** Largest JSON body any route accepts. @default 16 KiB */
+export const maxBodyBytes = 16 * 1024;
+
+export type AppEnv = {
+  Bindings: RequestBindings;
+  Variables: { log: Logger; userId: string };
+};
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "invalid_request" }),
+      message: z.string().openapi({ example: "userId: must be 1-32 letters, digits, '_' or '-'" }),
+    }),
+  })
+  .openapi("Error");
+
+/** The error envelope every non-2xx response carries. */
+export function errorResponse(c: Context, status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  return c.json({ error: { code, message } }, status as ContentfulStatusCode);
+}
+
+/** Describe a failed schema check so the caller knows which fields to fix (up to three). */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  if (issues.length === 0) return "request is invalid";
+  return issues.slice(0, 3).map(describeIssue).join("; ");
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    const where = field ? ` in ${field}` : "";
+    return `unknown field${issue.keys.length > 1 ? "s" : ""}${where}: ${issue.keys.join(", ")}`;
+  }
+  if (!field) return issue.code === "invalid_type" ? "request body must be a JSON object" : issue.message;
+  if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) return `${field} is required`;
+  return `${field}: ${issue.message}`;
+}
+
+function compilePath(path: string): RegExp {
+  const pattern = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[A-Za-z0-9_]+(\\\{[^}]*\\\})?/g, "/[^/]+");
+  return new RegExp(`^${pattern}/?$`);
+}
+
+/**
+ * An HTTP function's app: OpenAPI routes with schema validation, the error envelope, request
+ * ids and access logs, a body limit, and 404/405 for unknown routes and methods.
+ */
+export function createApp(options: { service: string }): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const target = (result as { target?: string }).target;
+        const code = target === "header" ? "invalid_header" : target === "query" || target === "param" ? "invalid_parameter" : "invalid_request";
+        return errorResponse(c, 400, code, describeIssues(result.error.issues));
+      }
+    },
+  });
+
+  app.use(async (c, next) => {
+    const requestId = c.env?.requestId ?? crypto.randomUUID();
+    const log = createLogger({ service: options.service, requestId });
+    c.set("log", log);
+    const started = performance.now();
+    await next();
+    c.header("x-request-id", requestId);
+    log.info("request", {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      ...(c.var.userId ? { userId: c.var.userId } : {}),
+    });
+  });
+
+  app.use(
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => errorResponse(c, 413, "payload_too_large", `request body must be at most ${maxBodyBytes} bytes`),
+    }),
+  );
+
+  app.onError((error, c) => {
+    if (isAppError(error)) {
+      if (error.status >= 500) c.var.log?.error("request failed", { error });
+      return errorResponse(c, error.status, error.code, error.message, error.headers);
+    }
+    if (error instanceof HTTPException) {
+      if (error.status === 415) return errorResponse(c, 415, "unsupported_media_type", "Content-Type must be application/json");
+      if (/Malformed JSON/i.test(error.message)) return errorResponse(c, 400, "invalid_json", "request body is not valid JSON");
+      return errorResponse(c, error.status, "bad_request", error.message);
+    }
+    c.var.log?.error("unhandled error", { error });
+    return errorResponse(c, 500, "internal_error", "something went wrong on our side; please retry");
+  });
+
+  app.notFound((c) => {
+    const allowed = new Set<string>();
+    for (const route of app.routes) {
+      if (route.method !== "ALL" && compilePath(route.path).test(c.req.path)) allowed.add(route.method);
+    }
+    if (allowed.size > 0) {
+      return errorResponse(c, 405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}`, {
+        allow: [...allowed].join(", "),
+      });
+    }
+    return errorResponse(c, 404, "route_not_found", `no route for ${c.req.method} ${c.req.path}`);
+  });
+
+  return app;
+}
+
+/** OpenAPI responses shared by every route that can fail. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: httpReason[status] ?? "error", content: { "application/json": { schema: ErrorSchema } } },
+    ]),
+  );
+
+const httpReason: Record<number, string> = {
+  400: "Bad input; the message names the field",
+  401: "Missing, invalid or expired credentials",
+  403: "Not allowed for this caller",
+  404: "Not found",
+  409: "Conflicts with the current state",
+  413: "Body too large",
+  415: "Body is not JSON",
+  422: "Understood but cannot be processed",
+  429: "Too many attempts; see Retry-After",
+};

@@ -1,0 +1,1 @@
+export { UserSigSigner, decodeUserSig, type IssuedUserSig } from "./usersig.js";

@@ -1,0 +1,26 @@
+import type {} from "vitest";
+import type { TestProject } from "vitest/node";
+import { startStack } from "../scripts/local/stack.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    stackUrl: string;
+    emulatorUrl: string;
+  }
+}
+
+/**
+ * Start the real local stack once: DynamoDB Local, the emulator and every function on one
+ * HTTP port. Workers start after this and inherit its environment (DYNAMODB_ENDPOINT, keys),
+ * so tests that import a function directly talk to the same DynamoDB.
+ */
+export default async function setup(project: TestProject) {
+  delete process.env.http_proxy;
+  delete process.env.HTTP_PROXY;
+  delete process.env.DYNAMODB_ENDPOINT;
+  process.env.LOG_LEVEL ??= "warn";
+  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
+  project.provide("stackUrl", stack.url);
+  project.provide("emulatorUrl", stack.emulatorUrl);
+  return () => stack.stop();
+}

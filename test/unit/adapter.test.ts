@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { Hono } from "hono";
+import { createScfHandler, eventToRequest, type ScfHttpEvent } from "../../shared/http/index.js";
+
+describe("SCF event → Request", () => {
+  it("converts a Function URL event", async () => {
+    const event: ScfHttpEvent = {
+      httpMethod: "POST",
+      path: "/v1/rooms/1001",
+      headers: { "content-type": "application/json", host: "1250000000-abc.ap-guangzhou.tencentscf.com", "x-scf-remote-addr": "1.2.3.4" },
+      queryString: { a: "1", tag: ["x", "y"] },
+      body: '{"title":"hi"}',
+    };
+    const request = eventToRequest(event);
+    expect(request.method).toBe("POST");
+    const url = new URL(request.url);
+    expect(url.pathname).toBe("/v1/rooms/1001");
+    expect(url.host).toBe("1250000000-abc.ap-guangzhou.tencentscf.com");
+    expect(url.searchParams.get("a")).toBe("1");
+    expect(url.searchParams.getAll("tag")).toEqual(["x", "y"]);
+    expect(request.headers.get("content-type")).toBe("application/json");
+    expect(await request.text()).toBe('{"title":"hi"}');
+  });
+
+  it("decodes base64 bodies", async () => {
+    const request = eventToRequest({ httpMethod: "POST", path: "/", body: Buffer.from('{"a":1}').toString("base64"), isBase64Encoded: true });
+    expect(await request.json()).toEqual({ a: 1 });
+  });
+
+  it("tolerates the legacy API Gateway event", () => {
+    const request = eventToRequest({
+      httpMethod: "",
+      path: "",
+      requestContext: { httpMethod: "DELETE", path: "/v1/sessions/current", sourceIp: "5.6.7.8" },
+      queryStringParameters: { x: "1" },
+      headers: { host: "service-x.gz.apigw.tencentcs.com" },
+      body: null,
+    } as ScfHttpEvent);
+    expect(request.method).toBe("DELETE");
+    expect(new URL(request.url).pathname).toBe("/v1/sessions/current");
+    expect(new URL(request.url).searchParams.get("x")).toBe("1");
+  });
+
+  it("drops a body on GET instead of failing", () => {
+    expect(() => eventToRequest({ httpMethod: "GET", path: "/", body: "ignored" })).not.toThrow();
+  });
+});
+
+describe("main_handler", () => {
+  it("returns the integrated response with the request id and client ip", async () => {
+    const app = new Hono<{ Bindings: { requestId: string; clientIp?: string } }>();
+    app.get("/who", (c) => c.json({ requestId: c.env.requestId, ip: c.env.clientIp }, 201, { "x-extra": "1" }));
+    const handler = createScfHandler(app);
+    const result = await handler({ httpMethod: "GET", path: "/who", headers: { "x-scf-remote-addr": "9.9.9.9" } }, { request_id: "req-1" });
+    expect(result.statusCode).toBe(201);
+    expect(result.isBase64Encoded).toBe(false);
+    expect(result.headers["x-extra"]).toBe("1");
+    expect(JSON.parse(result.body)).toEqual({ requestId: "req-1", ip: "9.9.9.9" });
+  });
+});

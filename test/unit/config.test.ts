@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../shared/config/index.js";
+
+const valid = {
+  TENCENT_SDKAPPID: "1400000000",
+  TENCENT_SECRET_KEY: "a-usersig-key-that-is-long",
+  IM_CALLBACK_TOKEN: "im-callback-token",
+  CSS_CALLBACK_KEY: "css-callback-key",
+  TRTC_CALLBACK_KEY: "trtcCallbackKey1",
+  CSS_PUSH_KEY: "css-push-key",
+  CSS_PUSH_DOMAIN: "push.example.com",
+  CSS_PLAY_DOMAIN: "play.example.com",
+  ONAIR_ADMIN_KEY: "admin-key-0123456789",
+};
+
+describe("config", () => {
+  it("applies the documented defaults", () => {
+    const config = parseConfig(valid);
+    expect(config).toMatchObject({
+      sdkAppId: 1400000000,
+      imAdminUser: "administrator",
+      heartbeatIntervalSeconds: 10,
+      roomStaleSeconds: 30,
+      userSigTtlSeconds: 86400,
+      dynamodb: { table: "onair" },
+      imApiBase: "https://console.tim.qq.com",
+    });
+    expect(config.jwt).toBeUndefined();
+  });
+
+  it("names every missing and malformed variable in one error", () => {
+    const { TENCENT_SDKAPPID: _, CSS_PUSH_KEY: __, ...rest } = valid;
+    let caught: unknown;
+    try {
+      parseConfig({ ...rest, HEARTBEAT_INTERVAL_SECONDS: "soon", DYNAMODB_ENDPOINT: "not a url" });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const { problems, message } = caught as ConfigError;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "TENCENT_SDKAPPID is missing",
+        "CSS_PUSH_KEY is missing",
+        expect.stringMatching(/^HEARTBEAT_INTERVAL_SECONDS /),
+        expect.stringMatching(/^DYNAMODB_ENDPOINT /),
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+    expect(message).toContain("TENCENT_SDKAPPID is missing");
+  });
+
+  it("treats empty strings as unset", () => {
+    expect(() => parseConfig({ ...valid, TENCENT_SECRET_KEY: "" })).toThrow(/TENCENT_SECRET_KEY is missing/);
+  });
+
+  it("maps SCF role credentials, which have no underscore, to the SDK's names", () => {
+    const config = parseConfig({ ...valid, TENCENTCLOUD_SECRETID: "AKIDrole", TENCENTCLOUD_SECRETKEY: "rolekey", TENCENTCLOUD_SESSIONTOKEN: "tok" });
+    expect(config.tencentCloud).toMatchObject({ secretId: "AKIDrole", secretKey: "rolekey", sessionToken: "tok" });
+  });
+
+  it("refuses two JWT modes at once", () => {
+    expect(() => parseConfig({ ...valid, AUTH_JWT_SECRET: "x".repeat(32), AUTH_JWKS_URL: "https://id.example.com/jwks" })).toThrow(/not both/);
+  });
+});
