@@ -1,6 +1,7 @@
 import type {} from "vitest";
 import type { TestProject } from "vitest/node";
 import { startStack } from "../scripts/local/stack.js";
+import { testJwtSecret } from "./jwt-secret.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -19,6 +20,8 @@ export default async function setup(project: TestProject) {
   delete process.env.HTTP_PROXY;
   delete process.env.DYNAMODB_ENDPOINT;
   process.env.LOG_LEVEL ??= "warn";
+  // App identity provider mode lets tests make many users without paying two scrypts each.
+  process.env.AUTH_JWT_SECRET ??= testJwtSecret;
   const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
   project.provide("stackUrl", stack.url);
   project.provide("emulatorUrl", stack.emulatorUrl);

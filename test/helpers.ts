@@ -1,5 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { SignJWT } from "jose";
 import { inject } from "vitest";
+import { getConfig } from "../shared/config/index.js";
+import { createDb } from "../shared/db/index.js";
+import type { EmulatorState, Fault } from "../scripts/emulator/server.js";
+import { testJwtSecret } from "./jwt-secret.js";
 
 /** A user id no other test uses. */
 export const uniqueUserId = (prefix = "u") => `${prefix}_${randomBytes(6).toString("hex")}`;
@@ -39,4 +45,41 @@ export async function newUser(prefix = "u"): Promise<{ userId: string; password:
   const login = await api("POST", "/v1/sessions", { body: { userId, password } });
   if (login.status !== 201) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
   return { userId, password, token: login.body.token };
+}
+
+/** A user of the app's own identity provider: a signed JWT whose sub is the user id. */
+export async function jwtUser(prefix = "v"): Promise<{ userId: string; token: string }> {
+  const userId = uniqueUserId(prefix);
+  const token = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setIssuedAt().setExpirationTime("1h").sign(new TextEncoder().encode(testJwtSecret));
+  return { userId, token };
+}
+
+export const emulatorUrl = () => inject("emulatorUrl");
+
+export async function emulatorState(): Promise<EmulatorState> {
+  return (await fetch(`${emulatorUrl()}/_state`)).json() as Promise<EmulatorState>;
+}
+
+/** Arm a fault in the emulator; returns a function that disarms it. */
+export async function injectFault(fault: Fault): Promise<() => Promise<void>> {
+  const response = await fetch(`${emulatorUrl()}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fault) });
+  const { id } = (await response.json()) as { id: string };
+  return async () => void (await fetch(`${emulatorUrl()}/_control/faults/${id}`, { method: "DELETE" }));
+}
+
+export async function startPushing(streamName: string): Promise<void> {
+  await fetch(`${emulatorUrl()}/_control/streams`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ streamName, domainName: process.env.CSS_PUSH_DOMAIN }),
+  });
+}
+
+/** Direct reads of the test run's DynamoDB Local, to assert what was (not) written. */
+export const testDb = () => createDb(getConfig());
+export async function getItem(key: { pk: string; sk: string }): Promise<Record<string, any> | undefined> {
+  const db = testDb();
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }));
+  db.raw.destroy();
+  return Item;
 }

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { authenticate, bearerToken, createSession, deleteSession, PasswordSchema, registerAccount, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
-import { createApp, errorResponses } from "../../shared/http/index.js";
+import { bearerSecurity, createApp, errorResponses, jsonBody, jsonResponse } from "../../shared/http/index.js";
 import { UserSigSigner } from "../../shared/tencent/index.js";
 
 const CredentialsSchema = z.strictObject({ userId: UserIdSchema, password: PasswordSchema }).openapi("Credentials");
@@ -15,9 +15,6 @@ const UserSigSchema = z
   .object({ sdkAppId: z.number().int(), userId: z.string(), userSig: z.string(), expiresAt: z.string() })
   .openapi("UserSig");
 
-const bearer = [{ bearerAuth: [] }];
-const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
-const jsonResponse = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
 
 const routes = {
   register: createRoute({
@@ -38,14 +35,14 @@ const routes = {
     method: "delete",
     path: "/v1/sessions/current",
     summary: "Log out (the token stops working at once)",
-    security: bearer,
+    security: bearerSecurity,
     responses: { 204: { description: "Logged out" }, ...errorResponses(401) },
   }),
   userSig: createRoute({
     method: "post",
     path: "/v1/usersig",
     summary: "UserSig for the caller, for the IM and TRTC SDK login",
-    security: bearer,
+    security: bearerSecurity,
     responses: { 200: jsonResponse("UserSig", UserSigSchema), ...errorResponses(401) },
   }),
 };

@@ -4,10 +4,15 @@ import { UserSigSigner } from "../../shared/tencent/index.js";
 import { verifyTc3 } from "./tc3.js";
 
 /**
- * The local Tencent Cloud: cloud APIs (TC3-signed, as tencentcloud-sdk-nodejs sends them to
- * `POST /`), the IM REST API (`POST /v4/<service>/<command>` with the admin UserSig), and
- * `GET /_state` for inspection. It checks credentials exactly as the real services do, so a
- * bug in onair's signing fails here first.
+ * The local Tencent Cloud. It serves
+ * - cloud APIs as tencentcloud-sdk-nodejs sends them (`POST /`, TC3-signed; the action from
+ *   `X-TC-Action`, the service from the credential scope, never from the host name),
+ * - the IM REST API (`POST /v4/<service>/<command>?sdkappid&identifier&usersig&random`),
+ *   which checks the admin's UserSig exactly as IM does,
+ * - `GET /_state` (what it holds) and a control API under `/_control` for tests: make a stream
+ *   start or stop pushing, inject faults per action.
+ *
+ * Answers use the real response shapes and error codes.
  */
 export interface EmulatorOptions {
   port?: number;
@@ -19,8 +24,60 @@ export interface EmulatorOptions {
   apiSecrets: Record<string, string>;
 }
 
+export interface EmulatedMessage {
+  from: string;
+  random: number;
+  seq: number;
+  time: number;
+  body: unknown[];
+}
+
+export interface EmulatedGroup {
+  groupId: string;
+  type: string;
+  name: string;
+  owner?: string;
+  destroyed: boolean;
+  messages: EmulatedMessage[];
+}
+
+export interface EmulatedStream {
+  streamName: string;
+  appName: string;
+  domainName: string;
+  publishTime: string;
+}
+
+/**
+ * A fault for the next matching calls. `action` is an IM command (`destroy_group`) or a cloud
+ * API action (`DropLiveStream`); `match` limits it to requests whose body contains that text
+ * (so parallel tests do not disturb each other); `times` limits how often it fires.
+ */
+export interface Fault {
+  action: string;
+  match?: string;
+  times?: number;
+  /** IM ErrorCode (number) or cloud API Error.Code (string). */
+  code?: number | string;
+  message?: string;
+  delayMs?: number;
+  /** Close the connection without answering (a network failure). */
+  drop?: boolean;
+  /** Answer with this HTTP status and no JSON body. */
+  httpStatus?: number;
+}
+
 export interface EmulatorState {
   accounts: string[];
+  groups: EmulatedGroup[];
+  c2cMessages: { from: string; to: string; random: number; time: number; body: unknown[] }[];
+  dismissedRooms: (number | string)[];
+  onlineStreams: EmulatedStream[];
+  droppedStreams: string[];
+  forbiddenStreams: { streamName: string; reason?: string; resumeTime?: string }[];
+  recordings: { taskId: string; roomId: string; userId: string; status: "InProgress" | "Exited"; params: unknown }[];
+  /** Every action served, in order (for tests counting calls). */
+  calls: { action: string; ok: boolean }[];
 }
 
 export interface Emulator {
@@ -30,9 +87,27 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-type ImReply = Record<string, unknown> & { ActionStatus: "OK" | "FAIL"; ErrorCode: number; ErrorInfo: string };
+type Json = Record<string, unknown>;
+type ImReply = Json & { ActionStatus: "OK" | "FAIL"; ErrorCode: number; ErrorInfo: string };
 
-const imOk = (fields: Record<string, unknown> = {}): ImReply => ({ ActionStatus: "OK", ErrorInfo: "", ErrorCode: 0, ...fields });
+class ImFailure extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+class CloudFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const imOk = (fields: Json = {}): ImReply => ({ ActionStatus: "OK", ErrorInfo: "", ErrorCode: 0, ...fields });
 const imFail = (code: number, info: string): ImReply => ({ ActionStatus: "FAIL", ErrorInfo: info, ErrorCode: code });
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -44,53 +119,308 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  response.writeHead(status, { "content-type": "application/json", ...headers });
+function send(response: ServerResponse, status: number, body: unknown) {
+  response.writeHead(status, { "content-type": "application/json" });
   response.end(JSON.stringify(body));
 }
 
+const str = (value: unknown, field: string): string => {
+  if (typeof value !== "string" || value === "") throw new CloudFailure("MissingParameter", `${field} is required`);
+  return value;
+};
+
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const signer = new UserSigSigner(options.sdkAppId, options.userSigKey);
-  const state: EmulatorState = { accounts: [] };
+  const state: EmulatorState = {
+    accounts: [options.imAdminUser],
+    groups: [],
+    c2cMessages: [],
+    dismissedRooms: [],
+    onlineStreams: [],
+    droppedStreams: [],
+    forbiddenStreams: [],
+    recordings: [],
+    calls: [],
+  };
+  const faults = new Map<string, Fault>();
+  const recentGroupMessages = new Map<string, number>();
+  let seq = 0;
+  const now = () => Math.floor(Date.now() / 1000);
 
-  const imCommands: Record<string, (body: Record<string, unknown>) => ImReply> = {
-    "im_open_login_svc/account_import": (body) => {
+  const findGroup = (groupId: unknown) => {
+    const group = state.groups.find((g) => g.groupId === groupId);
+    if (!group || group.destroyed) throw new ImFailure(10010, "the group does not exist or has been dismissed");
+    return group;
+  };
+  const requireAccount = (userId: unknown, code: number) => {
+    if (typeof userId !== "string" || !state.accounts.includes(userId)) throw new ImFailure(code, `account ${String(userId)} does not exist`);
+  };
+
+  const imCommands: Record<string, (body: Json) => Json> = {
+    account_import: (body) => {
       const userId = body.UserID;
-      if (typeof userId !== "string" || userId.length === 0 || Buffer.byteLength(userId) > 32) return imFail(70402, "UserID is invalid");
+      if (typeof userId !== "string" || userId.length === 0 || Buffer.byteLength(userId) > 32) throw new ImFailure(70402, "UserID is invalid");
       if (!state.accounts.includes(userId)) state.accounts.push(userId);
-      return imOk();
+      return {};
+    },
+    create_group: (body) => {
+      const type = String(body.Type ?? "");
+      if (!["Public", "Private", "Work", "ChatRoom", "Meeting", "AVChatRoom", "Community"].includes(type)) throw new ImFailure(10007, "Type is invalid");
+      const name = body.Name;
+      if (typeof name !== "string" || name === "" || Buffer.byteLength(name) > 30) throw new ImFailure(10004, "Name is invalid");
+      if (type === "AVChatRoom" && body.MemberList !== undefined) throw new ImFailure(10007, "MemberList is not allowed for AVChatRoom");
+      if (body.Owner_Account !== undefined) requireAccount(body.Owner_Account, 10019);
+      const groupId = typeof body.GroupId === "string" ? body.GroupId : `@TGS#${randomUUID().slice(0, 8)}`;
+      if (Buffer.byteLength(groupId) > 48 || groupId.startsWith("@TGS#") !== (body.GroupId === undefined)) throw new ImFailure(10015, "GroupId is invalid");
+      if (state.groups.some((g) => g.groupId === groupId)) throw new ImFailure(10025, "the group id is already used by you");
+      state.groups.push({ groupId, type, name, owner: body.Owner_Account as string | undefined, destroyed: false, messages: [] });
+      return { GroupId: groupId };
+    },
+    destroy_group: (body) => {
+      findGroup(body.GroupId).destroyed = true;
+      return {};
+    },
+    send_group_msg: (body) => {
+      const group = findGroup(body.GroupId);
+      const random = Number(body.Random);
+      if (!Number.isInteger(random) || random < 0 || random > 0xffffffff) throw new ImFailure(10004, "Random is invalid");
+      if (!Array.isArray(body.MsgBody) || body.MsgBody.length === 0) throw new ImFailure(10004, "MsgBody is invalid");
+      if (group.type === "AVChatRoom" && (body.OnlineOnlyFlag !== undefined || body.SendMsgControl !== undefined)) {
+        throw new ImFailure(10004, "OnlineOnlyFlag and SendMsgControl are not allowed for AVChatRoom");
+      }
+      const from = typeof body.From_Account === "string" ? body.From_Account : options.imAdminUser;
+      requireAccount(from, 10004);
+      // Same content and Random within 5 minutes: IM treats it as the same message.
+      const dedupeKey = `${group.groupId}|${random}|${JSON.stringify(body.MsgBody)}`;
+      const previous = recentGroupMessages.get(dedupeKey);
+      if (previous !== undefined && now() - previous < 300) {
+        const existing = group.messages.find((m) => m.random === random)!;
+        return { MsgTime: existing.time, MsgSeq: existing.seq, MsgDropReason: "" };
+      }
+      recentGroupMessages.set(dedupeKey, now());
+      const message: EmulatedMessage = { from, random, seq: ++seq, time: now(), body: body.MsgBody };
+      group.messages.push(message);
+      return { MsgTime: message.time, MsgSeq: message.seq, MsgDropReason: "" };
+    },
+    send_group_system_notification: (body) => {
+      const group = findGroup(body.GroupId);
+      if (group.type === "AVChatRoom" && body.ToMembers_Account !== undefined) throw new ImFailure(10004, "ToMembers_Account is not supported for AVChatRoom");
+      group.messages.push({ from: "@system", random: 0, seq: ++seq, time: now(), body: [{ MsgType: "SystemNotification", MsgContent: { Content: body.Content } }] });
+      return {};
+    },
+    sendmsg: (body) => {
+      requireAccount(body.To_Account, 20003);
+      const from = typeof body.From_Account === "string" ? body.From_Account : options.imAdminUser;
+      const random = Number(body.MsgRandom);
+      if (!Number.isInteger(random) || random < 0 || random > 0xffffffff) throw new ImFailure(90001, "MsgRandom is invalid");
+      const entry = { from, to: String(body.To_Account), random, time: now(), body: body.MsgBody as unknown[] };
+      state.c2cMessages.push(entry);
+      return { MsgTime: entry.time, MsgKey: `${seq++}_${random}_${entry.time}` };
+    },
+    get_online_member_num: (body) => {
+      const group = findGroup(body.GroupId);
+      if (group.type !== "AVChatRoom") throw new ImFailure(10007, "only AVChatRoom groups have an online count");
+      return { OnlineMemberNum: 0 };
     },
   };
 
-  function handleIm(url: URL, raw: Buffer): ImReply {
+  const cloudActions: Record<string, (body: Json) => Json> = {
+    DismissRoom: (body) => {
+      if (body.SdkAppId !== options.sdkAppId) throw new CloudFailure("InvalidParameter.SdkAppId", "SdkAppId does not match");
+      if (!Number.isInteger(body.RoomId)) throw new CloudFailure("InvalidParameter.RoomId", "RoomId must be an integer");
+      state.dismissedRooms.push(body.RoomId as number);
+      return {};
+    },
+    DismissRoomByStrRoomId: (body) => {
+      if (body.SdkAppId !== options.sdkAppId) throw new CloudFailure("InvalidParameter.SdkAppId", "SdkAppId does not match");
+      state.dismissedRooms.push(str(body.RoomId, "RoomId"));
+      return {};
+    },
+    CreateCloudRecording: (body) => {
+      if (body.SdkAppId !== options.sdkAppId) throw new CloudFailure("InvalidParameter.SdkAppId", "SdkAppId does not match");
+      const roomId = str(body.RoomId, "RoomId");
+      const userId = str(body.UserId, "UserId");
+      if (signer.verify(String(body.UserSig ?? ""), userId) !== "ok") throw new CloudFailure("InvalidParameter.UserSig", "UserSig is invalid");
+      const taskId = `task-${randomUUID()}`;
+      state.recordings.push({ taskId, roomId, userId, status: "InProgress", params: body });
+      return { TaskId: taskId };
+    },
+    DescribeCloudRecording: (body) => {
+      const task = state.recordings.find((r) => r.taskId === body.TaskId);
+      if (!task) throw new CloudFailure("InvalidParameter.TaskId", "task not found");
+      return { TaskId: task.taskId, Status: task.status === "InProgress" ? "InProgress" : "Exited", StorageFileList: [] };
+    },
+    DeleteCloudRecording: (body) => {
+      const task = state.recordings.find((r) => r.taskId === body.TaskId);
+      if (!task) throw new CloudFailure("InvalidParameter.TaskId", "task not found");
+      task.status = "Exited";
+      return { TaskId: task.taskId };
+    },
+    DescribeLiveStreamOnlineList: (body) => {
+      const pageNum = Number(body.PageNum ?? 1);
+      const pageSize = Number(body.PageSize ?? 10);
+      if (pageSize < 10 || pageSize > 300000) throw new CloudFailure("InvalidParameter", "PageSize must be 10-300000");
+      const matching = state.onlineStreams.filter(
+        (s) => (!body.DomainName || s.domainName === body.DomainName) && (!body.AppName || s.appName === body.AppName) && (!body.StreamName || s.streamName === body.StreamName),
+      );
+      const page = matching.slice((pageNum - 1) * pageSize, pageNum * pageSize);
+      return {
+        TotalNum: matching.length,
+        TotalPage: Math.ceil(matching.length / pageSize),
+        PageNum: pageNum,
+        PageSize: pageSize,
+        OnlineInfo: page.map((s) => ({ StreamName: s.streamName, AppName: s.appName, DomainName: s.domainName, PublishTimeList: [{ PublishTime: s.publishTime }], PushToDelay: 0 })),
+      };
+    },
+    DropLiveStream: (body) => {
+      const streamName = str(body.StreamName, "StreamName");
+      str(body.DomainName, "DomainName");
+      str(body.AppName, "AppName");
+      const index = state.onlineStreams.findIndex((s) => s.streamName === streamName);
+      // (unconfirmed) the code the real service uses for a stream that is not pushing.
+      if (index < 0) throw new CloudFailure("ResourceNotFound.StreamNotAlive", "the stream is not alive");
+      state.onlineStreams.splice(index, 1);
+      state.droppedStreams.push(streamName);
+      return {};
+    },
+    ForbidLiveStream: (body) => {
+      const streamName = str(body.StreamName, "StreamName");
+      str(body.DomainName, "DomainName");
+      str(body.AppName, "AppName");
+      state.onlineStreams = state.onlineStreams.filter((s) => s.streamName !== streamName);
+      state.forbiddenStreams.push({ streamName, reason: body.Reason as string | undefined, resumeTime: body.ResumeTime as string | undefined });
+      return {};
+    },
+    ResumeLiveStream: (body) => {
+      const streamName = str(body.StreamName, "StreamName");
+      state.forbiddenStreams = state.forbiddenStreams.filter((s) => s.streamName !== streamName);
+      return {};
+    },
+  };
+
+  /** The fault for this call, if one is armed; counts it down. */
+  function takeFault(action: string, raw: Buffer): Fault | undefined {
+    for (const [id, fault] of faults) {
+      if (fault.action !== action || (fault.match && !raw.toString("utf8").includes(fault.match))) continue;
+      if (fault.times !== undefined) {
+        fault.times -= 1;
+        if (fault.times <= 0) faults.delete(id);
+      }
+      return fault;
+    }
+    return undefined;
+  }
+
+  async function applyFault(fault: Fault, response: ServerResponse, failure: () => unknown): Promise<boolean> {
+    if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault.drop) {
+      response.socket?.destroy();
+      return true;
+    }
+    if (fault.httpStatus) {
+      response.writeHead(fault.httpStatus);
+      response.end("emulated failure");
+      return true;
+    }
+    if (fault.code !== undefined) {
+      send(response, 200, failure());
+      return true;
+    }
+    return false; // a pure delay: answer normally afterwards
+  }
+
+  async function handleIm(url: URL, raw: Buffer, response: ServerResponse) {
     const params = url.searchParams;
-    if (params.get("sdkappid") !== String(options.sdkAppId)) return imFail(60006, "SDKAppID is invalid");
+    const command = url.pathname.replace(/^\/v4\/[^/]+\//, "");
+    const reply = (body: ImReply) => {
+      state.calls.push({ action: command, ok: body.ErrorCode === 0 });
+      send(response, 200, body);
+    };
+    if (params.get("sdkappid") !== String(options.sdkAppId)) return reply(imFail(60006, "SDKAppID is invalid"));
     const identifier = params.get("identifier") ?? "";
     const verdict = signer.verify(params.get("usersig") ?? "", identifier);
-    if (verdict === "expired") return imFail(70001, "UserSig has expired");
-    if (verdict !== "ok") return imFail(70003, "UserSig is invalid");
-    if (identifier !== options.imAdminUser) return imFail(60010, "the request requires app admin permission");
+    if (verdict === "expired") return reply(imFail(70001, "UserSig has expired"));
+    if (verdict !== "ok") return reply(imFail(70003, "UserSig is invalid"));
+    if (identifier !== options.imAdminUser) return reply(imFail(60010, "the request requires app admin permission"));
     const random = Number(params.get("random"));
-    if (!Number.isInteger(random) || random < 0 || random > 0xffffffff) return imFail(60002, "random is invalid");
-    const command = url.pathname.replace(/^\/v4\//, "");
+    if (!Number.isInteger(random) || random < 0 || random > 0xffffffff) return reply(imFail(60002, "random is invalid"));
     const handler = imCommands[command];
-    if (!handler) return imFail(60020, `command ${command} is not supported by the emulator`);
+    if (!handler) return reply(imFail(60020, `command ${command} is not emulated`));
+    const fault = takeFault(command, raw);
+    if (fault && (await applyFault(fault, response, () => imFail(Number(fault.code), fault.message ?? "emulated failure")))) {
+      state.calls.push({ action: command, ok: false });
+      return;
+    }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString("utf8"));
     } catch {
-      return imFail(60003, "request body is not valid JSON");
+      return reply(imFail(60003, "request body is not valid JSON"));
     }
-    if (typeof body !== "object" || body === null || Array.isArray(body)) return imFail(60003, "request body must be a JSON object");
-    return handler(body as Record<string, unknown>);
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return reply(imFail(60003, "request body must be a JSON object"));
+    try {
+      reply(imOk(handler(body as Json)));
+    } catch (error) {
+      if (error instanceof ImFailure) return reply(imFail(error.code, error.message));
+      throw error;
+    }
   }
 
-  function handleCloudApi(request: IncomingMessage, raw: Buffer) {
+  async function handleCloudApi(request: IncomingMessage, raw: Buffer, response: ServerResponse) {
     const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value[0] : value]));
     const requestId = randomUUID();
+    const answer = (action: string, fields: Json) => {
+      state.calls.push({ action, ok: !("Error" in fields) });
+      send(response, 200, { Response: { ...fields, RequestId: requestId } });
+    };
     const verdict = verifyTc3(headers, raw, options.apiSecrets);
-    if (!verdict.ok) return { Response: { Error: { Code: verdict.code, Message: verdict.message }, RequestId: requestId } };
-    return { Response: { Error: { Code: "InvalidAction", Message: `action ${verdict.action} is not emulated` }, RequestId: requestId } };
+    if (!verdict.ok) return answer(headers["x-tc-action"] ?? "unknown", { Error: { Code: verdict.code, Message: verdict.message } });
+    const handler = cloudActions[verdict.action];
+    if (!handler) return answer(verdict.action, { Error: { Code: "InvalidAction", Message: `action ${verdict.action} is not emulated` } });
+    const fault = takeFault(verdict.action, raw);
+    if (fault && (await applyFault(fault, response, () => ({ Response: { Error: { Code: String(fault.code), Message: fault.message ?? "emulated failure" }, RequestId: requestId } })))) {
+      state.calls.push({ action: verdict.action, ok: false });
+      return;
+    }
+    try {
+      answer(verdict.action, handler(JSON.parse(raw.toString("utf8")) as Json));
+    } catch (error) {
+      if (error instanceof CloudFailure) return answer(verdict.action, { Error: { Code: error.code, Message: error.message } });
+      if (error instanceof SyntaxError) return answer(verdict.action, { Error: { Code: "InvalidParameter", Message: "body is not JSON" } });
+      throw error;
+    }
+  }
+
+  async function handleControl(method: string, path: string, raw: Buffer, response: ServerResponse) {
+    const body = raw.length > 0 ? (JSON.parse(raw.toString("utf8")) as Json) : {};
+    if (method === "POST" && path === "/_control/streams") {
+      const streamName = String(body.streamName);
+      state.onlineStreams = state.onlineStreams.filter((s) => s.streamName !== streamName);
+      state.onlineStreams.push({
+        streamName,
+        appName: String(body.appName ?? "live"),
+        domainName: String(body.domainName ?? ""),
+        publishTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      });
+      return send(response, 201, { streamName });
+    }
+    const stream = /^\/_control\/streams\/([^/]+)$/.exec(path);
+    if (method === "DELETE" && stream) {
+      state.onlineStreams = state.onlineStreams.filter((s) => s.streamName !== decodeURIComponent(stream[1]!));
+      return send(response, 200, {});
+    }
+    if (method === "POST" && path === "/_control/faults") {
+      if (typeof body.action !== "string") return send(response, 400, { error: "action is required" });
+      const id = randomUUID();
+      faults.set(id, body as unknown as Fault);
+      return send(response, 201, { id });
+    }
+    const fault = /^\/_control\/faults\/([^/]+)$/.exec(path);
+    if (method === "DELETE" && fault) {
+      faults.delete(fault[1]!);
+      return send(response, 200, {});
+    }
+    send(response, 404, { error: `no control endpoint ${method} ${path}` });
   }
 
   const server: Server = createServer(async (request, response) => {
@@ -98,8 +428,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       const url = new URL(request.url ?? "/", "http://emulator");
       const raw = await readBody(request);
       if (request.method === "GET" && url.pathname === "/_state") return send(response, 200, state);
-      if (request.method === "POST" && url.pathname.startsWith("/v4/")) return send(response, 200, handleIm(url, raw));
-      if (request.method === "POST" && url.pathname === "/") return send(response, 200, handleCloudApi(request, raw));
+      if (url.pathname.startsWith("/_control/")) return await handleControl(request.method ?? "GET", url.pathname, raw, response);
+      if (request.method === "POST" && url.pathname.startsWith("/v4/")) return await handleIm(url, raw, response);
+      if (request.method === "POST" && url.pathname === "/") return await handleCloudApi(request, raw, response);
       send(response, 404, { error: `no emulated endpoint ${request.method} ${url.pathname}` });
     } catch (error) {
       send(response, 500, { error: (error as Error).message });
@@ -114,9 +445,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     url: `http://127.0.0.1:${port}`,
     port,
     state,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

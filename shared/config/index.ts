@@ -24,6 +24,12 @@ const envSchema = z.object({
   ROOM_STALE_SECONDS: seconds(30),
   USERSIG_TTL_SECONDS: seconds(86_400),
   SESSION_TTL_SECONDS: seconds(7 * 86_400),
+  /** A room created but never reported live expires after this long. */
+  CREATED_ROOM_TTL_SECONDS: seconds(600),
+  COHOST_INVITE_TTL_SECONDS: seconds(60),
+  MAX_COHOSTS: z.coerce.number().int().min(1).max(8).default(3),
+  /** Lifetime of a signed push URL (its txTime). */
+  PUSH_URL_TTL_SECONDS: seconds(86_400),
   DYNAMODB_ENDPOINT: z.url().optional(),
   DYNAMODB_REGION: z.string().default("ap-guangzhou"),
   DYNAMODB_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/).default("onair"),
@@ -55,6 +61,10 @@ export interface Config {
   roomStaleSeconds: number;
   userSigTtlSeconds: number;
   sessionTtlSeconds: number;
+  createdRoomTtlSeconds: number;
+  cohostInviteTtlSeconds: number;
+  maxCohosts: number;
+  pushUrlTtlSeconds: number;
   dynamodb: { endpoint?: string; region: string; table: string };
   tencentCloud: { region: string; endpoint?: string; secretId?: string; secretKey?: string; sessionToken?: string };
   imApiBase: string;
@@ -97,6 +107,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     roomStaleSeconds: e.ROOM_STALE_SECONDS,
     userSigTtlSeconds: e.USERSIG_TTL_SECONDS,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    createdRoomTtlSeconds: e.CREATED_ROOM_TTL_SECONDS,
+    cohostInviteTtlSeconds: e.COHOST_INVITE_TTL_SECONDS,
+    maxCohosts: e.MAX_COHOSTS,
+    pushUrlTtlSeconds: e.PUSH_URL_TTL_SECONDS,
     dynamodb: { endpoint: e.DYNAMODB_ENDPOINT, region: e.DYNAMODB_REGION, table: e.DYNAMODB_TABLE },
     tencentCloud: {
       region: e.TENCENTCLOUD_REGION,

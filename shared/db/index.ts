@@ -1,5 +1,5 @@
 export { createDb, type Db } from "./client.js";
-export { ensureTable, tableDefinition, ttlAttribute } from "./tables.js";
+export { ensureTable, indexNames, tableDefinition, ttlAttribute } from "./tables.js";
 
 /** Epoch seconds, the unit of every `ttl` and `*AtSeconds` attribute. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -8,3 +8,4 @@ export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 export function isConditionFailed(error: unknown): boolean {
   return (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
 }
+export { batchGet, cancellationCodes } from "./batch.js";

@@ -11,10 +11,15 @@ import {
 /** Attribute DynamoDB's TTL sweeps (epoch seconds). Reads still check expiry: TTL is lazy. */
 export const ttlAttribute = "ttl";
 
+/** The overloaded global indexes; each module documents its keys next to its code. */
+export const indexNames = ["gsi1", "gsi2", "gsi3"] as const;
+
 /**
  * onair keeps one table (single-table design): every item has a partition key `pk` and a sort
- * key `sk`; two overloaded global indexes (`gsi1`, `gsi2`) serve the secondary access patterns
- * that later modules document next to their keys (see README "Data model").
+ * key `sk`; three overloaded global indexes serve the secondary access patterns (README
+ * "Data model"). They project keys only: an update that changes no index key (a heartbeat's
+ * timestamp on a room already listed) then costs the index nothing, and readers fetch the
+ * items they need with one BatchGetItem.
  */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const index = (name: string) => ({
@@ -23,12 +28,12 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: `${name}pk`, KeyType: "HASH" as const },
       { AttributeName: `${name}sk`, KeyType: "RANGE" as const },
     ],
-    Projection: { ProjectionType: "ALL" as const },
+    Projection: { ProjectionType: "KEYS_ONLY" as const },
   });
   return {
     TableName: tableName,
     BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].map((name) => ({
+    AttributeDefinitions: ["pk", "sk", ...indexNames.flatMap((name) => [`${name}pk`, `${name}sk`])].map((name) => ({
       AttributeName: name,
       AttributeType: "S" as const,
     })),
@@ -36,7 +41,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: "pk", KeyType: "HASH" },
       { AttributeName: "sk", KeyType: "RANGE" },
     ],
-    GlobalSecondaryIndexes: [index("gsi1"), index("gsi2")],
+    GlobalSecondaryIndexes: indexNames.map(index),
   };
 }
 

@@ -1,0 +1,388 @@
+import { randomInt } from "node:crypto";
+import type { Config } from "../config/index.js";
+import { ConflictError, ForbiddenError, NotFoundError, AppError } from "../errors/index.js";
+import type { Logger } from "../log/index.js";
+import { outboxPut, runOutbox, type OutboxEntry } from "../outbox/index.js";
+import { isTencentError, type TencentDeps } from "../tencent/index.js";
+import {
+  groupIdFor,
+  heatOf,
+  playUrls,
+  pushUrl,
+  streamIdFor,
+  summarize,
+  type CloseReason,
+  type RoomCounts,
+  type RoomSummary,
+} from "./domain.js";
+import { closeIndexRemoval, inviteKey, roomKey, RoomStore, type Room } from "./store.js";
+
+export interface RoomServiceDeps {
+  store: RoomStore;
+  tencent: TencentDeps;
+  config: Config;
+  log: Logger;
+}
+
+/** Signalling messages onair puts in a room's group (JSON in a TIMCustomElem, `Desc` = type). */
+export type RoomSignal =
+  | { type: "cohost_invite"; roomId: number; hostId: string; expiresAt: string }
+  | { type: "cohost_on"; roomId: number; userId: string }
+  | { type: "cohost_off"; roomId: number; userId: string; by: "host" | "self" }
+  | { type: "room_closed"; roomId: number; reason: CloseReason; summary: RoomSummary };
+
+export class UpstreamError extends AppError {
+  override readonly name = "UpstreamError";
+  constructor(message: string, cause: unknown) {
+    super(502, "upstream_unavailable", message, { cause });
+  }
+}
+
+export interface RoomView {
+  roomId: number;
+  title: string;
+  hostId: string;
+  status: Room["status"];
+  groupId: string;
+  streamId: string;
+  createdAt: string;
+  liveAt: string | null;
+  closedAt: string | null;
+  counts: RoomCounts & { peakViewers: number; heat: number };
+  cohosts: { userId: string; since: string }[];
+  playUrls: ReturnType<typeof playUrls>;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** The room lifecycle: what the rooms function, the IM callbacks and the sweeper all call. */
+export class RoomService {
+  constructor(private readonly deps: RoomServiceDeps) {}
+
+  private get store() {
+    return this.deps.store;
+  }
+  private get config() {
+    return this.deps.config;
+  }
+
+  /** Allocate the id, create the IM AVChatRoom, store the room, hand out the signed push URL. */
+  async create(hostId: string, title: string) {
+    const roomId = await this.store.allocateRoomId();
+    const groupId = groupIdFor(roomId);
+    const streamId = streamIdFor(this.config.sdkAppId, roomId, hostId);
+    try {
+      // The owner must exist in IM; importing is idempotent.
+      await this.deps.tencent.im.accountImport(hostId);
+      await this.deps.tencent.im.createAvChatRoom(groupId, title, hostId);
+    } catch (error) {
+      if (isTencentError(error)) throw new UpstreamError(`Cloud IM could not create the room's group (${error.code}); please retry`, error);
+      throw error;
+    }
+    const now = Date.now();
+    const room: Room = { roomId, hostId, title, status: "created", groupId, streamId, createdAt: now, lastHeartbeatAt: now, cohosts: {}, heat: 0, online: 0, peakViewers: 0 };
+    await this.store.putNewRoom(room);
+    const pushExpiresAt = Math.floor(now / 1000) + this.config.pushUrlTtlSeconds;
+    return {
+      roomId,
+      groupId,
+      streamId,
+      status: "created" as const,
+      title,
+      hostId,
+      createdAt: iso(now)!,
+      pushUrl: pushUrl({ pushDomain: this.config.cssPushDomain, pushKey: this.config.cssPushKey, streamId, expiresAtSeconds: pushExpiresAt }),
+      pushUrlExpiresAt: iso(pushExpiresAt * 1000)!,
+    };
+  }
+
+  /** A room, or 404. A created room past its time counts as closed (the sweeper tidies it up). */
+  private async requireRoom(roomId: number, consistent = false): Promise<Room> {
+    const room = await this.store.getRoom(roomId, consistent);
+    if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
+    return room;
+  }
+
+  private isExpired(room: Room, nowMs: number) {
+    return room.status === "created" && nowMs - room.createdAt > this.config.createdRoomTtlSeconds * 1000;
+  }
+
+  private requireHost(room: Room, userId: string, action: string) {
+    if (room.hostId !== userId) throw new ForbiddenError("not_room_host", `only the host of room ${room.roomId} may ${action}`);
+  }
+
+  async goLive(roomId: number, userId: string) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const room = await this.requireRoom(roomId, true);
+      this.requireHost(room, userId, "report it live");
+      if (room.status === "live") return { roomId, status: "live" as const, liveAt: iso(room.liveAt) };
+      if (room.status === "closed") throw new ConflictError("room_closed", `room ${roomId} is closed`);
+      const now = Date.now();
+      if (this.isExpired(room, now)) {
+        throw new ConflictError("room_expired", `room ${roomId} was not reported live within ${this.config.createdRoomTtlSeconds} s; create a new room`);
+      }
+      if (await this.store.markLive(room, now)) return { roomId, status: "live" as const, liveAt: iso(now) };
+    }
+    throw new ConflictError("room_busy", `room ${roomId} changed while going live; retry`);
+  }
+
+  /** One read (room + counters) and one small conditional write. */
+  async heartbeat(roomId: number, userId: string) {
+    const { room, counts } = await this.store.getRoomWithCounts(roomId, true);
+    if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
+    this.requireHost(room, userId, "heartbeat");
+    const answer = { heartbeatIntervalSeconds: this.config.heartbeatIntervalSeconds };
+    if (room.status === "closed" || this.isExpired(room, Date.now())) return { roomId, status: "closed" as const, ...answer };
+    if (!(await this.store.recordHeartbeat(room, counts, heatOf(counts), Date.now()))) {
+      // Closed (or otherwise changed) between the read and the write.
+      const now = await this.requireRoom(roomId, true);
+      return { roomId, status: now.status, ...answer };
+    }
+    return { roomId, status: room.status, ...answer };
+  }
+
+  async view(roomId: number): Promise<RoomView> {
+    const { room, counts } = await this.store.getRoomWithCounts(roomId);
+    if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
+    return this.toView(room, counts);
+  }
+
+  private toView(room: Room, counts: RoomCounts): RoomView {
+    const closed = room.status === "closed" || this.isExpired(room, Date.now());
+    return {
+      roomId: room.roomId,
+      title: room.title,
+      hostId: room.hostId,
+      status: closed ? "closed" : room.status,
+      groupId: room.groupId,
+      streamId: room.streamId,
+      createdAt: iso(room.createdAt)!,
+      liveAt: iso(room.liveAt),
+      closedAt: iso(room.closedAt),
+      counts: {
+        ...counts,
+        online: closed ? 0 : counts.online,
+        peakViewers: room.summary?.peakViewers ?? Math.max(room.peakViewers, counts.online),
+        heat: heatOf(counts),
+      },
+      cohosts: Object.entries(room.cohosts)
+        .sort(([, a], [, b]) => a - b)
+        .map(([cohostId, since]) => ({ userId: cohostId, since: iso(since)! })),
+      playUrls: playUrls(this.config.cssPlayDomain, room.streamId),
+    };
+  }
+
+  /** Live rooms with the heat and viewer snapshot of their last heartbeat. */
+  async list(sort: "new" | "hot", limit: number, after?: string) {
+    const page = sort === "hot" ? await this.store.listHot(limit, after) : await this.store.listNew(limit, after);
+    const rooms = await this.store.getRooms(page.roomIds);
+    return {
+      items: rooms
+        .filter((room) => room.status === "live")
+        .map((room) => ({
+          roomId: room.roomId,
+          title: room.title,
+          hostId: room.hostId,
+          status: room.status,
+          liveAt: iso(room.liveAt),
+          heat: room.heat,
+          online: room.online,
+          cohostCount: Object.keys(room.cohosts).length,
+          playUrls: playUrls(this.config.cssPlayDomain, room.streamId),
+        })),
+      next: page.next,
+    };
+  }
+
+  /** Join as a viewer: idempotent; the same path serves the IM member-join callback. */
+  async join(roomId: number, userId: string) {
+    const room = await this.requireRoom(roomId);
+    if (room.status === "closed" || this.isExpired(room, Date.now())) throw new ConflictError("room_closed", `room ${roomId} is closed`);
+    if (room.hostId === userId) throw new ConflictError("host_is_not_a_viewer", "the host does not join their own room as a viewer");
+    const outcome = await this.store.join(roomId, userId, Date.now());
+    return { roomId, userId, joined: outcome !== "already" };
+  }
+
+  /** Leave: a no-op for someone not in the room; the same path serves the member-exit callback. */
+  async leave(roomId: number, userId: string) {
+    await this.requireRoom(roomId);
+    const left = await this.store.leave(roomId, userId, Date.now());
+    return { roomId, userId, left };
+  }
+
+  async members(roomId: number, limit: number, cursor?: { shard: number; after?: string }) {
+    await this.requireRoom(roomId);
+    return this.store.listMembers(roomId, limit, cursor);
+  }
+
+  async like(roomId: number, count: number) {
+    const room = await this.requireRoom(roomId);
+    if (room.status !== "live") throw new ConflictError("room_not_live", `room ${roomId} is not live`);
+    await this.store.addLikes(roomId, count);
+    return { roomId, added: count };
+  }
+
+  /** Host invites a current member; delivered as a C2C custom message from the admin. */
+  async invite(roomId: number, hostId: string, userId: string) {
+    const room = await this.requireRoom(roomId, true);
+    this.requireHost(room, hostId, "invite co-hosts");
+    if (room.status !== "live") throw new ConflictError("room_not_live", `room ${roomId} is not live`);
+    if (userId === hostId) throw new ConflictError("host_is_not_a_viewer", "the host cannot invite themself");
+    if (room.cohosts[userId] !== undefined) throw new ConflictError("already_cohost", `${userId} is already on mic`);
+    if (Object.keys(room.cohosts).length >= this.config.maxCohosts) {
+      throw new ConflictError("too_many_cohosts", `room ${roomId} already has ${this.config.maxCohosts} co-hosts`);
+    }
+    if (!(await this.store.isPresent(roomId, userId))) throw new ConflictError("not_a_member", `${userId} is not in room ${roomId}`);
+    const expiresAt = Date.now() + this.config.cohostInviteTtlSeconds * 1000;
+    await this.store.putInvitation(roomId, userId, expiresAt);
+    const signal: RoomSignal = { type: "cohost_invite", roomId, hostId, expiresAt: iso(expiresAt)! };
+    try {
+      // C2C messages need the recipient to exist in IM; importing is idempotent.
+      await this.deps.tencent.im.accountImport(userId);
+      await this.deps.tencent.im.sendC2CMessage(userId, [{ MsgType: "TIMCustomElem", MsgContent: { Data: JSON.stringify(signal), Desc: signal.type, Ext: "" } }], randomInt(0, 2 ** 32 - 1));
+    } catch (error) {
+      // An invitation nobody received must not let anyone on mic.
+      await this.store.deleteInvitation(roomId, userId);
+      if (isTencentError(error)) throw new UpstreamError(`Cloud IM could not deliver the invitation (${error.code}); please retry`, error);
+      throw error;
+    }
+    return { roomId, userId, expiresAt: iso(expiresAt) };
+  }
+
+  /** The invitee reports being on mic: only with a live invitation; then the group is told. */
+  async goOnMic(roomId: number, userId: string) {
+    const room = await this.requireRoom(roomId, true);
+    if (room.status !== "live") throw new ConflictError("room_not_live", `room ${roomId} is not live`);
+    if (room.cohosts[userId] !== undefined) return { roomId, userId, onMic: true };
+    const now = Date.now();
+    const signal: RoomSignal = { type: "cohost_on", roomId, userId };
+    const entry = this.groupMessage(room, signal, `${roomId}:cohost_on:${userId}:${now}`);
+    const outcome = await this.store.transact([
+      {
+        Delete: {
+          TableName: this.store.db.table,
+          Key: inviteKey(roomId, userId),
+          ConditionExpression: "expiresAt > :now",
+          ExpressionAttributeValues: { ":now": now },
+        },
+      },
+      {
+        Update: {
+          TableName: this.store.db.table,
+          Key: roomKey(roomId),
+          UpdateExpression: "SET cohosts.#user = :now",
+          ConditionExpression: "#status = :live AND attribute_not_exists(cohosts.#user) AND size(cohosts) < :max",
+          ExpressionAttributeNames: { "#user": userId, "#status": "status" },
+          ExpressionAttributeValues: { ":now": now, ":live": "live", ":max": this.config.maxCohosts },
+        },
+      },
+      outboxPut(this.store.db, entry, now),
+    ]);
+    if (outcome === "conflict") {
+      const latest = await this.requireRoom(roomId, true);
+      if (latest.cohosts[userId] !== undefined) return { roomId, userId, onMic: true };
+      if (latest.status !== "live") throw new ConflictError("room_not_live", `room ${roomId} is not live`);
+      if (Object.keys(latest.cohosts).length >= this.config.maxCohosts) throw new ConflictError("too_many_cohosts", `room ${roomId} already has ${this.config.maxCohosts} co-hosts`);
+      throw new ForbiddenError("no_invitation", `${userId} has no live invitation to room ${roomId}`);
+    }
+    await runOutbox(this.store.db, this.deps.tencent, [entry], this.deps.log);
+    return { roomId, userId, onMic: true };
+  }
+
+  /** Host kicks a co-host, or a co-host leaves: broadcast first, the client then stops its upload. */
+  async removeCohost(roomId: number, callerId: string, userId: string) {
+    const room = await this.requireRoom(roomId, true);
+    const by = callerId === room.hostId ? "host" : callerId === userId ? "self" : undefined;
+    if (!by) throw new ForbiddenError("not_room_host", "only the host or the co-host themself may end co-hosting");
+    if (room.cohosts[userId] === undefined) throw new NotFoundError("not_a_cohost", `${userId} is not on mic in room ${roomId}`);
+    const now = Date.now();
+    const entry = this.groupMessage(room, { type: "cohost_off", roomId, userId, by }, `${roomId}:cohost_off:${userId}:${now}`);
+    const outcome = await this.store.transact([
+      {
+        Update: {
+          TableName: this.store.db.table,
+          Key: roomKey(roomId),
+          UpdateExpression: "REMOVE cohosts.#user",
+          ConditionExpression: "attribute_exists(cohosts.#user)",
+          ExpressionAttributeNames: { "#user": userId },
+        },
+      },
+      outboxPut(this.store.db, entry, now),
+    ]);
+    if (outcome === "conflict") throw new NotFoundError("not_a_cohost", `${userId} is not on mic in room ${roomId}`);
+    await runOutbox(this.store.db, this.deps.tencent, [entry], this.deps.log);
+    return { roomId, userId, onMic: false };
+  }
+
+  /**
+   * Close: idempotent, and it always succeeds for the caller. The room's new state and every
+   * side effect (tell the group, destroy it, dismiss the TRTC room, drop the stream) are written
+   * in one transaction; the effects then run at once and failures stay in the outbox.
+   */
+  async close(roomId: number, options: { by?: string; reason: CloseReason }): Promise<{ roomId: number; status: "closed"; reason: CloseReason; summary: RoomSummary; pendingEffects: number }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { room, counts } = await this.store.getRoomWithCounts(roomId, true);
+      if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
+      if (options.by !== undefined) this.requireHost(room, options.by, "close it");
+      if (room.status === "closed") {
+        return { roomId, status: "closed", reason: room.closeReason ?? options.reason, summary: room.summary!, pendingEffects: 0 };
+      }
+      const now = Date.now();
+      const summary = summarize(room, counts, now);
+      const effects = this.closeEffects(room, options.reason, summary);
+      const outcome = await this.store.transact([
+        {
+          Update: {
+            TableName: this.store.db.table,
+            Key: roomKey(roomId),
+            UpdateExpression: `SET #status = :closed, closedAt = :now, closeReason = :reason, summary = :summary, cohosts = :none, #online = :zero ${closeIndexRemoval}`,
+            ConditionExpression: "#status = :was",
+            ExpressionAttributeNames: { "#status": "status", "#online": "online" },
+            ExpressionAttributeValues: { ":closed": "closed", ":now": now, ":reason": options.reason, ":summary": summary, ":none": {}, ":zero": 0, ":was": room.status },
+          },
+        },
+        ...effects.map((entry) => outboxPut(this.store.db, entry, now)),
+      ]);
+      if (outcome === "conflict") continue; // closed or changed meanwhile: read again
+      this.deps.log.info("room closed", { roomId, reason: options.reason, ...summary });
+      const { failed } = await this.runCloseEffects(effects);
+      return { roomId, status: "closed", reason: options.reason, summary, pendingEffects: failed.length };
+    }
+    throw new ConflictError("room_busy", `room ${roomId} changed while closing; retry`);
+  }
+
+  /** Tell the group before destroying it; dismissing the TRTC room and dropping the stream run alongside. */
+  private async runCloseEffects(effects: OutboxEntry[]) {
+    const [notify, destroy, ...rest] = effects;
+    const results = await Promise.all([
+      (async () => {
+        const first = await runOutbox(this.store.db, this.deps.tencent, [notify!], this.deps.log);
+        const second = await runOutbox(this.store.db, this.deps.tencent, [destroy!], this.deps.log);
+        return [...first.failed, ...second.failed];
+      })(),
+      runOutbox(this.store.db, this.deps.tencent, rest, this.deps.log).then((result) => result.failed),
+    ]);
+    return { failed: results.flat() };
+  }
+
+  private closeEffects(room: Room, reason: CloseReason, summary: RoomSummary): OutboxEntry[] {
+    const id = (kind: string) => `${room.roomId}:close:${kind}`;
+    return [
+      this.groupMessage(room, { type: "room_closed", roomId: room.roomId, reason, summary }, id("notify")),
+      { entryId: id("destroyGroup"), roomId: room.roomId, command: { kind: "destroyGroup", groupId: room.groupId } },
+      { entryId: id("dismissRoom"), roomId: room.roomId, command: { kind: "dismissRoom", roomId: room.roomId } },
+      { entryId: id("dropStream"), roomId: room.roomId, command: { kind: "dropStream", streamId: room.streamId } },
+    ];
+  }
+
+  private groupMessage(room: Room, signal: RoomSignal, entryId: string): OutboxEntry {
+    // A fixed Random per entry: a replay within 5 minutes is deduplicated by IM.
+    return { entryId, roomId: room.roomId, command: { kind: "sendGroupMessage", groupId: room.groupId, data: signal, desc: signal.type, random: randomInt(0, 2 ** 32 - 1) } };
+  }
+
+  async summary(roomId: number) {
+    const room = await this.requireRoom(roomId);
+    if (room.status !== "closed" || !room.summary) throw new ConflictError("room_not_closed", `room ${roomId} has not ended yet`);
+    return { roomId, reason: room.closeReason, closedAt: iso(room.closedAt), summary: room.summary };
+  }
+}

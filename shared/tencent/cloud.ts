@@ -1,0 +1,41 @@
+import { Client as LiveClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/live/v20180801/live_client.js";
+import { Client as TrtcClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/trtc/v20190722/trtc_client.js";
+import type { ClientConfig } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
+import type { Config } from "../config/index.js";
+import { TencentError } from "./errors.js";
+
+/** Cloud API calls (TC3-signed by the official SDK) onair makes, by product. */
+export interface CloudClients {
+  trtc: TrtcClient;
+  live: LiveClient;
+}
+
+/**
+ * SDK clients for TRTC and CSS. With `TENCENTCLOUD_ENDPOINT` (e.g. the local emulator at
+ * `127.0.0.1:3001`) every product is sent there over plain HTTP; otherwise the real hosts.
+ */
+export function createCloudClients(config: Pick<Config, "tencentCloud">): CloudClients {
+  const { region, endpoint, secretId, secretKey, sessionToken } = config.tencentCloud;
+  const clientConfig = (product: string): ClientConfig => ({
+    credential: { secretId, secretKey, token: sessionToken },
+    region,
+    profile: {
+      httpProfile: {
+        endpoint: endpoint ?? `${product}.tencentcloudapi.com`,
+        protocol: endpoint ? "http://" : "https://",
+        reqTimeout: 5,
+      },
+    },
+  });
+  return { trtc: new TrtcClient(clientConfig("trtc")), live: new LiveClient(clientConfig("live")) };
+}
+
+/** Run an SDK call, turning its exception into a `TencentError` with the API's code. */
+export async function cloudCall<T>(action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new TencentError(action, code || "network", (error as Error).message, { cause: error });
+  }
+}

@@ -1,0 +1,65 @@
+import type { Config } from "../config/index.js";
+import { cloudCall, type CloudClients } from "./cloud.js";
+import { isTencentError } from "./errors.js";
+import { customElem, groupGoneCodes, type ImClient } from "./im.js";
+
+/**
+ * Every Tencent side effect onair makes after a state change, as a plain serialisable command:
+ * the outbox stores it, runs it, and the sweeper replays it until it is done.
+ */
+export type TencentCommand =
+  | { kind: "sendGroupMessage"; groupId: string; data: Record<string, unknown>; desc: string; random: number; fromAccount?: string }
+  | { kind: "sendC2CMessage"; toAccount: string; data: Record<string, unknown>; desc: string; random: number }
+  | { kind: "destroyGroup"; groupId: string }
+  | { kind: "dismissRoom"; roomId: number }
+  | { kind: "dropStream"; streamId: string };
+
+export interface TencentDeps {
+  im: ImClient;
+  cloud: CloudClients;
+  config: Pick<Config, "sdkAppId" | "cssPushDomain">;
+}
+
+/** CSS app name of every onair stream (the path segment of push and play URLs). */
+export const liveAppName = "live";
+
+/** Cloud API codes that mean the effect already holds (the stream is not pushing, the room is gone). */
+const alreadyDoneCloudCodes = new Set([
+  "ResourceNotFound.StreamNotAlive",
+  "InvalidParameter.StreamNotAlive",
+  "FailedOperation.RoomNotExist",
+  "ResourceNotFound.RoomNotExist",
+]);
+
+/**
+ * Run one command. A command whose effect already holds (group already destroyed, stream not
+ * pushing) counts as done, so replays are harmless.
+ */
+export async function runCommand(command: TencentCommand, deps: TencentDeps): Promise<void> {
+  try {
+    switch (command.kind) {
+      case "sendGroupMessage":
+        await deps.im.sendGroupMessage(command.groupId, customElem(command.data, command.desc), command.random, command.fromAccount);
+        return;
+      case "sendC2CMessage":
+        await deps.im.sendC2CMessage(command.toAccount, customElem(command.data, command.desc), command.random);
+        return;
+      case "destroyGroup":
+        await deps.im.destroyGroup(command.groupId);
+        return;
+      case "dismissRoom":
+        await cloudCall("DismissRoom", () => deps.cloud.trtc.DismissRoom({ SdkAppId: deps.config.sdkAppId, RoomId: command.roomId }));
+        return;
+      case "dropStream":
+        await cloudCall("DropLiveStream", () =>
+          deps.cloud.live.DropLiveStream({ StreamName: command.streamId, DomainName: deps.config.cssPushDomain, AppName: liveAppName }),
+        );
+        return;
+    }
+  } catch (error) {
+    if (isTencentError(error) && (alreadyDoneCloudCodes.has(error.code) || (isGroupCommand(command) && groupGoneCodes.has(error.code)))) return;
+    throw error;
+  }
+}
+
+const isGroupCommand = (command: TencentCommand) => command.kind === "destroyGroup" || command.kind === "sendGroupMessage";
