@@ -1,0 +1,56 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { heatOf, orderKey, playUrls, pushUrl, shardOf, sumCounts, summarize } from "../../shared/rooms/index.js";
+
+describe("room domain", () => {
+  it("signs push URLs as the reference's vector (txTime hex 6553FF10)", () => {
+    const url = pushUrl({ pushDomain: "push.example.com", pushKey: "myPushKey", streamId: "room_1001_anchor", expiresAtSeconds: 1700003600 });
+    expect(url).toBe("rtmp://push.example.com/live/room_1001_anchor?txSecret=3dbb9afbdc00d3101f70a08d4f5e28b7&txTime=6553FF10");
+  });
+
+  it("builds the three play URLs", () => {
+    expect(playUrls("play.example.com", "s1")).toEqual({
+      rtmp: "rtmp://play.example.com/live/s1",
+      flv: "https://play.example.com/live/s1.flv",
+      hls: "https://play.example.com/live/s1.m3u8",
+    });
+  });
+
+  it("computes heat as 10 × distinct viewers + likes + gift heat", () => {
+    expect(heatOf({ totalViewers: 3, likes: 12, giftHeat: 50 })).toBe(92);
+  });
+
+  it("sums counter shards exactly and never shows negative viewers", () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ online: fc.integer({ min: -5, max: 50 }), likes: fc.nat(1000) }), { maxLength: 16 }), (shards) => {
+        const total = sumCounts(shards);
+        expect(total.likes).toBe(shards.reduce((sum, s) => sum + s.likes, 0));
+        expect(total.online).toBe(Math.max(0, shards.reduce((sum, s) => sum + s.online, 0)));
+      }),
+    );
+  });
+
+  it("summarizes from going live, taking the larger of the seen peak and the current online count", () => {
+    const counts = { online: 4, totalViewers: 9, likes: 3, giftHeat: 10, giftIncome: 70 };
+    expect(summarize({ createdAt: 0, liveAt: 60_000, peakViewers: 7 }, counts, 180_000)).toEqual({
+      durationSeconds: 120,
+      peakViewers: 7,
+      totalViewers: 9,
+      likes: 3,
+      giftIncome: 70,
+      heat: 103,
+    });
+    expect(summarize({ createdAt: 0 }, counts, 5_000).peakViewers).toBe(4);
+  });
+
+  it("orders index keys numerically and keeps shards in range", () => {
+    fc.assert(
+      fc.property(fc.nat(1e12), fc.nat(1e12), fc.integer({ min: 1, max: 4e9 }), (a, b, roomId) => {
+        expect(orderKey(a, roomId) < orderKey(b, roomId)).toBe(a < b);
+        const shard = shardOf(String(roomId), 10);
+        expect(shard).toBeGreaterThanOrEqual(0);
+        expect(shard).toBeLessThan(10);
+      }),
+    );
+  });
+});
