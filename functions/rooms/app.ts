@@ -59,6 +59,7 @@ const RoomView = z
     }),
     cohosts: z.array(z.object({ userId: z.string(), since: z.string() })),
     playUrls: PlayUrls,
+    hostOnline: z.boolean().nullable().openapi({ description: "the host's IM connection as IM last reported it" }),
   })
   .openapi("Room");
 const ListedRoom = z

@@ -12,7 +12,7 @@ import { createRoomsApp } from "../../functions/rooms/app.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createDb } from "../../shared/db/index.js";
 import { RoomStore, streamIdFor, groupIdFor } from "../../shared/rooms/index.js";
-import { createCloudClients, ImClient, UserSigSigner } from "../../shared/tencent/index.js";
+import { createTencentDeps } from "../../shared/tencent/index.js";
 import { startStack } from "../local/stack.js";
 
 const jwtSecret = "bench-identity-provider-secret-0123456789";
@@ -32,9 +32,7 @@ export async function benchRooms(): Promise<void> {
       },
       { step: "initialize", name: "countRequests" },
     );
-    const signer = new UserSigSigner(config.sdkAppId, config.userSigKey);
-    const tencent = { im: new ImClient({ baseUrl: config.imApiBase, sdkAppId: config.sdkAppId, adminUser: config.imAdminUser, signer }), cloud: createCloudClients(config), config };
-    const app = createRoomsApp({ db, config, tencent });
+    const app = createRoomsApp({ db, config, tencent: createTencentDeps(config) });
     const token = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(sub).setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret));
     const host = await token("bench_host");
     const viewer = await token("bench_viewer");

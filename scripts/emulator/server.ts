@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
+import { signImCallback } from "../../shared/signatures/index.js";
 import { UserSigSigner } from "../../shared/tencent/index.js";
 import { verifyTc3 } from "./tc3.js";
 
@@ -22,7 +23,12 @@ export interface EmulatorOptions {
   imAdminUser: string;
   /** Cloud API credentials accepted for TC3 (secretId → secretKey). */
   apiSecrets: Record<string, string>;
+  /** Where IM sends its third-party callbacks, and the token it signs them with. */
+  imCallback?: { url: string; token: string };
 }
+
+/** How a fired callback should be wrong, to test onair's authentication. */
+export type Forgery = "sign" | "expired" | "sdkappid" | "unsigned";
 
 export interface EmulatedMessage {
   from: string;
@@ -391,8 +397,79 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
   }
 
+  /** POST an IM callback to onair as IM does: query parameters, Sign/RequestTime, JSON body. */
+  async function fireImCallback(command: string, body: Json, forge?: Forgery): Promise<{ status: number; reply: unknown }> {
+    if (!options.imCallback) throw new Error("no IM callback URL configured");
+    const requestTime = now() - (forge === "expired" ? 3600 : 0);
+    const signature = signImCallback(forge === "sign" ? "not-the-token" : options.imCallback.token, requestTime);
+    const query = new URLSearchParams({
+      SdkAppid: String(forge === "sdkappid" ? options.sdkAppId + 1 : options.sdkAppId),
+      CallbackCommand: command,
+      contenttype: "json",
+      ClientIP: "203.0.113.9",
+      OptPlatform: "RESTAPI",
+      ...(forge === "unsigned" ? {} : signature),
+    });
+    const response = await fetch(`${options.imCallback.url}?${query}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ CallbackCommand: command, EventTime: Date.now(), ...body }),
+      // IM gives a callback 2 seconds.
+      signal: AbortSignal.timeout(2000),
+    }).catch((error: Error) => ({ status: 0, text: async () => error.message }));
+    const text = await response.text();
+    let reply: unknown = text;
+    try {
+      reply = JSON.parse(text);
+    } catch {
+      // keep the text
+    }
+    return { status: response.status, reply };
+  }
+
+  /**
+   * A client sends a group message: IM runs the before-send callback and delivers the message
+   * only when it answers ErrorCode 0 (no answer in time, or a failure, is "do not deliver", as
+   * the README tells operators to configure). `repeat` redelivers the same callback.
+   */
+  async function clientSendsGroupMessage(groupId: string, body: Json) {
+    const group = findGroup(groupId);
+    const from = String(body.from);
+    const random = Number(body.random ?? Math.floor(Math.random() * 0xffffffff));
+    const msgBody = body.msgBody as unknown[];
+    const event = {
+      GroupId: groupId,
+      Type: group.type,
+      From_Account: from,
+      Operator_Account: from,
+      Random: random,
+      MsgId: `${seq + 1}-${now()}-${random}`,
+      OnlineOnlyFlag: 0,
+      MsgBody: msgBody,
+      CloudCustomData: "",
+    };
+    const replies = [];
+    for (let i = 0; i < Math.max(1, Number(body.repeat ?? 1)); i++) replies.push(await fireImCallback("Group.CallbackBeforeSendMsg", event, body.forge as Forgery | undefined));
+    const first = replies[0]!;
+    const allowed = first.status === 200 && (first.reply as { ErrorCode?: number }).ErrorCode === 0;
+    if (allowed) group.messages.push({ from, random, seq: ++seq, time: now(), body: msgBody });
+    return { delivered: allowed, replies };
+  }
+
   async function handleControl(method: string, path: string, raw: Buffer, response: ServerResponse) {
     const body = raw.length > 0 ? (JSON.parse(raw.toString("utf8")) as Json) : {};
+    const groupMessage = /^\/_control\/groups\/([^/]+)\/messages$/.exec(path);
+    if (method === "POST" && groupMessage) {
+      try {
+        return send(response, 200, await clientSendsGroupMessage(decodeURIComponent(groupMessage[1]!), body));
+      } catch (error) {
+        if (error instanceof ImFailure) return send(response, 404, { error: error.message, code: error.code });
+        throw error;
+      }
+    }
+    if (method === "POST" && path === "/_control/callbacks/im") {
+      return send(response, 200, await fireImCallback(String(body.command), (body.body ?? {}) as Json, body.forge as Forgery | undefined));
+    }
     if (method === "POST" && path === "/_control/streams") {
       const streamName = String(body.streamName);
       state.onlineStreams = state.onlineStreams.filter((s) => s.streamName !== streamName);

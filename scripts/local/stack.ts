@@ -83,6 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       userSigKey: config.userSigKey,
       imAdminUser: config.imAdminUser,
       apiSecrets: { [config.tencentCloud.secretId ?? ""]: config.tencentCloud.secretKey ?? "" },
+      imCallback: { url: `http://127.0.0.1:${port}/v1/callbacks/im`, token: config.imCallbackToken },
     });
 
     const handlers = new Map<string, HttpHandler>();

@@ -11,8 +11,9 @@ import {
 /** Attribute DynamoDB's TTL sweeps (epoch seconds). Reads still check expiry: TTL is lazy. */
 export const ttlAttribute = "ttl";
 
-/** The overloaded global indexes; each module documents its keys next to its code. */
-export const indexNames = ["gsi1", "gsi2", "gsi3"] as const;
+/** The overloaded global indexes; each module documents its keys next to its code. gsi4 sorts by a number. */
+export const indexNames = ["gsi1", "gsi2", "gsi3", "gsi4"] as const;
+const numericSortKeys = new Set(["gsi4sk"]);
 
 /**
  * onair keeps one table (single-table design): every item has a partition key `pk` and a sort
@@ -35,7 +36,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     BillingMode: "PAY_PER_REQUEST",
     AttributeDefinitions: ["pk", "sk", ...indexNames.flatMap((name) => [`${name}pk`, `${name}sk`])].map((name) => ({
       AttributeName: name,
-      AttributeType: "S" as const,
+      AttributeType: numericSortKeys.has(name) ? ("N" as const) : ("S" as const),
     })),
     KeySchema: [
       { AttributeName: "pk", KeyType: "HASH" },

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/index.js";
 import type { Logger } from "../log/index.js";
 import { runCommand, type TencentCommand, type TencentDeps } from "../tencent/index.js";
@@ -121,4 +121,64 @@ async function markFailed(db: Db, entryId: string, attempts: number, message: st
       },
     }),
   );
+}
+
+/**
+ * The sweeper's outbox job: read only the entries that are due (one Query per index partition),
+ * claim each by moving its due time forward with a conditional write — so overlapping sweeps
+ * never run an entry twice at once — then run it and record the outcome.
+ */
+export async function retryDueEntries(db: Db, deps: TencentDeps, log: Logger, nowMs = Date.now(), limitPerShard = 100) {
+  const due = (
+    await Promise.all(
+      Array.from({ length: outboxShards }, (_, shard) =>
+        db.doc.send(
+          new QueryCommand({
+            TableName: db.table,
+            IndexName: "gsi1",
+            KeyConditionExpression: "gsi1pk = :pk AND gsi1sk < :now",
+            ExpressionAttributeValues: { ":pk": `OUTBOX#${shard}`, ":now": dueKey(nowMs, "~") },
+            Limit: limitPerShard,
+          }),
+        ),
+      ),
+    )
+  ).flatMap((page) => page.Items ?? []);
+  let done = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const key of due) {
+    const entryId = String(key.pk).slice("OUTBOX#".length);
+    const claimed = await claim(db, entryId, String(key.gsi1sk), nowMs);
+    if (!claimed) {
+      skipped++;
+      continue;
+    }
+    const result = await runOutbox(db, deps, [{ entryId, command: claimed.command, roomId: claimed.roomId }], log, claimed.attempts);
+    done += result.done.length;
+    failed += result.failed.length;
+  }
+  return { due: due.length, done, failed, skipped };
+}
+
+/** Take an entry for one run: only if it is still pending at the due key we read. */
+async function claim(db: Db, entryId: string, seenDueKey: string, nowMs: number) {
+  const leaseUntil = nowMs + inlineLeaseMs;
+  try {
+    const { Attributes } = await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: outboxKey(entryId),
+        UpdateExpression: "SET nextAttemptAt = :lease, gsi1sk = :leaseKey",
+        ConditionExpression: "#status = :pending AND gsi1sk = :seen",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":lease": leaseUntil, ":leaseKey": dueKey(leaseUntil, entryId), ":pending": "pending", ":seen": seenDueKey },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return Attributes as { command: TencentCommand; roomId?: number; attempts: number };
+  } catch (error) {
+    if ((error as Error).name === "ConditionalCheckFailedException") return undefined;
+    throw error;
+  }
 }

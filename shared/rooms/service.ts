@@ -51,6 +51,8 @@ export interface RoomView {
   counts: RoomCounts & { peakViewers: number; heat: number };
   cohosts: { userId: string; since: string }[];
   playUrls: ReturnType<typeof playUrls>;
+  /** The host's IM connection as IM last reported it; null when never reported. */
+  hostOnline: boolean | null;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
@@ -169,6 +171,7 @@ export class RoomService {
         .sort(([, a], [, b]) => a - b)
         .map(([cohostId, since]) => ({ userId: cohostId, since: iso(since)! })),
       playUrls: playUrls(this.config.cssPlayDomain, room.streamId),
+      hostOnline: room.hostOnline ?? null,
     };
   }
 
@@ -378,6 +381,16 @@ export class RoomService {
   private groupMessage(room: Room, signal: RoomSignal, entryId: string): OutboxEntry {
     // A fixed Random per entry: a replay within 5 minutes is deduplicated by IM.
     return { entryId, roomId: room.roomId, command: { kind: "sendGroupMessage", groupId: room.groupId, data: signal, desc: signal.type, random: randomInt(0, 2 ** 32 - 1) } };
+  }
+
+  /**
+   * IM reported the host's connection state (login state or AVChatRoom member state). Only a
+   * live room the user hosts changes; the sweeper closes a room whose heartbeats stop.
+   */
+  async hostConnection(userId: string, online: boolean, atMs: number, roomId?: number): Promise<boolean> {
+    const target = roomId ?? (await this.store.hostedRoomId(userId));
+    if (target === undefined) return false;
+    return this.store.setHostOnline(target, userId, online, atMs);
   }
 
   async summary(roomId: number) {

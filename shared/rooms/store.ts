@@ -28,6 +28,7 @@ import {
  * - member       pk `ROOMMEM#<id>#<shard>`    sk `MEMBER#<userId>`   16 partitions, shard = hash(userId)
  * - invitation   pk `ROOM#<id>`               sk `INVITE#<userId>`
  * - room ids     pk `SEQ#rooms`               sk `SEQ`
+ * - hosting      pk `USER#<hostId>`           sk `HOSTING`   → the room the user hosts most recently
  */
 export interface Room {
   roomId: number;
@@ -48,12 +49,15 @@ export interface Room {
   online: number;
   peakViewers: number;
   summary?: RoomSummary;
+  /** The host's IM connection as last reported by IM callbacks (absent: never reported). */
+  hostOnline?: boolean;
 }
 
 export const roomKey = (roomId: number) => ({ pk: `ROOM#${roomId}`, sk: "ROOM" });
 export const counterKey = (roomId: number, shard: number) => ({ pk: `ROOMCTR#${roomId}#${shard}`, sk: "COUNTER" });
 export const memberKey = (roomId: number, userId: string) => ({ pk: `ROOMMEM#${roomId}#${shardOf(userId, memberShards)}`, sk: `MEMBER#${userId}` });
 export const inviteKey = (roomId: number, userId: string) => ({ pk: `ROOM#${roomId}`, sk: `INVITE#${userId}` });
+export const hostingKey = (userId: string) => ({ pk: `USER#${userId}`, sk: "HOSTING" });
 
 export const heartbeatIndexKeys = (roomId: number, lastHeartbeatAt: number) => ({
   gsi1pk: `HB#${shardOf(String(roomId), heartbeatShards)}`,
@@ -82,6 +86,7 @@ function toRoom(item: Record<string, unknown>): Room {
     online: Number(item.online ?? 0),
     peakViewers: Number(item.peakViewers ?? 0),
     summary: item.summary as RoomSummary | undefined,
+    hostOnline: item.hostOnline as boolean | undefined,
   };
 }
 
@@ -108,14 +113,48 @@ export class RoomStore {
     return roomId;
   }
 
+  /** The new room and the host's pointer to it (IM login-state callbacks name only the user). */
   async putNewRoom(room: Room): Promise<void> {
     await this.db.doc.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { ...roomKey(room.roomId), type: "room", ...room, ...heartbeatIndexKeys(room.roomId, room.lastHeartbeatAt) },
-        ConditionExpression: "attribute_not_exists(pk)",
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.table,
+              Item: { ...roomKey(room.roomId), type: "room", ...room, ...heartbeatIndexKeys(room.roomId, room.lastHeartbeatAt) },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+          { Put: { TableName: this.table, Item: { ...hostingKey(room.hostId), type: "hosting", roomId: room.roomId } } },
+        ],
       }),
     );
+  }
+
+  /** The room a user hosts most recently, if any. */
+  async hostedRoomId(userId: string): Promise<number | undefined> {
+    const { Item } = await this.db.doc.send(new GetCommand({ TableName: this.table, Key: hostingKey(userId) }));
+    return Item ? Number(Item.roomId) : undefined;
+  }
+
+  /** Record the host's IM connection state on a live room they host. */
+  async setHostOnline(roomId: number, hostId: string, online: boolean, atMs: number): Promise<boolean> {
+    try {
+      await this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: roomKey(roomId),
+          UpdateExpression: "SET hostOnline = :online, hostStateAt = :at",
+          ConditionExpression: "hostId = :host AND #status = :live AND (attribute_not_exists(hostStateAt) OR hostStateAt <= :at)",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":online": online, ":at": atMs, ":host": hostId, ":live": "live" },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === "ConditionalCheckFailedException") return false;
+      throw error;
+    }
   }
 
   async getRoom(roomId: number, consistent = false): Promise<Room | undefined> {

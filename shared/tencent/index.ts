@@ -3,3 +3,4 @@ export { liveAppName, runCommand, type TencentCommand, type TencentDeps } from "
 export { isTencentError, TencentError } from "./errors.js";
 export { customElem, groupGoneCodes, ImClient, type ImMessageBody } from "./im.js";
 export { UserSigSigner, decodeUserSig, type IssuedUserSig } from "./usersig.js";
+export { createTencentDeps } from "./deps.js";

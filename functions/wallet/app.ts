@@ -1,0 +1,187 @@
+import { createHash } from "node:crypto";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { requireUser, UserIdSchema } from "../../shared/auth/index.js";
+import { BillingService, catalogVersion, gifts, maxGiftCount, movementId, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
+import type { Config } from "../../shared/config/index.js";
+import type { Db } from "../../shared/db/index.js";
+import { BadRequestError, ConflictError, UnauthorizedError, UnprocessableError } from "../../shared/errors/index.js";
+import { bearerSecurity, createApp, decodeCursor, encodeCursor, errorResponses, jsonBody, jsonResponse, PageQuerySchema, pageOf, type AppEnv } from "../../shared/http/index.js";
+import type { Logger } from "../../shared/log/index.js";
+import { maxRoomId, RoomStore } from "../../shared/rooms/index.js";
+import { secretsEqual } from "../../shared/signatures/index.js";
+import type { TencentDeps } from "../../shared/tencent/index.js";
+
+const RoomId = z.number().int().min(1).max(maxRoomId);
+const IdempotencyHeaders = z.object({
+  "idempotency-key": z.string().optional().openapi({ description: "Required. 1-255 printable ASCII characters; reuse it to retry safely.", example: "7f1c2a9e-gift-1" }),
+});
+const GiftRequest = z.strictObject({ roomId: RoomId, giftId: z.string().min(1).max(64), count: z.number().int().min(1).max(maxGiftCount) });
+const GiftResult = z
+  .object({ roomId: z.number(), giftId: z.string(), count: z.number(), amount: z.number(), heat: z.number(), ledgerId: z.string().optional(), delivery: z.enum(["sent", "queued"]) })
+  .openapi("GiftResult");
+const LedgerItem = z
+  .object({
+    entryId: z.string(),
+    kind: z.enum(["credit", "gift_sent", "gift_received", "gift_refund_sent", "gift_refund_received"]),
+    account: z.enum(["balance", "earnings"]),
+    amount: z.number(),
+    createdAt: z.string(),
+    roomId: z.number().optional(),
+    giftId: z.string().optional(),
+    count: z.number().optional(),
+    counterparty: z.string().optional(),
+    reason: z.string().optional(),
+  })
+  .openapi("LedgerEntry");
+
+const routes = {
+  gifts: createRoute({
+    method: "get",
+    path: "/v1/gifts",
+    summary: "Gift catalog",
+    responses: {
+      200: jsonResponse("Catalog", z.object({ version: z.string(), items: z.array(z.object({ giftId: z.string(), name: z.string(), price: z.number(), heat: z.number() })) })),
+    },
+  }),
+  wallet: createRoute({
+    method: "get",
+    path: "/v1/wallet",
+    summary: "Caller's coin balance and gift earnings",
+    security: bearerSecurity,
+    responses: { 200: jsonResponse("Wallet", z.object({ userId: z.string(), balance: z.number(), earnings: z.number() })), ...errorResponses(401) },
+  }),
+  ledger: createRoute({
+    method: "get",
+    path: "/v1/wallet/ledger",
+    summary: "Caller's ledger, newest first",
+    security: bearerSecurity,
+    request: { query: PageQuerySchema },
+    responses: { 200: jsonResponse("Ledger", pageOf(LedgerItem)), ...errorResponses(400, 401) },
+  }),
+  gift: createRoute({
+    method: "post",
+    path: "/v1/wallet/gifts",
+    summary: "Send a gift (mode b): bill it, then deliver the gift message to the room's group",
+    security: bearerSecurity,
+    request: { headers: IdempotencyHeaders, body: jsonBody(GiftRequest) },
+    responses: { 201: jsonResponse("Billed", GiftResult), ...errorResponses(400, 401, 402, 403, 404, 409, 422) },
+  }),
+  leaderboard: createRoute({
+    method: "get",
+    path: "/v1/rooms/{roomId}/leaderboard",
+    summary: "Top gifters of a room by coins",
+    security: bearerSecurity,
+    request: {
+      params: z.object({ roomId: z.coerce.number().int().min(1).max(maxRoomId).openapi({ param: { name: "roomId", in: "path" } }) }),
+      query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
+    },
+    responses: { 200: jsonResponse("Leaderboard", z.object({ roomId: z.number(), items: z.array(z.object({ rank: z.number(), userId: z.string(), coins: z.number() })) })), ...errorResponses(400, 401) },
+  }),
+  credit: createRoute({
+    method: "post",
+    path: "/v1/admin/wallets/{userId}/credits",
+    summary: "Admin top-up (X-Admin-Key, Idempotency-Key)",
+    security: [{ adminKey: [] }],
+    request: {
+      params: z.object({ userId: UserIdSchema.openapi({ param: { name: "userId", in: "path" } }) }),
+      headers: IdempotencyHeaders,
+      body: jsonBody(z.strictObject({ amount: z.number().int().min(1).max(10_000_000), reason: z.string().trim().min(1).max(200) })),
+    },
+    responses: {
+      201: jsonResponse("Credited", z.object({ userId: z.string(), amount: z.number(), reason: z.string(), ledgerId: z.string() })),
+      ...errorResponses(400, 401, 409, 422),
+    },
+  }),
+};
+
+const LedgerCursor = z.object({ before: z.string().max(64) });
+
+/** The Idempotency-Key header, or a 400 naming what is wrong with it. */
+function idempotencyKeyOf(c: Context): string {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined) throw new BadRequestError("idempotency_key_required", "the Idempotency-Key header is required");
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new BadRequestError("invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters");
+  return key;
+}
+
+function answer(c: Context<AppEnv>, result: StoredAnswer) {
+  if (result.replayed) c.header("idempotent-replayed", "true");
+  return c.json(result.body, result.status as ContentfulStatusCode);
+}
+
+export interface WalletAppDeps {
+  db: Db;
+  config: Config;
+  tencent: TencentDeps;
+}
+
+/** The wallet function: catalog, balances, ledger, app-initiated gifts, leaderboards, admin credits. */
+export function createWalletApp(deps: WalletAppDeps) {
+  const app = createApp({ service: "wallet" });
+  const authenticated = requireUser(deps);
+  const wallets = new WalletStore(deps.db);
+  const billing = (log: Logger) => new BillingService({ wallets, rooms: new RoomStore(deps.db), tencent: deps.tencent, log });
+  const admin: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (!secretsEqual(c.req.header("x-admin-key"), deps.config.adminKey)) throw new UnauthorizedError("invalid_admin_key", "a valid X-Admin-Key header is required");
+    await next();
+  };
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminKey", { type: "apiKey", in: "header", name: "X-Admin-Key" });
+
+  const catalog = { version: catalogVersion, items: gifts.map(({ giftId, name, price, heat }) => ({ giftId, name, price, heat })) };
+  app.openapi(routes.gifts, (c) => c.json(catalog, 200));
+
+  app.openapi({ ...routes.wallet, middleware: [authenticated] }, async (c) => c.json({ userId: c.var.userId, ...(await wallets.wallet(c.var.userId)) }, 200));
+
+  app.openapi({ ...routes.ledger, middleware: [authenticated] }, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const page = await wallets.ledger(c.var.userId, limit, decodeCursor(cursor, LedgerCursor)?.before);
+    return c.json(
+      {
+        items: page.entries.map((entry) => ({ ...entry, createdAt: new Date(entry.createdAt).toISOString() })),
+        nextCursor: page.next ? encodeCursor({ before: page.next }) : null,
+      },
+      200,
+    );
+  });
+
+  app.openapi({ ...routes.gift, middleware: [authenticated] }, async (c) => {
+    const key = idempotencyKeyOf(c);
+    return answer(c, await billing(c.var.log).giftFromApp(c.var.userId, c.req.valid("json"), key)) as never;
+  });
+
+  app.openapi({ ...routes.leaderboard, middleware: [authenticated] }, async (c) => {
+    const { roomId } = c.req.valid("param");
+    const top = await wallets.leaderboard(roomId, c.req.valid("query").limit);
+    return c.json({ roomId, items: top.map((entry, index) => ({ rank: index + 1, ...entry })) }, 200);
+  });
+
+  app.openapi({ ...routes.credit, middleware: [admin] }, async (c) => {
+    const key = idempotencyKeyOf(c);
+    const { userId } = c.req.valid("param");
+    const { amount, reason } = c.req.valid("json");
+    const scope = `admin:${key}`;
+    const fingerprint = createHash("sha256").update(JSON.stringify({ userId, amount, reason })).digest("hex");
+    const now = Date.now();
+    const body = { userId, amount, reason, ledgerId: movementId(scope) };
+    const result = await wallets.credit(userId, amount, reason, {
+      scope,
+      fingerprint,
+      status: "completed",
+      response: { status: 201, body },
+      createdAt: now,
+      expiresAt: now + 24 * 3600 * 1000,
+    });
+    if (result.outcome === "billed") return c.json(body, 201);
+    if (result.outcome === "duplicate" && result.record) {
+      if (result.record.fingerprint !== fingerprint) throw new UnprocessableError("idempotency_key_reused", "this Idempotency-Key was used with a different request");
+      c.header("idempotent-replayed", "true");
+      return c.json(result.record.response.body as typeof body, 201);
+    }
+    throw new ConflictError("wallet_busy", "the wallet is busy; retry shortly", { "retry-after": "1" });
+  });
+
+  return app;
+}
