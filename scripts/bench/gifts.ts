@@ -1,0 +1,104 @@
+/**
+ * Gifts: throughput of the IM before-send callback on the local stack (signed HTTP callbacks
+ * to /v1/callbacks/im, billing in DynamoDB Local) at 1, 8 and 32 concurrent senders, and the
+ * DynamoDB requests one gift costs, counted by a middleware on the client.
+ *
+ *   npm run bench -- gifts
+ *
+ * Load generator and stack share this process and the machine's 2 cores; read the figures as
+ * ratios between concurrency levels, not as production capacity.
+ */
+import { randomUUID } from "node:crypto";
+import { SignJWT } from "jose";
+import { createImCallbackApp } from "../../functions/im-callback/app.js";
+import { WalletStore } from "../../shared/billing/index.js";
+import { getConfig } from "../../shared/config/index.js";
+import { createDb } from "../../shared/db/index.js";
+import { signImCallback } from "../../shared/signatures/index.js";
+import { createTencentDeps } from "../../shared/tencent/index.js";
+import { startStack } from "../local/stack.js";
+
+const jwtSecret = "bench-identity-provider-secret-0123456789";
+const secondsPerLevel = 5;
+
+export async function benchGifts(): Promise<void> {
+  process.env.LOG_LEVEL = "error";
+  process.env.AUTH_JWT_SECRET = jwtSecret;
+  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
+  try {
+    const config = getConfig();
+    const db = createDb(config);
+    const token = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(sub).setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret));
+    const host = `bench_host_${Date.now()}`;
+    const hostToken = await token(host);
+    const created = (await (await fetch(`${stack.url}/v1/rooms`, { method: "POST", headers: { authorization: `Bearer ${hostToken}`, "content-type": "application/json" }, body: JSON.stringify({ title: "bench" }) })).json()) as { roomId: number; groupId: string };
+    await fetch(`${stack.url}/v1/rooms/${created.roomId}/live`, { method: "POST", headers: { authorization: `Bearer ${hostToken}` } });
+    const wallets = new WalletStore(db);
+    const senders = Array.from({ length: 32 }, (_, i) => `bench_sender_${i}_${Date.now()}`);
+    for (const sender of senders) {
+      await wallets.credit(sender, 10_000_000, "bench", { scope: `admin:${randomUUID()}`, fingerprint: "b", status: "completed", response: { status: 201, body: {} }, createdAt: Date.now(), expiresAt: Date.now() + 3_600_000 });
+    }
+    const callback = (sender: string, app?: ReturnType<typeof createImCallbackApp>) => {
+      const query = new URLSearchParams({ SdkAppid: String(config.sdkAppId), CallbackCommand: "Group.CallbackBeforeSendMsg", contenttype: "json", ...signImCallback(config.imCallbackToken, Math.floor(Date.now() / 1000)) });
+      const random = Math.floor(Math.random() * 2 ** 32);
+      const init = {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          CallbackCommand: "Group.CallbackBeforeSendMsg",
+          GroupId: created.groupId,
+          Type: "AVChatRoom",
+          From_Account: sender,
+          Random: random,
+          MsgId: `${random}-${Date.now()}`,
+          MsgBody: [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"rose","count":1}', Desc: "gift", Ext: "" } }],
+        }),
+      };
+      return app ? app.request(`/v1/callbacks/im?${query}`, init) : fetch(`${stack.url}/v1/callbacks/im?${query}`, init);
+    };
+
+    // Requests per gift, counted in-process.
+    let requests: Record<string, number> = {};
+    const countedDb = createDb(config);
+    countedDb.raw.middlewareStack.add(
+      (next, context) => async (args) => {
+        requests[context.commandName ?? "?"] = (requests[context.commandName ?? "?"] ?? 0) + 1;
+        return next(args);
+      },
+      { step: "initialize", name: "countRequests" },
+    );
+    const app = createImCallbackApp({ db: countedDb, config, tencent: createTencentDeps(config) });
+    await callback(senders[0]!, app);
+    requests = {};
+    const reply = (await (await callback(senders[0]!, app)).json()) as { ErrorCode: number };
+    if (reply.ErrorCode !== 0) throw new Error(`gift rejected: ${JSON.stringify(reply)}`);
+    console.log(`DynamoDB requests per billed gift (callback mode): ${Object.entries(requests).map(([c, n]) => `${c.replace(/Command$/, "")}×${n}`).join(", ")}`);
+
+    console.log(`\nbefore-send callback throughput on the local stack (${secondsPerLevel} s per level, every gift billed)`);
+    console.log("senders   gifts/s   median ms   p99 ms   rejected");
+    for (const concurrency of [1, 8, 32]) {
+      const latencies: number[] = [];
+      let rejected = 0;
+      const deadline = performance.now() + secondsPerLevel * 1000;
+      const started = performance.now();
+      await Promise.all(
+        senders.slice(0, concurrency).map(async (sender) => {
+          while (performance.now() < deadline) {
+            const t0 = performance.now();
+            const answer = (await (await callback(sender)).json()) as { ErrorCode: number };
+            latencies.push(performance.now() - t0);
+            if (answer.ErrorCode !== 0) rejected++;
+          }
+        }),
+      );
+      const elapsed = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1);
+      console.log(`${String(concurrency).padStart(7)} ${((latencies.length - rejected) / elapsed).toFixed(0).padStart(9)} ${at(0.5).padStart(11)} ${at(0.99).padStart(8)} ${String(rejected).padStart(10)}`);
+    }
+    db.raw.destroy();
+    countedDb.raw.destroy();
+  } finally {
+    await stack.stop();
+  }
+}
