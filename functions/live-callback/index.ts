@@ -1,9 +1,10 @@
-import { NotImplementedError } from "../../shared/errors/index.js";
-import { createApp, createScfHandler } from "../../shared/http/index.js";
+import { getConfig } from "../../shared/config/index.js";
+import { createDb } from "../../shared/db/index.js";
+import { createScfHandler } from "../../shared/http/index.js";
+import { createTencentDeps } from "../../shared/tencent/index.js";
+import { createLiveCallbackApp } from "./app.js";
 
-// The live-callback function's routes arrive with their issue; until then every call gets a 501 envelope.
-export const app = createApp({ service: "live-callback" });
-app.all("*", () => {
-  throw new NotImplementedError("live-callback is not implemented yet");
-});
+// Cold start: config validated and clients built once per container.
+const config = getConfig();
+export const app = createLiveCallbackApp({ db: createDb(config), config, tencent: createTencentDeps(config) });
 export const main_handler = createScfHandler(app);

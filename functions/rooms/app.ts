@@ -3,7 +3,8 @@ import { requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
 import type { Logger } from "../../shared/log/index.js";
-import { BadRequestError, NotImplementedError } from "../../shared/errors/index.js";
+import { BadRequestError, NotFoundError } from "../../shared/errors/index.js";
+import { ReplayStore } from "../../shared/recordings/index.js";
 import { bearerSecurity, createApp, decodeCursor, encodeCursor, errorResponses, jsonBody, jsonResponse, PageQuerySchema, pageOf } from "../../shared/http/index.js";
 import { maxRoomId, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
@@ -170,6 +171,35 @@ const routes = {
     ),
     ...errors(403, 404),
   }),
+  recordings: createRoute({
+    method: "get",
+    path: "/v1/rooms/{roomId}/recordings",
+    summary: "A room's replay segments in recording order",
+    security: bearerSecurity,
+    request: { params: RoomIdParams },
+    responses: {
+      200: jsonResponse(
+        "Segments",
+        z.object({
+          roomId: z.number(),
+          totalDurationSeconds: z.number(),
+          items: z.array(z.object({ fileId: z.string(), url: z.string(), startAt: z.string(), endAt: z.string(), durationSeconds: z.number(), sizeBytes: z.number(), source: z.enum(["css", "vod"]) })),
+        }),
+      ),
+      ...errors(400, 404),
+    },
+  }),
+  replays: createRoute({
+    method: "get",
+    path: "/v1/replays",
+    summary: "Recent replays with their total duration",
+    security: bearerSecurity,
+    request: { query: PageQuerySchema },
+    responses: {
+      200: jsonResponse("Replays", pageOf(z.object({ roomId: z.number(), title: z.string(), hostId: z.string(), segments: z.number(), totalDurationSeconds: z.number(), updatedAt: z.string() }))),
+      ...errors(400),
+    },
+  }),
   summary: createRoute({
     method: "get",
     path: "/v1/rooms/{roomId}/summary",
@@ -180,6 +210,7 @@ const routes = {
   }),
 };
 
+const ReplayCursor = z.object({ after: z.string().max(64) });
 const MemberCursor = z.object({ shard: z.number().int().min(0).max(63), after: z.string().optional() });
 const ListCursor = z.object({ sort: z.enum(["new", "hot"]), after: z.string().max(64) });
 
@@ -195,6 +226,7 @@ export function createRoomsApp(deps: RoomsAppDeps) {
   const authenticated = requireUser(deps);
   const service = (log: Logger) =>
     new RoomService({ store: new RoomStore(deps.db), tencent: deps.tencent, config: deps.config, log });
+  const replays = new ReplayStore(deps.db);
   const authed = <R extends object>(route: R) => ({ ...route, middleware: [authenticated] }) as R;
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
 
@@ -235,14 +267,38 @@ export function createRoomsApp(deps: RoomsAppDeps) {
     const { roomId, userId } = c.req.valid("param");
     return c.json(await service(c.var.log).removeCohost(roomId, c.var.userId, userId), 200);
   });
-  app.openapi(authed(routes.close), async (c) => c.json(await service(c.var.log).close(c.req.valid("param").roomId, { by: c.var.userId, reason: "host" }), 200));
+  app.openapi(authed(routes.close), async (c) => {
+    // Without a condition a close always answers (closing an already closed room replays its summary).
+    const { closedNow: _, ...closed } = (await service(c.var.log).close(c.req.valid("param").roomId, { by: c.var.userId, reason: "host" }))!;
+    return c.json(closed, 200);
+  });
   app.openapi(authed(routes.summary), async (c) => c.json(await service(c.var.log).summary(c.req.valid("param").roomId), 200));
 
-  // The replay catalog arrives with the recording issue.
-  for (const path of ["/v1/rooms/:roomId/recordings", "/v1/replays"]) {
-    app.get(path, () => {
-      throw new NotImplementedError("the replay catalog is not implemented yet");
-    });
-  }
+  app.openapi(authed(routes.recordings), async (c) => {
+    const { roomId } = c.req.valid("param");
+    const room = await new RoomStore(deps.db).getRoom(roomId);
+    if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
+    const segments = await replays.segments(roomId);
+    return c.json(
+      {
+        roomId,
+        totalDurationSeconds: segments.reduce((sum, segment) => sum + segment.durationSeconds, 0),
+        items: segments.map(({ roomId: _, startAt, endAt, ...segment }) => ({ ...segment, startAt: new Date(startAt).toISOString(), endAt: new Date(endAt).toISOString() })),
+      },
+      200,
+    );
+  });
+
+  app.openapi(authed(routes.replays), async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const page = await replays.recent(limit, decodeCursor(cursor, ReplayCursor)?.after);
+    return c.json(
+      {
+        items: page.items.map(({ updatedAt, ...replay }) => ({ ...replay, updatedAt: new Date(updatedAt).toISOString() })),
+        nextCursor: page.next ? encodeCursor({ after: page.next }) : null,
+      },
+      200,
+    );
+  });
   return app;
 }

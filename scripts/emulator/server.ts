@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import { signImCallback } from "../../shared/signatures/index.js";
+import { signCssCallback, signImCallback, signTrtcCallback } from "../../shared/signatures/index.js";
 import { UserSigSigner } from "../../shared/tencent/index.js";
 import { verifyTc3 } from "./tc3.js";
 
@@ -25,6 +25,8 @@ export interface EmulatorOptions {
   apiSecrets: Record<string, string>;
   /** Where IM sends its third-party callbacks, and the token it signs them with. */
   imCallback?: { url: string; token: string };
+  /** Where CSS, TRTC and VOD send their events (onair's base URL) and their keys. */
+  liveCallbacks?: { baseUrl: string; cssKey: string; trtcKey: string; vodToken: string };
 }
 
 /** How a fired callback should be wrong, to test onair's authentication. */
@@ -427,6 +429,50 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     return { status: response.status, reply };
   }
 
+  /** POST a CSS, TRTC or VOD event to onair, signed as that platform signs it (or forged). */
+  async function fireLiveCallback(kind: "live" | "trtc" | "vod", event: Json, forge?: Forgery): Promise<{ status: number; reply: unknown }> {
+    const target = options.liveCallbacks;
+    if (!target) throw new Error("no live callback URL configured");
+    let url = `${target.baseUrl}/v1/callbacks/${kind}`;
+    let body: string;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (kind === "live") {
+      const t = forge === "expired" ? now() - 1 : now() + 600;
+      body = JSON.stringify({ ...event, ...(forge === "unsigned" ? {} : { t, sign: signCssCallback(forge === "sign" ? "not-the-key" : target.cssKey, t) }) });
+    } else if (kind === "trtc") {
+      body = JSON.stringify(event);
+      headers["sdkappid"] = String(options.sdkAppId);
+      if (forge !== "unsigned") headers["sign"] = signTrtcCallback(forge === "sign" ? "notTheKey" : target.trtcKey, body);
+    } else {
+      body = JSON.stringify(event);
+      if (forge !== "unsigned") url += `?token=${encodeURIComponent(forge === "sign" ? "not-the-token" : target.vodToken)}`;
+    }
+    const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(20_000) }).catch((error: Error) => ({ status: 0, text: async () => error.message }));
+    const text = await response.text();
+    let reply: unknown = text;
+    try {
+      reply = JSON.parse(text);
+    } catch {
+      // keep the text
+    }
+    return { status: response.status, reply };
+  }
+
+  /** CSS stream begin (1) / end (0) event for a stream the emulator starts or stops. */
+  const streamEvent = (stream: EmulatedStream, eventType: 0 | 1) => ({
+    event_type: eventType,
+    appid: 1250000000,
+    app: stream.domainName,
+    appname: stream.appName,
+    stream_id: stream.streamName,
+    channel_id: stream.streamName,
+    event_time: now(),
+    sequence: String(Date.now()),
+    push_duration: "0",
+    errcode: 0,
+    errmsg: "ok",
+  });
+
   /**
    * A client sends a group message: IM runs the before-send callback and delivers the message
    * only when it answers ErrorCode 0 (no answer in time, or a failure, is "do not deliver", as
@@ -473,18 +519,28 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (method === "POST" && path === "/_control/streams") {
       const streamName = String(body.streamName);
       state.onlineStreams = state.onlineStreams.filter((s) => s.streamName !== streamName);
-      state.onlineStreams.push({
+      const stream: EmulatedStream = {
         streamName,
         appName: String(body.appName ?? "live"),
         domainName: String(body.domainName ?? ""),
-        publishTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-      });
-      return send(response, 201, { streamName });
+        // `publishedSecondsAgo` lets tests push a stream that has been up for a while.
+        publishTime: new Date(Date.now() - Number(body.publishedSecondsAgo ?? 0) * 1000).toISOString().replace(/\.\d+Z$/, "Z"),
+      };
+      state.onlineStreams.push(stream);
+      const callback = body.callback && options.liveCallbacks ? await fireLiveCallback("live", streamEvent(stream, 1)) : undefined;
+      return send(response, 201, { streamName, callback });
     }
     const stream = /^\/_control\/streams\/([^/]+)$/.exec(path);
     if (method === "DELETE" && stream) {
-      state.onlineStreams = state.onlineStreams.filter((s) => s.streamName !== decodeURIComponent(stream[1]!));
-      return send(response, 200, {});
+      const name = decodeURIComponent(stream[1]!);
+      const gone = state.onlineStreams.find((s) => s.streamName === name);
+      state.onlineStreams = state.onlineStreams.filter((s) => s.streamName !== name);
+      const callback = gone && body.callback && options.liveCallbacks ? await fireLiveCallback("live", streamEvent(gone, 0)) : undefined;
+      return send(response, 200, { callback });
+    }
+    const live = /^\/_control\/callbacks\/(live|trtc|vod)$/.exec(path);
+    if (method === "POST" && live) {
+      return send(response, 200, await fireLiveCallback(live[1] as "live" | "trtc" | "vod", (body.body ?? {}) as Json, body.forge as Forgery | undefined));
     }
     if (method === "POST" && path === "/_control/faults") {
       if (typeof body.action !== "string") return send(response, 400, { error: "action is required" });

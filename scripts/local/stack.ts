@@ -84,6 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       imAdminUser: config.imAdminUser,
       apiSecrets: { [config.tencentCloud.secretId ?? ""]: config.tencentCloud.secretKey ?? "" },
       imCallback: { url: `http://127.0.0.1:${port}/v1/callbacks/im`, token: config.imCallbackToken },
+      liveCallbacks: { baseUrl: `http://127.0.0.1:${port}`, cssKey: config.cssCallbackKey, trtcKey: config.trtcCallbackKey, vodToken: config.vodCallbackToken },
     });
 
     const handlers = new Map<string, HttpHandler>();

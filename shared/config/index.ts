@@ -30,6 +30,17 @@ const envSchema = z.object({
   MAX_COHOSTS: z.coerce.number().int().min(1).max(8).default(3),
   /** Lifetime of a signed push URL (its txTime). */
   PUSH_URL_TTL_SECONDS: seconds(86_400),
+  /** Record live rooms for replay (TRTC cloud recording into VOD). */
+  RECORDING_ENABLED: z.enum(["true", "false"]).default("false"),
+  RECORDING_MAX_FILE_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  /** A live room whose stream ended is closed after this long unless the stream comes back. */
+  STREAM_END_GRACE_SECONDS: seconds(60),
+  /** A CDN stream that belongs to no live room is dropped once it has pushed this long. */
+  ORPHAN_STREAM_GRACE_SECONDS: seconds(60),
+  /** How often the sweeper reconciles the CDN's online streams with live rooms. */
+  ORPHAN_SCAN_INTERVAL_SECONDS: seconds(600),
+  /** Shared secret VOD event callbacks must carry as `?token=` (VOD does not sign its callbacks). */
+  VOD_CALLBACK_TOKEN: secret,
   DYNAMODB_ENDPOINT: z.url().optional(),
   DYNAMODB_REGION: z.string().default("ap-guangzhou"),
   DYNAMODB_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/).default("onair"),
@@ -65,6 +76,12 @@ export interface Config {
   cohostInviteTtlSeconds: number;
   maxCohosts: number;
   pushUrlTtlSeconds: number;
+  recordingEnabled: boolean;
+  recordingMaxFileMinutes: number;
+  streamEndGraceSeconds: number;
+  orphanStreamGraceSeconds: number;
+  orphanScanIntervalSeconds: number;
+  vodCallbackToken: string;
   dynamodb: { endpoint?: string; region: string; table: string };
   tencentCloud: { region: string; endpoint?: string; secretId?: string; secretKey?: string; sessionToken?: string };
   imApiBase: string;
@@ -111,6 +128,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     cohostInviteTtlSeconds: e.COHOST_INVITE_TTL_SECONDS,
     maxCohosts: e.MAX_COHOSTS,
     pushUrlTtlSeconds: e.PUSH_URL_TTL_SECONDS,
+    recordingEnabled: e.RECORDING_ENABLED === "true",
+    recordingMaxFileMinutes: e.RECORDING_MAX_FILE_MINUTES,
+    streamEndGraceSeconds: e.STREAM_END_GRACE_SECONDS,
+    orphanStreamGraceSeconds: e.ORPHAN_STREAM_GRACE_SECONDS,
+    orphanScanIntervalSeconds: e.ORPHAN_SCAN_INTERVAL_SECONDS,
+    vodCallbackToken: e.VOD_CALLBACK_TOKEN,
     dynamodb: { endpoint: e.DYNAMODB_ENDPOINT, region: e.DYNAMODB_REGION, table: e.DYNAMODB_TABLE },
     tencentCloud: {
       region: e.TENCENTCLOUD_REGION,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/index.js";
 import type { Logger } from "../log/index.js";
 import { runCommand, type TencentCommand, type TencentDeps } from "../tencent/index.js";
@@ -74,8 +74,9 @@ export async function runOutbox(db: Db, deps: TencentDeps, entries: OutboxEntry[
   await Promise.all(
     entries.map(async (entry) => {
       try {
-        await runCommand(entry.command, deps);
+        const result = await runCommand(entry.command, deps);
         await markDone(db, entry.entryId);
+        if (entry.command.kind === "startRecording" && result?.taskId) await keepRecordingTask(db, deps, entry.command.roomId, result.taskId, log);
         done.push(entry.entryId);
       } catch (error) {
         failed.push(entry.entryId);
@@ -87,6 +88,33 @@ export async function runOutbox(db: Db, deps: TencentDeps, entries: OutboxEntry[
     }),
   );
   return { done, failed };
+}
+
+/**
+ * A started recording's task id goes on its room, so the close can stop it. If the room closed
+ * while the recording was starting, stop the recording now (through the outbox, so it is kept).
+ */
+async function keepRecordingTask(db: Db, deps: TencentDeps, roomId: number, taskId: string, log: Logger) {
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        // The room item's key (shared/rooms); written here because only the runner sees the task id.
+        Key: { pk: `ROOM#${roomId}`, sk: "ROOM" },
+        UpdateExpression: "SET recordingTaskId = :task",
+        ConditionExpression: "#status = :live",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":task": taskId, ":live": "live" },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+    const stop: OutboxEntry = { entryId: `${roomId}:stopRecording:${taskId}`, roomId, command: { kind: "stopRecording", taskId } };
+    await db.doc.send(new PutCommand(outboxPut(db, stop, Date.now()).Put)).catch((putError) => {
+      if ((putError as Error).name !== "ConditionalCheckFailedException") throw putError;
+    });
+    await runOutbox(db, deps, [stop], log);
+  }
 }
 
 async function markDone(db: Db, entryId: string) {

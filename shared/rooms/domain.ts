@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
  */
 
 export type RoomStatus = "created" | "live" | "closed";
-export type CloseReason = "host" | "stale" | "expired" | "moderation";
+export type CloseReason = "host" | "stale" | "expired" | "stream_ended" | "moderation";
 
 /** Room counters, summed over their shards. */
 export interface RoomCounts {

@@ -123,7 +123,13 @@ export class RoomService {
       if (this.isExpired(room, now)) {
         throw new ConflictError("room_expired", `room ${roomId} was not reported live within ${this.config.createdRoomTtlSeconds} s; create a new room`);
       }
-      if (await this.store.markLive(room, now)) return { roomId, status: "live" as const, liveAt: iso(now) };
+      const recording: OutboxEntry | undefined = this.config.recordingEnabled
+        ? { entryId: `${roomId}:startRecording`, roomId, command: { kind: "startRecording", roomId } }
+        : undefined;
+      if (await this.store.markLive(room, now, recording ? [outboxPut(this.store.db, recording, now)] : [])) {
+        if (recording) await runOutbox(this.store.db, this.deps.tencent, [recording], this.deps.log);
+        return { roomId, status: "live" as const, liveAt: iso(now) };
+      }
     }
     throw new ConflictError("room_busy", `room ${roomId} changed while going live; retry`);
   }
@@ -322,14 +328,19 @@ export class RoomService {
    * side effect (tell the group, destroy it, dismiss the TRTC room, drop the stream) are written
    * in one transaction; the effects then run at once and failures stay in the outbox.
    */
-  async close(roomId: number, options: { by?: string; reason: CloseReason }): Promise<{ roomId: number; status: "closed"; reason: CloseReason; summary: RoomSummary; pendingEffects: number }> {
+  async close(
+    roomId: number,
+    options: { by?: string; reason: CloseReason; onlyIf?: (room: Room) => boolean },
+  ): Promise<{ roomId: number; status: "closed"; reason: CloseReason; summary: RoomSummary; pendingEffects: number; closedNow: boolean } | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const { room, counts } = await this.store.getRoomWithCounts(roomId, true);
       if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
       if (options.by !== undefined) this.requireHost(room, options.by, "close it");
       if (room.status === "closed") {
-        return { roomId, status: "closed", reason: room.closeReason ?? options.reason, summary: room.summary!, pendingEffects: 0 };
+        return { roomId, status: "closed", reason: room.closeReason ?? options.reason, summary: room.summary!, pendingEffects: 0, closedNow: false };
       }
+      // The sweeper's closes re-check what made the room due (a heartbeat may have just arrived).
+      if (options.onlyIf && !options.onlyIf(room)) return undefined;
       const now = Date.now();
       const summary = summarize(room, counts, now);
       const effects = this.closeEffects(room, options.reason, summary);
@@ -339,9 +350,19 @@ export class RoomService {
             TableName: this.store.db.table,
             Key: roomKey(roomId),
             UpdateExpression: `SET #status = :closed, closedAt = :now, closeReason = :reason, summary = :summary, cohosts = :none, #online = :zero ${closeIndexRemoval}`,
-            ConditionExpression: "#status = :was",
+            // Unchanged since the read: same status and last heartbeat, so a racing heartbeat or close wins.
+            ConditionExpression: "#status = :was AND lastHeartbeatAt = :beat",
             ExpressionAttributeNames: { "#status": "status", "#online": "online" },
-            ExpressionAttributeValues: { ":closed": "closed", ":now": now, ":reason": options.reason, ":summary": summary, ":none": {}, ":zero": 0, ":was": room.status },
+            ExpressionAttributeValues: {
+              ":closed": "closed",
+              ":now": now,
+              ":reason": options.reason,
+              ":summary": summary,
+              ":none": {},
+              ":zero": 0,
+              ":was": room.status,
+              ":beat": room.lastHeartbeatAt,
+            },
           },
         },
         ...effects.map((entry) => outboxPut(this.store.db, entry, now)),
@@ -349,7 +370,7 @@ export class RoomService {
       if (outcome === "conflict") continue; // closed or changed meanwhile: read again
       this.deps.log.info("room closed", { roomId, reason: options.reason, ...summary });
       const { failed } = await this.runCloseEffects(effects);
-      return { roomId, status: "closed", reason: options.reason, summary, pendingEffects: failed.length };
+      return { roomId, status: "closed", reason: options.reason, summary, pendingEffects: failed.length, closedNow: true };
     }
     throw new ConflictError("room_busy", `room ${roomId} changed while closing; retry`);
   }
@@ -368,14 +389,37 @@ export class RoomService {
     return { failed: results.flat() };
   }
 
+  /**
+   * Tell the group, destroy it, dismiss the TRTC room, stop the recording, and drop the CDN
+   * stream — or forbid it, when moderation closed the room.
+   */
   private closeEffects(room: Room, reason: CloseReason, summary: RoomSummary): OutboxEntry[] {
     const id = (kind: string) => `${room.roomId}:close:${kind}`;
+    const entry = (kind: string, command: OutboxEntry["command"]): OutboxEntry => ({ entryId: id(kind), roomId: room.roomId, command });
     return [
       this.groupMessage(room, { type: "room_closed", roomId: room.roomId, reason, summary }, id("notify")),
-      { entryId: id("destroyGroup"), roomId: room.roomId, command: { kind: "destroyGroup", groupId: room.groupId } },
-      { entryId: id("dismissRoom"), roomId: room.roomId, command: { kind: "dismissRoom", roomId: room.roomId } },
-      { entryId: id("dropStream"), roomId: room.roomId, command: { kind: "dropStream", streamId: room.streamId } },
+      entry("destroyGroup", { kind: "destroyGroup", groupId: room.groupId }),
+      entry("dismissRoom", { kind: "dismissRoom", roomId: room.roomId }),
+      reason === "moderation"
+        ? entry("forbidStream", { kind: "forbidStream", streamId: room.streamId, reason: "content moderation" })
+        : entry("dropStream", { kind: "dropStream", streamId: room.streamId }),
+      ...(room.recordingTaskId ? [entry("stopRecording", { kind: "stopRecording", taskId: room.recordingTaskId })] : []),
     ];
+  }
+
+  /** The room a CSS stream id belongs to (`<sdkAppId>_<roomId>_<hostId>_main`), if it is ours. */
+  async roomOfStream(streamId: string): Promise<Room | undefined> {
+    const match = /^(\d+)_(\d{1,10})_(.+)_main$/.exec(streamId);
+    if (!match || Number(match[1]) !== this.config.sdkAppId) return undefined;
+    const room = await this.store.getRoom(Number(match[2]), true);
+    return room?.streamId === streamId ? room : undefined;
+  }
+
+  /** CSS reported a stream beginning or ending (idempotent; stale events are ignored). */
+  async streamEvent(streamId: string, active: boolean, eventTimeMs: number): Promise<"recorded" | "ignored"> {
+    const room = await this.roomOfStream(streamId);
+    if (!room || room.status === "closed") return "ignored";
+    return (await this.store.recordStreamEvent(room, active, eventTimeMs)) ? "recorded" : "ignored";
   }
 
   private groupMessage(room: Room, signal: RoomSignal, entryId: string): OutboxEntry {

@@ -21,7 +21,8 @@ import {
  * conditional write; keys (README "Data model"):
  *
  * - room         pk `ROOM#<id>`               sk `ROOM`
- *   gsi1 `HB#<shard>` / `<lastHeartbeatAt>#<id>`  while created or live (the sweeper's stale query)
+ *   gsi1 `HBC#<shard>`/ `<createdAt>#<id>`        while created (the sweeper's expiry query)
+ *   gsi1 `HB#<shard>` / `<lastHeartbeatAt>#<id>`  while live (the sweeper's stale query)
  *   gsi2 `LIVE`       / `<liveAt>#<id>`           while live (list, newest first; written at live and close only)
  *   gsi3 `HOT#<shard>`/ `<heat>#<id>`             while live (list, hottest first; heat refreshed by heartbeats)
  * - counters     pk `ROOMCTR#<id>#<shard>`    sk `COUNTER`    16 shards: online, totalViewers, likes, giftHeat, giftIncome
@@ -29,6 +30,7 @@ import {
  * - invitation   pk `ROOM#<id>`               sk `INVITE#<userId>`
  * - room ids     pk `SEQ#rooms`               sk `SEQ`
  * - hosting      pk `USER#<hostId>`           sk `HOSTING`   → the room the user hosts most recently
+ * - stream gone  pk `STREAMGONE#<id>`         sk `MARK`; gsi1 `STREAMGONE#<shard>` / `<endedAt>#<id>`
  */
 export interface Room {
   roomId: number;
@@ -51,6 +53,11 @@ export interface Room {
   summary?: RoomSummary;
   /** The host's IM connection as last reported by IM callbacks (absent: never reported). */
   hostOnline?: boolean;
+  /** The CSS stream as CSS callbacks last reported it. */
+  streamState?: "active" | "inactive";
+  streamChangedAt?: number;
+  /** TRTC cloud-recording task, once started. */
+  recordingTaskId?: string;
 }
 
 export const roomKey = (roomId: number) => ({ pk: `ROOM#${roomId}`, sk: "ROOM" });
@@ -59,10 +66,15 @@ export const memberKey = (roomId: number, userId: string) => ({ pk: `ROOMMEM#${r
 export const inviteKey = (roomId: number, userId: string) => ({ pk: `ROOM#${roomId}`, sk: `INVITE#${userId}` });
 export const hostingKey = (userId: string) => ({ pk: `USER#${userId}`, sk: "HOSTING" });
 
-export const heartbeatIndexKeys = (roomId: number, lastHeartbeatAt: number) => ({
-  gsi1pk: `HB#${shardOf(String(roomId), heartbeatShards)}`,
-  gsi1sk: orderKey(lastHeartbeatAt, roomId),
+/**
+ * Where a room waits for the sweeper in gsi1: live rooms under `HB#` by last heartbeat, created
+ * rooms under `HBC#` by creation time, so each sweep query reads only rooms past their limit.
+ */
+export const heartbeatIndexKeys = (roomId: number, atMs: number, status: "created" | "live") => ({
+  gsi1pk: `${status === "live" ? "HB" : "HBC"}#${shardOf(String(roomId), heartbeatShards)}`,
+  gsi1sk: orderKey(atMs, roomId),
 });
+const streamGoneKey = (roomId: number) => ({ pk: `STREAMGONE#${roomId}`, sk: "MARK" });
 const hotIndexKeys = (roomId: number, heat: number) => ({ gsi3pk: `HOT#${shardOf(String(roomId), hotShards)}`, gsi3sk: orderKey(heat, roomId) });
 const liveIndexKeys = (roomId: number, liveAt: number) => ({ gsi2pk: "LIVE", gsi2sk: orderKey(liveAt, roomId) });
 
@@ -87,6 +99,9 @@ function toRoom(item: Record<string, unknown>): Room {
     peakViewers: Number(item.peakViewers ?? 0),
     summary: item.summary as RoomSummary | undefined,
     hostOnline: item.hostOnline as boolean | undefined,
+    streamState: item.streamState as Room["streamState"],
+    streamChangedAt: item.streamChangedAt === undefined ? undefined : Number(item.streamChangedAt),
+    recordingTaskId: item.recordingTaskId as string | undefined,
   };
 }
 
@@ -121,7 +136,7 @@ export class RoomStore {
           {
             Put: {
               TableName: this.table,
-              Item: { ...roomKey(room.roomId), type: "room", ...room, ...heartbeatIndexKeys(room.roomId, room.lastHeartbeatAt) },
+              Item: { ...roomKey(room.roomId), type: "room", ...room, ...heartbeatIndexKeys(room.roomId, room.createdAt, "created") },
               ConditionExpression: "attribute_not_exists(pk)",
             },
           },
@@ -171,15 +186,16 @@ export class RoomStore {
     return { room: roomItem ? toRoom(roomItem) : undefined, counts: sumCounts(counters) };
   }
 
-  /** created → live, only from `created` and only by the host. False when the room changed meanwhile. */
-  async markLive(room: Room, nowMs: number): Promise<boolean> {
-    try {
-      await this.db.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: roomKey(room.roomId),
-          UpdateExpression:
-            "SET #status = :live, liveAt = :now, lastHeartbeatAt = :now, gsi1pk = :hbpk, gsi1sk = :hbsk, gsi2pk = :livepk, gsi2sk = :livesk, gsi3pk = :hotpk, gsi3sk = :hotsk",
+  /**
+   * created → live, only from `created` and only by the host; `alongside` (the recording's
+   * outbox entry) is written in the same transaction. False when the room changed meanwhile.
+   */
+  async markLive(room: Room, nowMs: number, alongside: Record<string, unknown>[] = []): Promise<boolean> {
+    const update = {
+      TableName: this.table,
+      Key: roomKey(room.roomId),
+      UpdateExpression:
+        "SET #status = :live, liveAt = :now, lastHeartbeatAt = :now, gsi1pk = :hbpk, gsi1sk = :hbsk, gsi2pk = :livepk, gsi2sk = :livesk, gsi3pk = :hotpk, gsi3sk = :hotsk",
           ConditionExpression: "#status = :created AND hostId = :host",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
@@ -187,17 +203,12 @@ export class RoomStore {
             ":created": "created",
             ":host": room.hostId,
             ":now": nowMs,
-            ...prefixed(heartbeatIndexKeys(room.roomId, nowMs), { gsi1pk: ":hbpk", gsi1sk: ":hbsk" }),
+            ...prefixed(heartbeatIndexKeys(room.roomId, nowMs, "live"), { gsi1pk: ":hbpk", gsi1sk: ":hbsk" }),
             ...prefixed(liveIndexKeys(room.roomId, nowMs), { gsi2pk: ":livepk", gsi2sk: ":livesk" }),
             ...prefixed(hotIndexKeys(room.roomId, room.heat), { gsi3pk: ":hotpk", gsi3sk: ":hotsk" }),
           },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if ((error as Error).name === "ConditionalCheckFailedException") return false;
-      throw error;
-    }
+    };
+    return (await this.transact([{ Update: update }, ...alongside] as never)) === "ok";
   }
 
   /**
@@ -213,19 +224,17 @@ export class RoomStore {
         new UpdateCommand({
           TableName: this.table,
           Key: roomKey(room.roomId),
-          UpdateExpression:
-            "SET lastHeartbeatAt = :now, gsi1sk = :hbsk, heat = :heat, #online = :online, peakViewers = :peak" + (live ? ", gsi3sk = :hotsk" : ""),
+          UpdateExpression: "SET lastHeartbeatAt = :now, heat = :heat, #online = :online, peakViewers = :peak" + (live ? ", gsi1sk = :hbsk, gsi3sk = :hotsk" : ""),
           ConditionExpression: "hostId = :host AND #status = :status",
           ExpressionAttributeNames: { "#status": "status", "#online": "online" },
           ExpressionAttributeValues: {
             ":now": nowMs,
-            ":hbsk": heartbeatIndexKeys(room.roomId, nowMs).gsi1sk,
             ":heat": heat,
             ":online": counts.online,
             ":peak": peak,
             ":host": room.hostId,
             ":status": room.status,
-            ...(live ? { ":hotsk": hot.gsi3sk } : {}),
+            ...(live ? { ":hotsk": hot.gsi3sk, ":hbsk": heartbeatIndexKeys(room.roomId, nowMs, "live").gsi1sk } : {}),
           },
         }),
       );
@@ -380,6 +389,68 @@ export class RoomStore {
 
   async deleteInvitation(roomId: number, userId: string): Promise<void> {
     await this.db.doc.send(new DeleteCommand({ TableName: this.table, Key: inviteKey(roomId, userId) }));
+  }
+
+  /**
+   * Rooms waiting in a gsi1 partition family (`HB` live by heartbeat, `HBC` created by creation,
+   * `STREAMGONE` stream ended) since before `beforeMs`: reads only those, never the rest.
+   */
+  async roomsDueIn(family: "HB" | "HBC" | "STREAMGONE", beforeMs: number, limitPerShard = 100): Promise<{ roomIds: number[]; itemsRead: number }> {
+    const pages = await Promise.all(
+      Array.from({ length: heartbeatShards }, (_, shard) =>
+        this.db.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: "gsi1",
+            KeyConditionExpression: "gsi1pk = :pk AND gsi1sk < :before",
+            ExpressionAttributeValues: { ":pk": `${family}#${shard}`, ":before": orderKey(beforeMs, 0) },
+            Limit: limitPerShard,
+          }),
+        ),
+      ),
+    );
+    const items = pages.flatMap((page) => page.Items ?? []);
+    return { roomIds: items.map((item) => Number(String(item.gsi1sk).split("#")[1])), itemsRead: items.length };
+  }
+
+  /**
+   * The CSS stream of a room began or ended. Out-of-order events are ignored (event time); an
+   * end on a live room leaves a marker the sweeper finds after the grace period, a begin removes it.
+   */
+  async recordStreamEvent(room: Room, active: boolean, eventTimeMs: number): Promise<boolean> {
+    const marker = active
+      ? { Delete: { TableName: this.table, Key: streamGoneKey(room.roomId) } }
+      : {
+          Put: {
+            TableName: this.table,
+            Item: {
+              ...streamGoneKey(room.roomId),
+              type: "stream_gone",
+              roomId: room.roomId,
+              endedAt: eventTimeMs,
+              gsi1pk: `STREAMGONE#${shardOf(String(room.roomId), heartbeatShards)}`,
+              gsi1sk: orderKey(eventTimeMs, room.roomId),
+              ttl: Math.floor(eventTimeMs / 1000) + 7 * 86_400,
+            },
+          },
+        };
+    const outcome = await this.transact([
+      {
+        Update: {
+          TableName: this.table,
+          Key: roomKey(room.roomId),
+          UpdateExpression: "SET streamState = :state, streamChangedAt = :at",
+          ConditionExpression: "streamId = :stream AND (attribute_not_exists(streamChangedAt) OR streamChangedAt <= :at)",
+          ExpressionAttributeValues: { ":state": active ? "active" : "inactive", ":at": eventTimeMs, ":stream": room.streamId },
+        },
+      },
+      ...(active || room.status === "live" ? [marker] : []),
+    ]);
+    return outcome === "ok";
+  }
+
+  async deleteStreamMarker(roomId: number): Promise<void> {
+    await this.db.doc.send(new DeleteCommand({ TableName: this.table, Key: streamGoneKey(roomId) }));
   }
 
   /** Write items in one transaction; `conflict` when a condition failed, with the per-item reasons. */

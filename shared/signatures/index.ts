@@ -40,3 +40,29 @@ export function secretsEqual(given: string | undefined, expected: string): boole
   const b = createHmac("sha256", "onair").update(expected).digest();
   return timingSafeEqual(a, b);
 }
+
+/** How far in the future a CSS callback's expiry `t` may lie (CSS sets event time + 10 min). */
+export const cssMaxExpiryAheadSeconds = 86_400;
+
+/**
+ * CSS callback authentication (reference §4.1): `sign` = hex MD5(key + t), and `t` (the expiry,
+ * Unix seconds) not yet passed.
+ */
+export function verifyCssCallback(body: { sign?: unknown; t?: unknown }, key: string, nowSeconds = Math.floor(Date.now() / 1000)): SignatureVerdict {
+  const t = typeof body.t === "number" ? body.t : typeof body.t === "string" && /^\d{1,12}$/.test(body.t) ? Number(body.t) : undefined;
+  if (t === undefined || typeof body.sign !== "string") return { ok: false, reason: "sign and t are required" };
+  if (nowSeconds > t) return { ok: false, reason: "the callback has expired" };
+  if (t - nowSeconds > cssMaxExpiryAheadSeconds) return { ok: false, reason: "t is too far in the future" };
+  const sign = createHash("md5").update(key + String(t)).digest("hex");
+  return equal(sign, body.sign.toLowerCase()) ? { ok: true } : { ok: false, reason: "sign does not match" };
+}
+
+export const signCssCallback = (key: string, t: number) => createHash("md5").update(key + String(t)).digest("hex");
+
+/** TRTC callback authentication (reference §6.1): header `Sign` = base64 HMAC-SHA256(key, raw body). */
+export function verifyTrtcCallback(rawBody: string, sign: string | undefined, key: string): SignatureVerdict {
+  if (!sign) return { ok: false, reason: "Sign header is required" };
+  return equal(signTrtcCallback(key, rawBody), sign) ? { ok: true } : { ok: false, reason: "Sign does not match" };
+}
+
+export const signTrtcCallback = (key: string, rawBody: string) => createHmac("sha256", key).update(rawBody).digest("base64");

@@ -2,6 +2,7 @@ import type { Config } from "../config/index.js";
 import { cloudCall, type CloudClients } from "./cloud.js";
 import { isTencentError } from "./errors.js";
 import { customElem, groupGoneCodes, type ImClient } from "./im.js";
+import type { UserSigSigner } from "./usersig.js";
 
 /**
  * Every Tencent side effect onair makes after a state change, as a plain serialisable command:
@@ -12,13 +13,20 @@ export type TencentCommand =
   | { kind: "sendC2CMessage"; toAccount: string; data: Record<string, unknown>; desc: string; random: number }
   | { kind: "destroyGroup"; groupId: string }
   | { kind: "dismissRoom"; roomId: number }
-  | { kind: "dropStream"; streamId: string };
+  | { kind: "dropStream"; streamId: string }
+  | { kind: "forbidStream"; streamId: string; reason: string }
+  | { kind: "startRecording"; roomId: number }
+  | { kind: "stopRecording"; taskId: string };
 
 export interface TencentDeps {
   im: ImClient;
   cloud: CloudClients;
-  config: Pick<Config, "sdkAppId" | "cssPushDomain">;
+  signer: UserSigSigner;
+  config: Pick<Config, "sdkAppId" | "cssPushDomain" | "recordingMaxFileMinutes">;
 }
+
+/** The cloud-recording robot of a room; the `onair_` prefix is reserved, so no user can collide. */
+export const recorderUserId = (roomId: number) => `onair_recorder_${roomId}`;
 
 /** CSS app name of every onair stream (the path segment of push and play URLs). */
 export const liveAppName = "live";
@@ -29,13 +37,15 @@ const alreadyDoneCloudCodes = new Set([
   "InvalidParameter.StreamNotAlive",
   "FailedOperation.RoomNotExist",
   "ResourceNotFound.RoomNotExist",
+  // (unconfirmed) a recording task that already ended
+  "InvalidParameter.TaskId",
 ]);
 
 /**
  * Run one command. A command whose effect already holds (group already destroyed, stream not
- * pushing) counts as done, so replays are harmless.
+ * pushing) counts as done, so replays are harmless. Returns what later state needs (a task id).
  */
-export async function runCommand(command: TencentCommand, deps: TencentDeps): Promise<void> {
+export async function runCommand(command: TencentCommand, deps: TencentDeps): Promise<{ taskId?: string } | void> {
   try {
     switch (command.kind) {
       case "sendGroupMessage":
@@ -54,6 +64,32 @@ export async function runCommand(command: TencentCommand, deps: TencentDeps): Pr
         await cloudCall("DropLiveStream", () =>
           deps.cloud.live.DropLiveStream({ StreamName: command.streamId, DomainName: deps.config.cssPushDomain, AppName: liveAppName }),
         );
+        return;
+      case "forbidStream":
+        await cloudCall("ForbidLiveStream", () =>
+          deps.cloud.live.ForbidLiveStream({ StreamName: command.streamId, DomainName: deps.config.cssPushDomain, AppName: liveAppName, Reason: command.reason }),
+        );
+        return;
+      case "startRecording": {
+        const userId = recorderUserId(command.roomId);
+        // TRTC cloud recording into VOD, mixed (host and co-hosts), cut into files of at most an hour.
+        const { TaskId } = await cloudCall("CreateCloudRecording", () =>
+          deps.cloud.trtc.CreateCloudRecording({
+            SdkAppId: deps.config.sdkAppId,
+            RoomId: String(command.roomId),
+            RoomIdType: 1,
+            UserId: userId,
+            UserSig: deps.signer.issue(userId, 7 * 86_400).userSig,
+            RecordParams: { RecordMode: 2, MaxIdleTime: 60, StreamType: 0, MaxMediaFileDuration: deps.config.recordingMaxFileMinutes },
+            StorageParams: { CloudVod: { TencentVod: { MediaType: 0, SourceContext: `room=${command.roomId}` } } },
+            MixLayoutParams: { MixLayoutMode: 3 },
+            ResourceExpiredHour: 72,
+          }),
+        );
+        return { taskId: TaskId };
+      }
+      case "stopRecording":
+        await cloudCall("DeleteCloudRecording", () => deps.cloud.trtc.DeleteCloudRecording({ SdkAppId: deps.config.sdkAppId, TaskId: command.taskId }));
         return;
     }
   } catch (error) {

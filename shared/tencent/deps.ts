@@ -10,6 +10,7 @@ export function createTencentDeps(config: Config): TencentDeps {
   return {
     im: new ImClient({ baseUrl: config.imApiBase, sdkAppId: config.sdkAppId, adminUser: config.imAdminUser, signer }),
     cloud: createCloudClients(config),
+    signer,
     config,
   };
 }

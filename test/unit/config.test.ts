@@ -11,6 +11,7 @@ const valid = {
   CSS_PUSH_DOMAIN: "push.example.com",
   CSS_PLAY_DOMAIN: "play.example.com",
   ONAIR_ADMIN_KEY: "admin-key-0123456789",
+  VOD_CALLBACK_TOKEN: "vod-callback-token",
 };
 
 describe("config", () => {

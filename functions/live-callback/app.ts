@@ -1,0 +1,156 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Config } from "../../shared/config/index.js";
+import type { Db } from "../../shared/db/index.js";
+import { BadRequestError, UnauthorizedError } from "../../shared/errors/index.js";
+import { createApp, errorResponses, jsonResponse } from "../../shared/http/index.js";
+import type { Logger } from "../../shared/log/index.js";
+import { ReplayStore, type Segment } from "../../shared/recordings/index.js";
+import { RoomService, RoomStore, type Room } from "../../shared/rooms/index.js";
+import { secretsEqual, verifyCssCallback, verifyTrtcCallback } from "../../shared/signatures/index.js";
+import type { TencentDeps } from "../../shared/tencent/index.js";
+
+type Body = Record<string, unknown>;
+const Ack = z.object({ code: z.literal(0) }).openapi("PlatformAck");
+const ack = { code: 0 as const };
+
+const routes = {
+  live: createRoute({
+    method: "post",
+    path: "/v1/callbacks/live",
+    summary: "CSS events: stream begin (1) / end (0), recording file (100), moderation (317); body `sign` = md5(key + t)",
+    responses: { 200: jsonResponse("Acknowledged", Ack), ...errorResponses(400, 401) },
+  }),
+  trtc: createRoute({
+    method: "post",
+    path: "/v1/callbacks/trtc",
+    summary: "TRTC room and cloud-recording events; header Sign = base64 HMAC-SHA256(key, body)",
+    responses: { 200: jsonResponse("Acknowledged", Ack), ...errorResponses(400, 401) },
+  }),
+  vod: createRoute({
+    method: "post",
+    path: "/v1/callbacks/vod",
+    summary: "VOD event notification (NewFileUpload); the URL carries ?token=VOD_CALLBACK_TOKEN",
+    request: { query: z.object({ token: z.string().optional() }) },
+    responses: { 200: jsonResponse("Acknowledged", Ack), ...errorResponses(400, 401) },
+  }),
+};
+
+function parseObject(raw: string): Body {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw new BadRequestError("invalid_json", "callback body is not valid JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new BadRequestError("invalid_json", "callback body must be a JSON object");
+  return body as Body;
+}
+
+const num = (value: unknown): number | undefined => {
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  return typeof n === "number" && Number.isFinite(n) ? n : undefined;
+};
+const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+
+export interface LiveCallbackDeps {
+  db: Db;
+  config: Config;
+  tencent: TencentDeps;
+}
+
+/**
+ * The live-callback function: CSS, TRTC and VOD events. Each is authenticated as its platform
+ * signs it before anything is read or written, is idempotent (the platforms retry), and
+ * acknowledges what it does not handle.
+ */
+export function createLiveCallbackApp(deps: LiveCallbackDeps) {
+  const app = createApp({ service: "live-callback" });
+  const rooms = (log: Logger) => new RoomService({ store: new RoomStore(deps.db), tencent: deps.tencent, config: deps.config, log });
+  const replays = new ReplayStore(deps.db);
+
+  const addSegment = async (log: Logger, room: Room | undefined, segment: Omit<Segment, "roomId">) => {
+    if (!room) return log.info("recording of an unknown room ignored", { fileId: segment.fileId });
+    const stored = await replays.addSegment({ ...segment, roomId: room.roomId }, room);
+    log.info(stored ? "replay segment stored" : "replay segment already stored", { roomId: room.roomId, fileId: segment.fileId });
+  };
+
+  app.openapi(routes.live, async (c) => {
+    const body = parseObject(await c.req.text());
+    // CSS puts its credentials in the body: check them before acting on any other field.
+    const verdict = verifyCssCallback(body, deps.config.cssCallbackKey);
+    if (!verdict.ok) throw new UnauthorizedError("invalid_callback_signature", `CSS callback rejected: ${verdict.reason}`);
+    const log = c.var.log;
+    const eventType = num(body.event_type);
+    const streamId = text(body.stream_id) ?? text(body.streamId) ?? text(body.channel_id) ?? "";
+    if (eventType === 1 || eventType === 0) {
+      const at = (num(body.event_time) ?? Math.floor(Date.now() / 1000)) * 1000;
+      const outcome = await rooms(log).streamEvent(streamId, eventType === 1, at);
+      log.info("stream event", { streamId, active: eventType === 1, outcome });
+    } else if (eventType === 100) {
+      const fileId = text(body.file_id);
+      const endTime = num(body.end_time);
+      const duration = num(body.duration);
+      if (!fileId || endTime === undefined || duration === undefined) throw new BadRequestError("invalid_request", "recording event needs file_id, end_time and duration");
+      await addSegment(log, await rooms(log).roomOfStream(streamId), {
+        fileId,
+        url: text(body.video_url) ?? "",
+        startAt: (endTime - duration) * 1000,
+        endAt: endTime * 1000,
+        durationSeconds: duration,
+        sizeBytes: num(body.file_size) ?? 0,
+        source: "css",
+      });
+    } else if (eventType === 317) {
+      const room = await rooms(log).roomOfStream(streamId);
+      if (body.suggestion === "Block" && room && room.status !== "closed") {
+        const closed = await rooms(log).close(room.roomId, { reason: "moderation" });
+        log.warn("room closed by content moderation", { roomId: room.roomId, label: body.label, pendingEffects: closed?.pendingEffects });
+      } else {
+        log.info("moderation event", { streamId, suggestion: body.suggestion, label: body.label });
+      }
+    } else {
+      log.info("CSS event acknowledged without action", { eventType });
+    }
+    return c.json(ack, 200);
+  });
+
+  app.openapi(routes.trtc, async (c) => {
+    const raw = await c.req.text();
+    const verdict = verifyTrtcCallback(raw, c.req.header("sign"), deps.config.trtcCallbackKey);
+    if (!verdict.ok) throw new UnauthorizedError("invalid_callback_signature", `TRTC callback rejected: ${verdict.reason}`);
+    const body = parseObject(raw);
+    const info = (body.EventInfo ?? {}) as Body;
+    const payload = (info.Payload ?? {}) as Body;
+    // Files reach the catalog from VOD's upload event, which carries duration and size; the
+    // recording events are logged for operators.
+    c.var.log.info("TRTC event", { group: body.EventGroupId, type: body.EventType, roomId: info.RoomId, taskId: info.TaskId, status: payload.Status });
+    return c.json(ack, 200);
+  });
+
+  app.openapi(routes.vod, async (c) => {
+    if (!secretsEqual(c.req.valid("query").token, deps.config.vodCallbackToken)) {
+      throw new UnauthorizedError("invalid_callback_signature", "VOD callback rejected: token does not match");
+    }
+    const body = parseObject(await c.req.text());
+    const log = c.var.log;
+    if (body.EventType !== "NewFileUpload") {
+      log.info("VOD event acknowledged without action", { eventType: body.EventType });
+      return c.json(ack, 200);
+    }
+    const event = (body.FileUploadEvent ?? {}) as Body;
+    const media = (event.MediaBasicInfo ?? {}) as Body;
+    const source = (media.SourceInfo ?? {}) as Body;
+    const meta = (event.MetaData ?? {}) as Body;
+    const trtc = (source.TrtcRecordInfo ?? {}) as Body;
+    const roomId = num(trtc.RoomId) ?? num(/(?:^|&)room=(\d+)/.exec(String(source.SourceContext ?? ""))?.[1]);
+    const fileId = text(event.FileId);
+    if (!fileId) throw new BadRequestError("invalid_request", "NewFileUpload needs FileUploadEvent.FileId");
+    const durationSeconds = Math.round(num(meta.Duration) ?? 0);
+    const endAt = Date.parse(String(media.CreateTime ?? "")) || Date.now();
+    const room = roomId === undefined ? undefined : await new RoomStore(deps.db).getRoom(roomId);
+    await addSegment(log, room, { fileId, url: text(media.MediaUrl) ?? "", startAt: endAt - durationSeconds * 1000, endAt, durationSeconds, sizeBytes: num(meta.Size) ?? 0, source: "vod" });
+    return c.json(ack, 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,140 @@
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { Config } from "../config/index.js";
+import { batchGet, type Db } from "../db/index.js";
+import type { Logger } from "../log/index.js";
+import { retryDueEntries } from "../outbox/index.js";
+import { roomKey, RoomService, RoomStore, type CloseReason, type Room } from "../rooms/index.js";
+import { cloudCall, liveAppName, type TencentDeps } from "../tencent/index.js";
+
+export interface SweepDeps {
+  db: Db;
+  config: Config;
+  tencent: TencentDeps;
+  log: Logger;
+}
+
+export interface SweepSummary {
+  staleClosed: number;
+  expiredClosed: number;
+  streamEndedClosed: number;
+  /** Index entries read to find due rooms (it grows with what is due, not with what is live). */
+  dueRead: number;
+  orphanScan: "ran" | "not_due";
+  onlineStreams: number;
+  orphanStreamsDropped: number;
+  outbox: Awaited<ReturnType<typeof retryDueEntries>>;
+}
+
+/**
+ * One sweeper run. It reads only what is due — rooms past their heartbeat or creation limit,
+ * streams past their grace, outbox entries past their retry time — through time-keyed index
+ * partitions, never a Scan. Every close goes through the host's own close path, conditional
+ * on what the sweeper read, so overlapping runs and racing hosts close each room once.
+ */
+export async function sweep(deps: SweepDeps, nowMs = Date.now()): Promise<SweepSummary> {
+  const store = new RoomStore(deps.db);
+  const rooms = new RoomService({ store, tencent: deps.tencent, config: deps.config, log: deps.log });
+  const { config } = deps;
+
+  const closeDue = async (family: "HB" | "HBC" | "STREAMGONE", beforeMs: number, reason: CloseReason, stillDue: (room: Room) => boolean) => {
+    const { roomIds, itemsRead } = await store.roomsDueIn(family, beforeMs);
+    let closed = 0;
+    for (const roomId of roomIds) {
+      try {
+        const result = await rooms.close(roomId, { reason, onlyIf: stillDue });
+        if (result?.closedNow) closed++;
+        // Handled either way: closed now, or the stream came back / the room already ended.
+        if (family === "STREAMGONE") await store.deleteStreamMarker(roomId);
+      } catch (error) {
+        deps.log.error("sweeper could not close a room; next run retries", { roomId, reason, error });
+      }
+    }
+    return { closed, itemsRead };
+  };
+
+  const staleBefore = nowMs - config.roomStaleSeconds * 1000;
+  const expiredBefore = nowMs - config.createdRoomTtlSeconds * 1000;
+  const streamGoneBefore = nowMs - config.streamEndGraceSeconds * 1000;
+  const [stale, expired, streamEnded] = await Promise.all([
+    closeDue("HB", staleBefore, "stale", (room) => room.status === "live" && room.lastHeartbeatAt < staleBefore),
+    closeDue("HBC", expiredBefore, "expired", (room) => room.status === "created" && room.createdAt < expiredBefore),
+    closeDue(
+      "STREAMGONE",
+      streamGoneBefore,
+      "stream_ended",
+      (room) => room.status === "live" && room.streamState === "inactive" && (room.streamChangedAt ?? nowMs) < streamGoneBefore,
+    ),
+  ]);
+  const orphans = (await claimOrphanScan(deps.db, nowMs, config.orphanScanIntervalSeconds)) ? await dropOrphanStreams(deps, nowMs) : undefined;
+  const outbox = await retryDueEntries(deps.db, deps.tencent, deps.log, nowMs);
+  return {
+    staleClosed: stale.closed,
+    expiredClosed: expired.closed,
+    streamEndedClosed: streamEnded.closed,
+    dueRead: stale.itemsRead + expired.itemsRead + streamEnded.itemsRead,
+    orphanScan: orphans ? "ran" : "not_due",
+    onlineStreams: orphans?.online ?? 0,
+    orphanStreamsDropped: orphans?.dropped ?? 0,
+    outbox,
+  };
+}
+
+/**
+ * The CDN reconciliation runs at most every `intervalSeconds`, whichever sweeper gets there
+ * first (a conditional write on one small item): it costs reads in proportion to the online
+ * streams, so it must not run every minute on a busy app.
+ */
+async function claimOrphanScan(db: Db, nowMs: number, intervalSeconds: number): Promise<boolean> {
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: { pk: "SWEEP#orphan-streams", sk: "LEASE" },
+        UpdateExpression: "SET nextRunAt = :next",
+        ConditionExpression: "attribute_not_exists(nextRunAt) OR nextRunAt <= :now",
+        ExpressionAttributeValues: { ":next": nowMs + intervalSeconds * 1000, ":now": nowMs },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === "ConditionalCheckFailedException") return false;
+    throw error;
+  }
+}
+
+/** Page through the CDN's online streams and drop those that belong to no live room past the grace. */
+async function dropOrphanStreams(deps: SweepDeps, nowMs: number): Promise<{ online: number; dropped: number }> {
+  const { config } = deps;
+  const graceBefore = nowMs - config.orphanStreamGraceSeconds * 1000;
+  let online = 0;
+  let dropped = 0;
+  for (let page = 1; ; page++) {
+    const result = await cloudCall("DescribeLiveStreamOnlineList", () =>
+      deps.tencent.cloud.live.DescribeLiveStreamOnlineList({ DomainName: config.cssPushDomain, AppName: liveAppName, PageNum: page, PageSize: 1000 }),
+    );
+    const streams = (result.OnlineInfo ?? []).filter((stream) => {
+      const published = Math.min(...(stream.PublishTimeList ?? []).map((p) => Date.parse(p.PublishTime ?? "")).filter(Number.isFinite));
+      return Number.isFinite(published) && published < graceBefore;
+    });
+    online += result.OnlineInfo?.length ?? 0;
+    const roomIdOf = (name: string) => {
+      const match = /^(\d+)_(\d{1,10})_(.+)_main$/.exec(name);
+      return match && Number(match[1]) === config.sdkAppId ? Number(match[2]) : undefined;
+    };
+    const ids = [...new Set(streams.map((s) => roomIdOf(s.StreamName ?? "")).filter((id): id is number => id !== undefined))];
+    const rooms = new Map((await batchGet(deps.db, ids.map(roomKey))).map((item) => [String(item.streamId), item.status]));
+    for (const stream of streams) {
+      const name = stream.StreamName ?? "";
+      if (rooms.get(name) === "live") continue;
+      try {
+        await cloudCall("DropLiveStream", () => deps.tencent.cloud.live.DropLiveStream({ StreamName: name, DomainName: config.cssPushDomain, AppName: stream.AppName ?? liveAppName }));
+        dropped++;
+        deps.log.info("orphaned CDN stream dropped", { streamId: name });
+      } catch (error) {
+        deps.log.warn("could not drop an orphaned stream; the next scan retries", { streamId: name, error });
+      }
+    }
+    if (page >= (result.TotalPage ?? 1)) break;
+  }
+  return { online, dropped };
+}
