@@ -55,8 +55,8 @@ export class ReplayStore {
                 TableName: this.db.table,
                 Key: summaryKey(segment.roomId),
                 UpdateExpression:
-                  "SET #type = :type, roomId = :room, title = :title, hostId = :host, updatedAt = :now, gsi2pk = :pk, gsi2sk = :sk ADD segments :one, totalDurationSeconds :duration",
-                ExpressionAttributeNames: { "#type": "type" },
+                  "SET #type = :type, roomId = :room, title = :title, hostId = :host, updatedAt = :now, gsi2pk = :pk, gsi2sk = :sk ADD #segments :one, totalDurationSeconds :duration",
+                ExpressionAttributeNames: { "#type": "type", "#segments": "segments" },
                 ExpressionAttributeValues: {
                   ":type": "replay",
                   ":room": segment.roomId,

@@ -1,0 +1,161 @@
+import { describe, expect, it } from "vitest";
+import { api, emulatorState, emulatorUrl, getItem, jwtUser } from "../helpers.js";
+
+async function liveRoom() {
+  const host = await jwtUser("host");
+  const created = await api("POST", "/v1/rooms", { token: host.token, body: { title: "replay show" } });
+  await api("POST", `/v1/rooms/${created.body.roomId}/live`, { token: host.token });
+  return { host, roomId: created.body.roomId as number, groupId: created.body.groupId as string, streamId: created.body.streamId as string };
+}
+
+/** The emulator posts a platform event to onair, signed as that platform does (or forged). */
+async function fire(kind: "live" | "trtc" | "vod", body: unknown, forge?: string) {
+  const response = await fetch(`${emulatorUrl()}/_control/callbacks/${kind}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ body, forge }),
+  });
+  return (await response.json()) as { status: number; reply: any };
+}
+
+const recordEvent = (streamId: string, fileId: string, endTime: number, duration: number) => ({
+  event_type: 100,
+  appid: 1250000000,
+  app: process.env.CSS_PUSH_DOMAIN,
+  appname: "live",
+  stream_id: streamId,
+  channel_id: streamId,
+  file_id: fileId,
+  record_file_id: fileId,
+  file_format: "mp4",
+  task_id: "",
+  start_time: endTime - duration,
+  end_time: endTime,
+  duration,
+  file_size: 1_000_000 + duration,
+  video_url: `https://1250000000.vod2.myqcloud.com/x/${fileId}/f0.mp4`,
+  callback_ext: "{}",
+});
+
+describe("recording and replays", () => {
+  it("starts recording when the room goes live", async () => {
+    const { roomId } = await liveRoom();
+    const recording = (await emulatorState()).recordings.find((r) => r.roomId === String(roomId));
+    expect(recording).toMatchObject({ status: "InProgress", userId: `onair_recorder_${roomId}` });
+    expect((await getItem({ pk: `ROOM#${roomId}`, sk: "ROOM" }))?.recordingTaskId).toBe(recording!.taskId);
+  });
+
+  it("stores a recording file once however often it is reported, and serves it in order", async () => {
+    const { host, roomId, streamId } = await liveRoom();
+    const end = Math.floor(Date.now() / 1000);
+    // The second hour arrives first; the first hour is reported three times.
+    expect((await fire("live", recordEvent(streamId, `f2-${roomId}`, end, 1200))).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const reply = await fire("live", recordEvent(streamId, `f1-${roomId}`, end - 1200, 3600));
+      expect(reply).toEqual({ status: 200, reply: { code: 0 } });
+    }
+    // The same file reported by VOD's upload event is still one segment.
+    await fire("vod", {
+      EventType: "NewFileUpload",
+      FileUploadEvent: {
+        FileId: `f1-${roomId}`,
+        MediaBasicInfo: { MediaUrl: "https://vod.example/f1.mp4", CreateTime: new Date().toISOString(), SourceInfo: { SourceType: "Record", SourceContext: `room=${roomId}` } },
+        MetaData: { Size: 5, Duration: 3600 },
+      },
+    });
+    const recordings = await api("GET", `/v1/rooms/${roomId}/recordings`, { token: host.token });
+    expect(recordings.status).toBe(200);
+    expect(recordings.body.items.map((s: { fileId: string }) => s.fileId)).toEqual([`f1-${roomId}`, `f2-${roomId}`]);
+    expect(recordings.body.totalDurationSeconds).toBe(4800);
+    expect(recordings.body.items[0]).toMatchObject({ durationSeconds: 3600, source: "css", url: expect.stringContaining(`f1-${roomId}`) });
+    const replays = await api("GET", "/v1/replays?limit=100", { token: host.token });
+    expect(replays.body.items.find((r: { roomId: number }) => r.roomId === roomId)).toMatchObject({ segments: 2, totalDurationSeconds: 4800, hostId: host.userId, title: "replay show" });
+  });
+
+  it("adds a file reported only by VOD (TRTC recording) to the room's replay", async () => {
+    const { host, roomId } = await liveRoom();
+    const reply = await fire("vod", {
+      EventType: "NewFileUpload",
+      FileUploadEvent: {
+        FileId: `vod-${roomId}`,
+        MediaBasicInfo: {
+          MediaUrl: `https://vod.example/${roomId}.mp4`,
+          CreateTime: new Date().toISOString(),
+          SourceInfo: { SourceType: "Record", SourceContext: `room=${roomId}`, TrtcRecordInfo: { SdkAppId: 1400000000, RoomId: String(roomId), TaskId: "t", UserIds: [host.userId] } },
+        },
+        MetaData: { Size: 123, Duration: 59.6 },
+      },
+    });
+    expect(reply).toEqual({ status: 200, reply: { code: 0 } });
+    const recordings = await api("GET", `/v1/rooms/${roomId}/recordings`, { token: host.token });
+    expect(recordings.body.items).toEqual([expect.objectContaining({ fileId: `vod-${roomId}`, durationSeconds: 60, sizeBytes: 123, source: "vod" })]);
+  });
+
+  it.each([
+    ["live", "sign"],
+    ["live", "expired"],
+    ["live", "unsigned"],
+    ["trtc", "sign"],
+    ["trtc", "unsigned"],
+    ["vod", "sign"],
+    ["vod", "unsigned"],
+  ] as const)("rejects a %s callback forged by %s with 401 and writes nothing", async (kind, forge) => {
+    const { host, roomId, streamId } = await liveRoom();
+    const body =
+      kind === "live"
+        ? recordEvent(streamId, `forged-${roomId}`, Math.floor(Date.now() / 1000), 60)
+        : kind === "vod"
+          ? { EventType: "NewFileUpload", FileUploadEvent: { FileId: `forged-${roomId}`, MediaBasicInfo: { SourceInfo: { SourceContext: `room=${roomId}` } }, MetaData: { Duration: 60 } } }
+          : { EventGroupId: 3, EventType: 311, EventInfo: { RoomId: String(roomId), TaskId: "t", Payload: { Status: 0 } } };
+    const reply = await fire(kind, body, forge);
+    expect(reply.status).toBe(401);
+    expect(reply.reply.error.code).toBe("invalid_callback_signature");
+    expect((await api("GET", `/v1/rooms/${roomId}/recordings`, { token: host.token })).body.items).toEqual([]);
+    expect(await getItem({ pk: `REPLAY#${roomId}`, sk: "SUMMARY" })).toBeUndefined();
+  });
+
+  it("acknowledges TRTC events and unknown CSS events", async () => {
+    expect(await fire("trtc", { EventGroupId: 1, EventType: 103, CallbackTs: Date.now(), EventInfo: { RoomId: 1, UserId: "x", Role: 20 } })).toEqual({ status: 200, reply: { code: 0 } });
+    expect(await fire("live", { event_type: 200, stream_id: "x", pic_url: "/a.jpg" })).toEqual({ status: 200, reply: { code: 0 } });
+  });
+});
+
+describe("stream and moderation events", () => {
+  it("keeps the room's stream state from begin and end events, ignoring a stale one", async () => {
+    const { roomId, streamId } = await liveRoom();
+    const now = Math.floor(Date.now() / 1000);
+    const event = (type: 0 | 1, at: number) => ({ event_type: type, stream_id: streamId, channel_id: streamId, event_time: at, app: process.env.CSS_PUSH_DOMAIN, appname: "live" });
+    await fire("live", event(1, now));
+    expect(await getItem({ pk: `ROOM#${roomId}`, sk: "ROOM" })).toMatchObject({ streamState: "active" });
+    await fire("live", event(0, now + 5));
+    expect(await getItem({ pk: `ROOM#${roomId}`, sk: "ROOM" })).toMatchObject({ streamState: "inactive" });
+    expect(await getItem({ pk: `STREAMGONE#${roomId}`, sk: "MARK" })).toMatchObject({ roomId });
+    // A begin that happened before the end, delivered late, changes nothing.
+    await fire("live", event(1, now + 2));
+    expect(await getItem({ pk: `ROOM#${roomId}`, sk: "ROOM" })).toMatchObject({ streamState: "inactive" });
+    await fire("live", event(1, now + 10));
+    expect(await getItem({ pk: `ROOM#${roomId}`, sk: "ROOM" })).toMatchObject({ streamState: "active" });
+    expect(await getItem({ pk: `STREAMGONE#${roomId}`, sk: "MARK" })).toBeUndefined();
+  });
+
+  it("closes the room, forbids the stream and tells the group on a moderation block", async () => {
+    const { host, roomId, groupId, streamId } = await liveRoom();
+    const reply = await fire("live", { event_type: 317, streamId, channelId: streamId, suggestion: "Block", label: "Porn", score: [99], type: [1], img: "https://x/y.jpg", app: process.env.CSS_PUSH_DOMAIN, appname: "live" });
+    expect(reply).toEqual({ status: 200, reply: { code: 0 } });
+    const room = await api("GET", `/v1/rooms/${roomId}`, { token: host.token });
+    expect(room.body.status).toBe("closed");
+    expect((await api("GET", `/v1/rooms/${roomId}/summary`, { token: host.token })).body.reason).toBe("moderation");
+    const state = await emulatorState();
+    expect(state.forbiddenStreams.map((s) => s.streamName)).toContain(streamId);
+    const group = state.groups.find((g) => g.groupId === groupId)!;
+    expect(group.destroyed).toBe(true);
+    expect(JSON.stringify(group.messages)).toContain("moderation");
+    expect(state.recordings.find((r) => r.roomId === String(roomId))?.status).toBe("Exited");
+  });
+
+  it("only logs a moderation review", async () => {
+    const { host, roomId, streamId } = await liveRoom();
+    await fire("live", { event_type: 317, streamId, suggestion: "Review", label: "Sexy" });
+    expect((await api("GET", `/v1/rooms/${roomId}`, { token: host.token })).body.status).toBe("live");
+  });
+});

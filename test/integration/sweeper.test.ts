@@ -1,0 +1,159 @@
+import { randomBytes } from "node:crypto";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../shared/config/index.js";
+import { createDb, ensureTable } from "../../shared/db/index.js";
+import { createLogger } from "../../shared/log/index.js";
+import { RoomService, RoomStore } from "../../shared/rooms/index.js";
+import { sweep } from "../../shared/sweeper/index.js";
+import { createTencentDeps } from "../../shared/tencent/index.js";
+import { emulatorState, emulatorUrl, injectFault } from "../helpers.js";
+
+// The sweeper reads whole index partitions, so these tests get a table and a push domain of
+// their own: sweeping "a minute from now" must not touch other test files' rooms or streams.
+const config = parseConfig({ ...process.env, DYNAMODB_TABLE: `onair_sweep_${randomBytes(4).toString("hex")}`, CSS_PUSH_DOMAIN: "push-sweeper.onair.local" });
+const db = createDb(config);
+const tencent = createTencentDeps(config);
+const log = createLogger({ service: "sweeper-test" });
+const store = new RoomStore(db);
+const rooms = new RoomService({ store, tencent, config, log });
+/** Sweeps "offsetMs from now"; the CDN reconciliation is kept out (no stream is ever old enough) except where a test wants it. */
+const quiet = { ...config, orphanStreamGraceSeconds: 10_000_000 };
+const sweepAt = (offsetMs: number, overrides: Partial<typeof config> = {}) => sweep({ db, config: { ...quiet, ...overrides }, tencent, log }, Date.now() + offsetMs);
+const staleMs = config.roomStaleSeconds * 1000;
+
+beforeAll(async () => {
+  await ensureTable(db.raw, config.dynamodb.table);
+});
+
+let hostCounter = 0;
+async function liveRoom() {
+  const hostId = `sweep_host_${randomBytes(4).toString("hex")}_${hostCounter++}`;
+  const created = await rooms.create(hostId, "sweeper test");
+  await rooms.goLive(created.roomId, hostId);
+  return { ...created, hostId };
+}
+
+async function push(streamName: string, publishedSecondsAgo = 0) {
+  await fetch(`${emulatorUrl()}/_control/streams`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ streamName, domainName: config.cssPushDomain, publishedSecondsAgo }),
+  });
+}
+
+const closedMessages = async (groupId: string) =>
+  ((await emulatorState()).groups.find((g) => g.groupId === groupId)?.messages ?? []).filter((m) =>
+    JSON.stringify(m.body).includes("room_closed"),
+  );
+
+describe("sweeper", () => {
+  it("drops a CDN stream that belongs to no live room once past its grace", async () => {
+    const orphan = `${config.sdkAppId}_4000000001_nobody_main`;
+    const young = `${config.sdkAppId}_4000000002_nobody_main`;
+    const room = await liveRoom();
+    await push(orphan, config.orphanStreamGraceSeconds + 60);
+    await push(young, 0);
+    await push(room.streamId, config.orphanStreamGraceSeconds + 60);
+    const summary = await sweepAt(1000, { orphanStreamGraceSeconds: config.orphanStreamGraceSeconds });
+    expect(summary.orphanScan).toBe("ran");
+    const state = await emulatorState();
+    expect(state.droppedStreams).toContain(orphan);
+    expect(state.onlineStreams.map((s) => s.streamName)).toEqual(expect.arrayContaining([young, room.streamId]));
+    // A second scan inside the interval does not run.
+    expect((await sweepAt(2000, { orphanStreamGraceSeconds: config.orphanStreamGraceSeconds })).orphanScan).toBe("not_due");
+  });
+
+  it("closes a room whose host stopped heartbeating, with every clean-up of a host's close", async () => {
+    const room = await liveRoom();
+    await push(room.streamId);
+    expect((await sweepAt(0)).staleClosed).toBe(0);
+    const result = await sweepAt(staleMs + 1000);
+    expect(result.staleClosed).toBeGreaterThanOrEqual(1);
+    const stored = await store.getRoom(room.roomId, true);
+    expect(stored).toMatchObject({ status: "closed", closeReason: "stale" });
+    const state = await emulatorState();
+    expect(state.groups.find((g) => g.groupId === room.groupId)?.destroyed).toBe(true);
+    expect(await closedMessages(room.groupId)).toHaveLength(1);
+    expect(state.dismissedRooms).toContain(room.roomId);
+    expect(state.droppedStreams).toContain(room.streamId);
+    // Recording was started when the room went live and is stopped now.
+    const recording = state.recordings.find((r) => r.roomId === String(room.roomId));
+    expect(recording).toMatchObject({ status: "Exited", userId: `onair_recorder_${room.roomId}` });
+  });
+
+  it("leaves a room alone while its host heartbeats", async () => {
+    const room = await liveRoom();
+    await sweepAt(staleMs / 2);
+    await rooms.heartbeat(room.roomId, room.hostId);
+    // Half a stale period after the heartbeat the room is not stale.
+    await sweepAt(staleMs / 2);
+    expect((await store.getRoom(room.roomId, true))?.status).toBe("live");
+  });
+
+  it("closes each stale room once when two sweeps run at once", async () => {
+    const stale = await Promise.all([liveRoom(), liveRoom(), liveRoom()]);
+    const [a, b] = await Promise.all([sweepAt(staleMs + 2000), sweepAt(staleMs + 2000)]);
+    const closedByUs = stale.length;
+    expect(a.staleClosed + b.staleClosed).toBeGreaterThanOrEqual(closedByUs);
+    for (const room of stale) {
+      expect((await store.getRoom(room.roomId, true))?.status).toBe("closed");
+      expect(await closedMessages(room.groupId)).toHaveLength(1);
+    }
+    const state = await emulatorState();
+    for (const room of stale) expect(state.dismissedRooms.filter((id) => id === room.roomId)).toHaveLength(1);
+  });
+
+  it("expires a room that was created and never reported live", async () => {
+    const hostId = `sweep_host_${randomBytes(4).toString("hex")}`;
+    const created = await rooms.create(hostId, "never live");
+    await sweepAt(staleMs + 1000);
+    expect((await store.getRoom(created.roomId, true))?.status).toBe("created");
+    const summary = await sweepAt(config.createdRoomTtlSeconds * 1000 + 1000);
+    expect(summary.expiredClosed).toBeGreaterThanOrEqual(1);
+    expect(await store.getRoom(created.roomId, true)).toMatchObject({ status: "closed", closeReason: "expired" });
+    expect((await emulatorState()).groups.find((g) => g.groupId === created.groupId)?.destroyed).toBe(true);
+  });
+
+  it("keeps retrying a failing DropLiveStream: two sweeps fail, the third succeeds and the entry is done", async () => {
+    const room = await liveRoom();
+    await push(room.streamId);
+    // The host's close tries once inline; then the emulator fails the next two sweeps' tries.
+    const disarm = await injectFault({ action: "DropLiveStream", match: room.streamId, code: "InternalError", times: 3 });
+    try {
+      const closed = await rooms.close(room.roomId, { by: room.hostId, reason: "host" });
+      expect(closed?.pendingEffects).toBe(1);
+      const key = { pk: `OUTBOX#${room.roomId}:close:dropStream`, sk: "OUTBOX" };
+      const entry = async () => (await db.doc.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }))).Item;
+      expect(await entry()).toMatchObject({ status: "pending", attempts: 1 });
+      await sweepAt(10_000);
+      expect(await entry()).toMatchObject({ status: "pending", attempts: 2 });
+      await sweepAt(20_000);
+      expect(await entry()).toMatchObject({ status: "pending", attempts: 3 });
+      expect((await emulatorState()).droppedStreams).not.toContain(room.streamId);
+      const third = await sweepAt(40_000);
+      expect(third.outbox.done).toBeGreaterThanOrEqual(1);
+      expect(await entry()).toMatchObject({ status: "done" });
+      expect((await emulatorState()).droppedStreams).toContain(room.streamId);
+    } finally {
+      await disarm();
+    }
+  });
+
+  it("closes a live room whose stream ended and did not come back within the grace", async () => {
+    const ended = await liveRoom();
+    const back = await liveRoom();
+    const t0 = Date.now();
+    await rooms.streamEvent(ended.streamId, false, t0);
+    await rooms.streamEvent(back.streamId, false, t0);
+    await rooms.streamEvent(back.streamId, true, t0 + 1000);
+    // Heartbeats continue; only the stream is gone.
+    await rooms.heartbeat(ended.roomId, ended.hostId);
+    await rooms.heartbeat(back.roomId, back.hostId);
+    // A grace shorter than the stale time, so only the stream can make the room due.
+    const summary = await sweepAt(6000, { streamEndGraceSeconds: 5 });
+    expect(summary.streamEndedClosed).toBeGreaterThanOrEqual(1);
+    expect(await store.getRoom(ended.roomId, true)).toMatchObject({ status: "closed", closeReason: "stream_ended" });
+    expect((await store.getRoom(back.roomId, true))?.status).toBe("live");
+  });
+});
