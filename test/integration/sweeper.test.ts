@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../shared/config/index.js";
 import { createDb, ensureTable } from "../../shared/db/index.js";
@@ -24,6 +24,8 @@ const staleMs = config.roomStaleSeconds * 1000;
 
 beforeAll(async () => {
   await ensureTable(db.raw, config.dynamodb.table);
+  // Room ids (and so IM group ids) far from the main table's, in the shared emulator.
+  await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: "SEQ#rooms", sk: "SEQ", seq: 2_000_000_000 + Math.floor(Math.random() * 1_000_000_000) } }));
 });
 
 let hostCounter = 0;
@@ -49,8 +51,8 @@ const closedMessages = async (groupId: string) =>
 
 describe("sweeper", () => {
   it("drops a CDN stream that belongs to no live room once past its grace", async () => {
-    const orphan = `${config.sdkAppId}_4000000001_nobody_main`;
-    const young = `${config.sdkAppId}_4000000002_nobody_main`;
+    const orphan = `${config.sdkAppId}_4200000001_nobody_main`;
+    const young = `${config.sdkAppId}_4200000002_nobody_main`;
     const room = await liveRoom();
     await push(orphan, config.orphanStreamGraceSeconds + 60);
     await push(young, 0);
