@@ -1,0 +1,90 @@
+/**
+ * Sweeper cost per run with 10, 1,000 and 10,000 live rooms of which 10 are stale: DynamoDB
+ * requests and items read (counted by a middleware on the client) and time per run. The goal:
+ * cost grows with what is stale, not with what is live.
+ *
+ *   npm run bench -- sweeper
+ */
+import { BatchWriteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { parseConfig } from "../../shared/config/index.js";
+import { createDb, ensureTable } from "../../shared/db/index.js";
+import { createLogger } from "../../shared/log/index.js";
+import { groupIdFor, heatOf, orderKey, roomKey, shardOf, hotShards, streamIdFor, zeroCounts } from "../../shared/rooms/index.js";
+import { heartbeatIndexKeys } from "../../shared/rooms/store.js";
+import { sweep } from "../../shared/sweeper/index.js";
+import { createTencentDeps } from "../../shared/tencent/index.js";
+import { startStack } from "../local/stack.js";
+
+export async function benchSweeper(): Promise<void> {
+  process.env.LOG_LEVEL = "error";
+  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
+  try {
+    console.log("sweeper run cost (DynamoDB Local; 10 stale rooms each time; CDN reconciliation not due)");
+    console.log("live rooms   requests   items read   ms (first run, closes 10)   ms (next run, nothing due)");
+    for (const live of [10, 1_000, 10_000]) {
+      const config = parseConfig({ ...process.env, DYNAMODB_TABLE: `onair_bench_sweep_${live}_${Date.now()}`, ORPHAN_SCAN_INTERVAL_SECONDS: "3600" });
+      const db = createDb(config);
+      await ensureTable(db.raw, config.dynamodb.table);
+      let requests = 0;
+      let itemsRead = 0;
+      db.raw.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          requests++;
+          const output = result.output as { Items?: unknown[]; Item?: unknown; Responses?: Record<string, unknown[]> };
+          itemsRead += (output.Items?.length ?? 0) + (output.Item ? 1 : 0) + Object.values(output.Responses ?? {}).reduce((n, items) => n + items.length, 0);
+          return result;
+        },
+        { step: "initialize", name: "countReads" },
+      );
+      // Live rooms written straight to the table: all heartbeating now except ten, silent for a minute.
+      const now = Date.now();
+      const items = Array.from({ length: live }, (_, i) => {
+        const roomId = 100_001 + i;
+        const lastHeartbeatAt = i < 10 ? now - 60_000 : now;
+        return {
+          ...roomKey(roomId),
+          type: "room",
+          roomId,
+          hostId: `h${i}`,
+          title: "bench",
+          status: "live",
+          groupId: groupIdFor(roomId),
+          streamId: streamIdFor(config.sdkAppId, roomId, `h${i}`),
+          createdAt: now - 120_000,
+          liveAt: now - 120_000,
+          lastHeartbeatAt,
+          cohosts: {},
+          heat: 0,
+          online: 0,
+          peakViewers: 0,
+          ...heartbeatIndexKeys(roomId, lastHeartbeatAt, "live"),
+          gsi2pk: "LIVE",
+          gsi2sk: orderKey(now - 120_000, roomId),
+          gsi3pk: `HOT#${shardOf(String(roomId), hotShards)}`,
+          gsi3sk: orderKey(heatOf(zeroCounts()), roomId),
+        };
+      });
+      for (let start = 0; start < items.length; start += 25) {
+        await db.doc.send(new BatchWriteCommand({ RequestItems: { [db.table]: items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+      }
+      // The reconciliation lease is taken, as it is between scans in production.
+      await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: "SWEEP#orphan-streams", sk: "LEASE", nextRunAt: now + 3_600_000 } }));
+      requests = 0;
+      itemsRead = 0;
+      const deps = { db, config, tencent: createTencentDeps(config), log: createLogger({ service: "bench" }) };
+      const t0 = performance.now();
+      const first = await sweep(deps);
+      const firstMs = performance.now() - t0;
+      const [firstRequests, firstItems] = [requests, itemsRead];
+      const t1 = performance.now();
+      await sweep(deps);
+      const nextMs = performance.now() - t1;
+      if (first.staleClosed !== 10) throw new Error(`expected 10 stale rooms closed, got ${first.staleClosed}`);
+      console.log(`${String(live).padStart(10)} ${String(firstRequests).padStart(10)} ${String(firstItems).padStart(12)} ${firstMs.toFixed(0).padStart(27)} ${nextMs.toFixed(0).padStart(28)}`);
+      db.raw.destroy();
+    }
+  } finally {
+    await stack.stop();
+  }
+}
