@@ -9,26 +9,21 @@
  * ratios between concurrency levels, not as production capacity.
  */
 import { randomUUID } from "node:crypto";
-import { SignJWT } from "jose";
 import { createImCallbackApp } from "../../functions/im-callback/app.js";
 import { WalletStore } from "../../shared/billing/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createDb } from "../../shared/db/index.js";
 import { signImCallback } from "../../shared/signatures/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
-import { startStack } from "../local/stack.js";
+import { countRequests, formatCounts, startBenchStack } from "./support.js";
 
-const jwtSecret = "bench-identity-provider-secret-0123456789";
 const secondsPerLevel = 5;
 
 export async function benchGifts(): Promise<void> {
-  process.env.LOG_LEVEL = "error";
-  process.env.AUTH_JWT_SECRET = jwtSecret;
-  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
+  const { stack, token } = await startBenchStack();
   try {
     const config = getConfig();
     const db = createDb(config);
-    const token = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(sub).setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret));
     const host = `bench_host_${Date.now()}`;
     const hostToken = await token(host);
     const created = (await (await fetch(`${stack.url}/v1/rooms`, { method: "POST", headers: { authorization: `Bearer ${hostToken}`, "content-type": "application/json" }, body: JSON.stringify({ title: "bench" }) })).json()) as { roomId: number; groupId: string };
@@ -58,21 +53,14 @@ export async function benchGifts(): Promise<void> {
     };
 
     // Requests per gift, counted in-process.
-    let requests: Record<string, number> = {};
     const countedDb = createDb(config);
-    countedDb.raw.middlewareStack.add(
-      (next, context) => async (args) => {
-        requests[context.commandName ?? "?"] = (requests[context.commandName ?? "?"] ?? 0) + 1;
-        return next(args);
-      },
-      { step: "initialize", name: "countRequests" },
-    );
+    const requests = countRequests(countedDb);
     const app = createImCallbackApp({ db: countedDb, config, tencent: createTencentDeps(config) });
     await callback(senders[0]!, app);
-    requests = {};
+    requests.reset();
     const reply = (await (await callback(senders[0]!, app)).json()) as { ErrorCode: number };
     if (reply.ErrorCode !== 0) throw new Error(`gift rejected: ${JSON.stringify(reply)}`);
-    console.log(`DynamoDB requests per billed gift (callback mode): ${Object.entries(requests).map(([c, n]) => `${c.replace(/Command$/, "")}×${n}`).join(", ")}`);
+    console.log(`DynamoDB requests per billed gift (callback mode): ${formatCounts(requests.counts)}`);
 
     console.log(`\nbefore-send callback throughput on the local stack (${secondsPerLevel} s per level, every gift billed)`);
     console.log("senders   gifts/s   median ms   p99 ms   rejected");

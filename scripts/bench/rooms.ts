@@ -7,37 +7,24 @@
  * Callers authenticate with app JWTs here, so the counts are the rooms' own; an onair session
  * token adds one GetItem per request.
  */
-import { SignJWT } from "jose";
 import { createRoomsApp } from "../../functions/rooms/app.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createDb } from "../../shared/db/index.js";
 import { RoomStore, streamIdFor, groupIdFor } from "../../shared/rooms/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
-import { startStack } from "../local/stack.js";
-
-const jwtSecret = "bench-identity-provider-secret-0123456789";
+import { countRequests, formatCounts, startBenchStack } from "./support.js";
 
 export async function benchRooms(): Promise<void> {
-  process.env.LOG_LEVEL = "error";
-  process.env.AUTH_JWT_SECRET = jwtSecret;
-  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
+  const { stack, token } = await startBenchStack();
   try {
     const config = getConfig();
     const db = createDb(config);
-    const counted: Record<string, number> = {};
-    db.raw.middlewareStack.add(
-      (next, context) => async (args) => {
-        counted[context.commandName ?? "?"] = (counted[context.commandName ?? "?"] ?? 0) + 1;
-        return next(args);
-      },
-      { step: "initialize", name: "countRequests" },
-    );
+    const { counts: counted, reset } = countRequests(db);
     const app = createRoomsApp({ db, config, tencent: createTencentDeps(config) });
-    const token = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(sub).setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret));
     const host = await token("bench_host");
     const viewer = await token("bench_viewer");
     const call = async (method: string, path: string, bearer: string, body?: unknown) => {
-      for (const key of Object.keys(counted)) delete counted[key];
+      reset();
       const response = await app.request(path, {
         method,
         headers: { authorization: `Bearer ${bearer}`, ...(body ? { "content-type": "application/json" } : {}) },
@@ -65,7 +52,7 @@ export async function benchRooms(): Promise<void> {
     console.log("operation            total  by command");
     for (const [name, counts] of rows) {
       const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
-      console.log(`${name.padEnd(20)} ${String(total).padStart(5)}  ${Object.entries(counts).map(([command, n]) => `${command.replace(/Command$/, "")}×${n}`).join(", ")}`);
+      console.log(`${name.padEnd(20)} ${String(total).padStart(5)}  ${formatCounts(counts)}`);
     }
 
     // 1,000 live rooms written straight through the store (no IM calls), then list latency.

@@ -13,11 +13,10 @@ import { groupIdFor, heatOf, orderKey, roomKey, shardOf, hotShards, streamIdFor,
 import { heartbeatIndexKeys } from "../../shared/rooms/store.js";
 import { sweep } from "../../shared/sweeper/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
-import { startStack } from "../local/stack.js";
+import { startBenchStack } from "./support.js";
 
 export async function benchSweeper(): Promise<void> {
-  process.env.LOG_LEVEL = "error";
-  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
+  const { stack } = await startBenchStack();
   try {
     console.log("sweeper run cost (DynamoDB Local; 10 stale rooms each time; CDN reconciliation not due)");
     console.log("live rooms   requests   items read   ms (first run, closes 10)   ms (next run, nothing due)");

@@ -127,6 +127,20 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** POST a platform callback to onair; the reply as JSON when it is JSON, status 0 when unreachable. */
+async function postCallback(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; reply: unknown }> {
+  const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) }).catch((error: Error) => ({
+    status: 0,
+    text: async () => error.message,
+  }));
+  const text = await response.text();
+  try {
+    return { status: response.status, reply: JSON.parse(text) as unknown };
+  } catch {
+    return { status: response.status, reply: text };
+  }
+}
+
 function send(response: ServerResponse, status: number, body: unknown) {
   response.writeHead(status, { "content-type": "application/json" });
   response.end(JSON.stringify(body));
@@ -412,21 +426,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       OptPlatform: "RESTAPI",
       ...(forge === "unsigned" ? {} : signature),
     });
-    const response = await fetch(`${options.imCallback.url}?${query}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ CallbackCommand: command, EventTime: Date.now(), ...body }),
-      // IM gives a callback 2 seconds.
-      signal: AbortSignal.timeout(2000),
-    }).catch((error: Error) => ({ status: 0, text: async () => error.message }));
-    const text = await response.text();
-    let reply: unknown = text;
-    try {
-      reply = JSON.parse(text);
-    } catch {
-      // keep the text
-    }
-    return { status: response.status, reply };
+    // IM gives a callback 2 seconds.
+    return postCallback(`${options.imCallback.url}?${query}`, { "content-type": "application/json" }, JSON.stringify({ CallbackCommand: command, EventTime: Date.now(), ...body }), 2000);
   }
 
   /** POST a CSS, TRTC or VOD event to onair, signed as that platform signs it (or forged). */
@@ -447,15 +448,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       body = JSON.stringify(event);
       if (forge !== "unsigned") url += `?token=${encodeURIComponent(forge === "sign" ? "not-the-token" : target.vodToken)}`;
     }
-    const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(20_000) }).catch((error: Error) => ({ status: 0, text: async () => error.message }));
-    const text = await response.text();
-    let reply: unknown = text;
-    try {
-      reply = JSON.parse(text);
-    } catch {
-      // keep the text
-    }
-    return { status: response.status, reply };
+    // CSS waits 20 s for an answer.
+    return postCallback(url, headers, body, 20_000);
   }
 
   /** CSS stream begin (1) / end (0) event for a stream the emulator starts or stops. */

@@ -65,6 +65,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
     await emulator?.stop();
     await dynamo?.stop();
+    // Leave the environment as it was, so another stack in this process starts clean.
+    for (const name of defaulted) delete process.env[name];
+    if (dynamo) delete process.env.DYNAMODB_ENDPOINT;
+    resetConfig();
   };
 
   try {

@@ -74,13 +74,6 @@ export class TooManyRequestsError extends AppError {
   }
 }
 
-export class NotImplementedError extends AppError {
-  override readonly name = "NotImplementedError";
-  constructor(message: string) {
-    super(501, "not_implemented", message);
-  }
-}
-
 /** True for any error of the tree, also one thrown by another bundle's copy of this module. */
 export function isAppError(error: unknown): error is AppError {
   return (

@@ -1,0 +1,40 @@
+import { SignJWT } from "jose";
+import type { Db } from "../../shared/db/index.js";
+import { startStack, type Stack } from "../local/stack.js";
+
+const jwtSecret = "bench-identity-provider-secret-0123456789";
+
+/**
+ * The local stack for a benchmark, quiet, with app-JWT auth on so callers cost no session read:
+ * the figures are then the measured operation's own.
+ */
+export async function startBenchStack(): Promise<{ stack: Stack; token: (userId: string) => Promise<string> }> {
+  process.env.LOG_LEVEL = "error";
+  process.env.AUTH_JWT_SECRET = jwtSecret;
+  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
+  const token = (userId: string) => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret));
+  return { stack, token };
+}
+
+/** Count the DynamoDB requests a client sends, by command; `reset()` starts over. */
+export function countRequests(db: Db): { counts: Record<string, number>; reset(): void } {
+  const counts: Record<string, number> = {};
+  db.raw.middlewareStack.add(
+    (next, context) => async (args) => {
+      counts[context.commandName ?? "?"] = (counts[context.commandName ?? "?"] ?? 0) + 1;
+      return next(args);
+    },
+    { step: "initialize", name: "countRequests" },
+  );
+  return {
+    counts,
+    reset: () => {
+      for (const key of Object.keys(counts)) delete counts[key];
+    },
+  };
+}
+
+export const formatCounts = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([command, n]) => `${command.replace(/Command$/, "")}×${n}`)
+    .join(", ");
