@@ -90,7 +90,9 @@ export function createLiveCallbackApp(deps: LiveCallbackDeps) {
       const fileId = text(body.file_id);
       const endTime = num(body.end_time);
       const duration = num(body.duration);
-      if (!fileId || endTime === undefined || duration === undefined) throw new BadRequestError("invalid_request", "recording event needs file_id, end_time and duration");
+      if (!fileId || endTime === undefined || duration === undefined || duration < 0) {
+        throw new BadRequestError("invalid_request", "recording event needs file_id, end_time and a non-negative duration");
+      }
       await addSegment(log, await rooms(log).roomOfStream(streamId), {
         fileId,
         url: text(body.video_url) ?? "",

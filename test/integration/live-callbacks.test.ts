@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, emulatorState, emulatorUrl, getItem, jwtUser } from "../helpers.js";
+import { api, emulatorState, emulatorUrl, getItem, jwtUser, stackUrl } from "../helpers.js";
 
 async function liveRoom() {
   const host = await jwtUser("host");
@@ -112,6 +112,34 @@ describe("recording and replays", () => {
     expect(reply.reply.error.code).toBe("invalid_callback_signature");
     expect((await api("GET", `/v1/rooms/${roomId}/recordings`, { token: host.token })).body.items).toEqual([]);
     expect(await getItem({ pk: `REPLAY#${roomId}`, sk: "SUMMARY" })).toBeUndefined();
+  });
+
+  it.each([
+    ["no file_id", { file_id: undefined }],
+    ["no duration", { duration: undefined }],
+    ["a negative duration", { duration: -5 }],
+  ])("rejects a signed recording event with %s with 400 and writes nothing", async (_, change) => {
+    const { host, roomId, streamId } = await liveRoom();
+    const event = { ...recordEvent(streamId, `bad-${roomId}`, Math.floor(Date.now() / 1000), 60), ...change };
+    const reply = await fire("live", event);
+    expect(reply.status).toBe(400);
+    expect(reply.reply.error).toMatchObject({ code: "invalid_request", message: expect.stringContaining("file_id, end_time and a non-negative duration") });
+    expect((await api("GET", `/v1/rooms/${roomId}/recordings`, { token: host.token })).body.items).toEqual([]);
+  });
+
+  it("rejects a body that is not a JSON object with 400", async () => {
+    for (const path of ["/v1/callbacks/live", "/v1/callbacks/trtc", "/v1/callbacks/vod"]) {
+      const response = await fetch(`${stackUrl()}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: "[1," });
+      // TRTC and VOD authenticate before parsing, so an unsigned bad body is refused as unsigned.
+      const expected = path.endsWith("live") ? [400, "invalid_json"] : [401, "invalid_callback_signature"];
+      expect([response.status, ((await response.json()) as { error: { code: string } }).error.code]).toEqual(expected);
+    }
+  });
+
+  it("rejects a signed VOD upload event without a FileId with 400", async () => {
+    const reply = await fire("vod", { EventType: "NewFileUpload", FileUploadEvent: { MetaData: { Duration: 1 } } });
+    expect(reply.status).toBe(400);
+    expect(reply.reply.error.message).toContain("FileUploadEvent.FileId");
   });
 
   it("acknowledges TRTC events and unknown CSS events", async () => {
