@@ -19,7 +19,8 @@ export interface SweepSummary {
   streamEndedClosed: number;
   /** Index entries read to find due rooms (it grows with what is due, not with what is live). */
   dueRead: number;
-  orphanScan: "ran" | "not_due";
+  /** `failed`: the CDN could not be listed; the lease is released so the next run tries again. */
+  orphanScan: "ran" | "not_due" | "failed";
   onlineStreams: number;
   orphanStreamsDropped: number;
   outbox: Awaited<ReturnType<typeof retryDueEntries>>;
@@ -65,16 +66,17 @@ export async function sweep(deps: SweepDeps, nowMs = Date.now()): Promise<SweepS
       (room) => room.status === "live" && room.streamState === "inactive" && (room.streamChangedAt ?? nowMs) < streamGoneBefore,
     ),
   ]);
-  const orphans = (await claimOrphanScan(deps.db, nowMs, config.orphanScanIntervalSeconds)) ? await dropOrphanStreams(deps, nowMs) : undefined;
+  const orphans = (await claimOrphanScan(deps.db, nowMs, config.orphanScanIntervalSeconds)) ? await scanOrphansOrRelease(deps, nowMs) : undefined;
+  // Runs whatever happened to the CDN scan: side effects must not wait on an unrelated outage.
   const outbox = await retryDueEntries(deps.db, deps.tencent, deps.log, nowMs);
   return {
     staleClosed: stale.closed,
     expiredClosed: expired.closed,
     streamEndedClosed: streamEnded.closed,
     dueRead: stale.itemsRead + expired.itemsRead + streamEnded.itemsRead,
-    orphanScan: orphans ? "ran" : "not_due",
-    onlineStreams: orphans?.online ?? 0,
-    orphanStreamsDropped: orphans?.dropped ?? 0,
+    orphanScan: orphans === undefined ? "not_due" : orphans === "failed" ? "failed" : "ran",
+    onlineStreams: orphans === undefined || orphans === "failed" ? 0 : orphans.online,
+    orphanStreamsDropped: orphans === undefined || orphans === "failed" ? 0 : orphans.dropped,
     outbox,
   };
 }
@@ -89,7 +91,7 @@ async function claimOrphanScan(db: Db, nowMs: number, intervalSeconds: number): 
     await db.doc.send(
       new UpdateCommand({
         TableName: db.table,
-        Key: { pk: "SWEEP#orphan-streams", sk: "LEASE" },
+        Key: orphanLeaseKey,
         UpdateExpression: "SET nextRunAt = :next",
         ConditionExpression: "attribute_not_exists(nextRunAt) OR nextRunAt <= :now",
         ExpressionAttributeValues: { ":next": nowMs + intervalSeconds * 1000, ":now": nowMs },
@@ -99,6 +101,18 @@ async function claimOrphanScan(db: Db, nowMs: number, intervalSeconds: number): 
   } catch (error) {
     if ((error as Error).name === "ConditionalCheckFailedException") return false;
     throw error;
+  }
+}
+
+const orphanLeaseKey = { pk: "SWEEP#orphan-streams", sk: "LEASE" };
+
+async function scanOrphansOrRelease(deps: SweepDeps, nowMs: number): Promise<{ online: number; dropped: number } | "failed"> {
+  try {
+    return await dropOrphanStreams(deps, nowMs);
+  } catch (error) {
+    deps.log.error("CDN reconciliation failed; the next run retries", { error });
+    await deps.db.doc.send(new UpdateCommand({ TableName: deps.db.table, Key: orphanLeaseKey, UpdateExpression: "SET nextRunAt = :now", ExpressionAttributeValues: { ":now": nowMs } }));
+    return "failed";
   }
 }
 

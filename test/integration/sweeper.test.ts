@@ -66,6 +66,27 @@ describe("sweeper", () => {
     expect((await sweepAt(2000, { orphanStreamGraceSeconds: config.orphanStreamGraceSeconds })).orphanScan).toBe("not_due");
   });
 
+  it("retries outbox entries when the CDN cannot be listed, and scans again on the next run", async () => {
+    const room = await liveRoom();
+    await push(room.streamId);
+    const disarmDrop = await injectFault({ action: "DropLiveStream", match: room.streamId, code: "InternalError", times: 1 });
+    const closed = await rooms.close(room.roomId, { by: room.hostId, reason: "host" });
+    await disarmDrop();
+    expect(closed?.pendingEffects).toBe(1);
+    // Far enough ahead that the reconciliation lease of the other tests has lapsed.
+    const ahead = config.orphanScanIntervalSeconds * 1000 * 10;
+    const disarmList = await injectFault({ action: "DescribeLiveStreamOnlineList", match: config.cssPushDomain, code: "InternalError", times: 1 });
+    try {
+      const failed = await sweepAt(ahead);
+      expect(failed.orphanScan).toBe("failed");
+      expect(failed.outbox.done).toBeGreaterThanOrEqual(1);
+      expect((await emulatorState()).droppedStreams).toContain(room.streamId);
+    } finally {
+      await disarmList();
+    }
+    expect((await sweepAt(ahead + 1000)).orphanScan).toBe("ran");
+  });
+
   it("closes a room whose host stopped heartbeating, with every clean-up of a host's close", async () => {
     const room = await liveRoom();
     await push(room.streamId);
