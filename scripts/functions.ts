@@ -12,8 +12,8 @@ export interface FunctionSpec {
 export const functionSpecs: FunctionSpec[] = [
   { name: "usersig", kind: "http", paths: [/^\/v1\/(accounts|sessions|usersig)(\/|$)/] },
   // The room leaderboard is money data, so wallet serves it although it sits under /v1/rooms.
-  { name: "wallet", kind: "http", paths: [/^\/v1\/rooms\/[^/]+\/leaderboard\/?$/, /^\/v1\/(gifts|wallet|admin)(\/|$)/] },
-  { name: "rooms", kind: "http", paths: [/^\/v1\/(rooms|replays)(\/|$)/] },
+  { name: "wallet", kind: "http", paths: [/^\/v1\/rooms\/[^/]+\/leaderboard\/?$/, /^\/v1\/(gifts|wallet|admin\/wallets)(\/|$)/] },
+  { name: "rooms", kind: "http", paths: [/^\/v1\/(rooms|replays|admin\/outbox)(\/|$)/] },
   { name: "im-callback", kind: "http", paths: [/^\/v1\/callbacks\/im\/?$/] },
   { name: "live-callback", kind: "http", paths: [/^\/v1\/callbacks\/(live|trtc|vod)\/?$/] },
   { name: "sweeper", kind: "timer", paths: [] },

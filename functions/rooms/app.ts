@@ -1,9 +1,10 @@
 import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
-import { requireUser, UserIdSchema } from "../../shared/auth/index.js";
+import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
 import type { Logger } from "../../shared/log/index.js";
-import { BadRequestError, NotFoundError } from "../../shared/errors/index.js";
+import { BadRequestError, ConflictError, NotFoundError } from "../../shared/errors/index.js";
+import { listDeadEntries, retryDeadEntry } from "../../shared/outbox/index.js";
 import { ReplayStore } from "../../shared/recordings/index.js";
 import { bearerSecurity, createApp, decodeCursor, encodeCursor, errorResponses, jsonBody, jsonResponse, PageQuerySchema, pageOf } from "../../shared/http/index.js";
 import { maxRoomId, RoomService, RoomStore } from "../../shared/rooms/index.js";
@@ -77,6 +78,10 @@ const ListedRoom = z
   })
   .openapi("ListedRoom");
 const Member = z.object({ userId: z.string(), joinedAt: z.string() }).openapi("Member");
+const DeadSideEffect = z
+  .object({ entryId: z.string(), kind: z.string(), roomId: z.number().optional(), attempts: z.number(), lastError: z.string(), createdAt: z.string(), deadAt: z.string() })
+  .openapi("DeadSideEffect");
+const adminSecurity = [{ adminKey: [] }];
 
 const errors = (...statuses: number[]) => errorResponses(401, ...statuses);
 /** A bodiless POST on one room, e.g. `/v1/rooms/{roomId}/live`. */
@@ -200,6 +205,25 @@ const routes = {
       ...errors(400),
     },
   }),
+  deadSideEffects: createRoute({
+    method: "get",
+    path: "/v1/admin/outbox/dead",
+    summary: "Side effects that failed every retry, most recent first (X-Admin-Key)",
+    security: adminSecurity,
+    request: { query: PageQuerySchema },
+    responses: { 200: jsonResponse("Dead side effects", pageOf(DeadSideEffect)), ...errors(400) },
+  }),
+  retrySideEffect: createRoute({
+    method: "post",
+    path: "/v1/admin/outbox/{entryId}/retry",
+    summary: "Run a dead side effect again now, with a fresh series of retries (X-Admin-Key)",
+    security: adminSecurity,
+    request: { params: z.object({ entryId: z.string().min(1).max(200).openapi({ param: { name: "entryId", in: "path" }, example: "100001:close:dropStream" }) }) },
+    responses: {
+      200: jsonResponse("Ran: `done`, or `pending` when it failed again and the sweeper retries it", z.object({ entryId: z.string(), status: z.enum(["done", "pending"]) })),
+      ...errors(404, 409),
+    },
+  }),
   summary: createRoute({
     method: "get",
     path: "/v1/rooms/{roomId}/summary",
@@ -211,6 +235,7 @@ const routes = {
 };
 
 const ReplayCursor = z.object({ after: z.string().max(64) });
+const DeadCursor = z.object({ before: z.string().max(256) });
 const MemberCursor = z.object({ shard: z.number().int().min(0).max(63), after: z.string().optional() });
 const ListCursor = z.object({ sort: z.enum(["new", "hot"]), after: z.string().max(64) });
 
@@ -220,7 +245,10 @@ export interface RoomsAppDeps {
   tencent: TencentDeps;
 }
 
-/** The rooms function: lifecycle, members, likes, co-hosting, close and summaries. */
+/**
+ * The rooms function: lifecycle, members, likes, co-hosting, close and summaries, replays, and
+ * the operators' view of side effects (almost all of which are rooms').
+ */
 export function createRoomsApp(deps: RoomsAppDeps) {
   const app = createApp({ service: "rooms" });
   const authenticated = requireUser(deps);
@@ -228,7 +256,9 @@ export function createRoomsApp(deps: RoomsAppDeps) {
     new RoomService({ store: new RoomStore(deps.db), tencent: deps.tencent, config: deps.config, log });
   const replays = new ReplayStore(deps.db);
   const authed = <R extends object>(route: R) => ({ ...route, middleware: [authenticated] }) as R;
+  const admin = requireAdminKey(deps.config);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminKey", { type: "apiKey", in: "header", name: "X-Admin-Key" });
 
   app.openapi(authed(routes.create), async (c) => c.json(await service(c.var.log).create(c.var.userId, c.req.valid("json").title), 201));
 
@@ -299,6 +329,26 @@ export function createRoomsApp(deps: RoomsAppDeps) {
       },
       200,
     );
+  });
+
+  app.openapi({ ...routes.deadSideEffects, middleware: [admin] }, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const page = await listDeadEntries(deps.db, limit, decodeCursor(cursor, DeadCursor)?.before);
+    return c.json(
+      {
+        items: page.items.map(({ createdAt, deadAt, ...entry }) => ({ ...entry, createdAt: new Date(createdAt).toISOString(), deadAt: new Date(deadAt).toISOString() })),
+        nextCursor: page.next ? encodeCursor({ before: page.next }) : null,
+      },
+      200,
+    );
+  });
+
+  app.openapi({ ...routes.retrySideEffect, middleware: [admin] }, async (c) => {
+    const { entryId } = c.req.valid("param");
+    const result = await retryDeadEntry(deps.db, deps.tencent, c.var.log, entryId);
+    if (!result) throw new NotFoundError("side_effect_not_found", `no side effect ${entryId}`);
+    if (!result.revived) throw new ConflictError("side_effect_not_dead", `side effect ${entryId} is ${result.status}; only a dead one can be retried`);
+    return c.json({ entryId, status: result.status }, 200);
   });
   return app;
 }

@@ -1,16 +1,15 @@
 import { createHash } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { requireUser, UserIdSchema } from "../../shared/auth/index.js";
+import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import { BillingService, catalogVersion, gifts, maxGiftCount, movementId, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
-import { BadRequestError, ConflictError, UnauthorizedError, UnprocessableError } from "../../shared/errors/index.js";
+import { BadRequestError, ConflictError, UnprocessableError } from "../../shared/errors/index.js";
 import { bearerSecurity, createApp, decodeCursor, encodeCursor, errorResponses, jsonBody, jsonResponse, PageQuerySchema, pageOf, type AppEnv } from "../../shared/http/index.js";
 import type { Logger } from "../../shared/log/index.js";
 import { maxRoomId, RoomStore } from "../../shared/rooms/index.js";
-import { secretsEqual } from "../../shared/signatures/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
 const RoomId = z.number().int().min(1).max(maxRoomId);
@@ -123,10 +122,7 @@ export function createWalletApp(deps: WalletAppDeps) {
   const authenticated = requireUser(deps);
   const wallets = new WalletStore(deps.db);
   const billing = (log: Logger) => new BillingService({ wallets, rooms: new RoomStore(deps.db), tencent: deps.tencent, log });
-  const admin: MiddlewareHandler<AppEnv> = async (c, next) => {
-    if (!secretsEqual(c.req.header("x-admin-key"), deps.config.adminKey)) throw new UnauthorizedError("invalid_admin_key", "a valid X-Admin-Key header is required");
-    await next();
-  };
+  const admin = requireAdminKey(deps.config);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminKey", { type: "apiKey", in: "header", name: "X-Admin-Key" });
 

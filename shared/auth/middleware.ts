@@ -3,6 +3,7 @@ import type { Config } from "../config/index.js";
 import type { Db } from "../db/index.js";
 import { UnauthorizedError } from "../errors/index.js";
 import type { AppEnv } from "../http/app.js";
+import { secretsEqual } from "../signatures/index.js";
 import { userIdPattern } from "./identifiers.js";
 import { looksLikeJwt, verifyAppJwt } from "./jwt.js";
 import { findSession } from "./sessions.js";
@@ -35,6 +36,14 @@ export function requireUser(deps: { db: Db; config: Pick<Config, "jwt"> }): Midd
       if (!userId) throw new UnauthorizedError("invalid_token", "session is invalid, expired or logged out");
     }
     c.set("userId", userId);
+    await next();
+  };
+}
+
+/** Operator routes: the `X-Admin-Key` header must match ONAIR_ADMIN_KEY (compared in constant time). */
+export function requireAdminKey(config: Pick<Config, "adminKey">): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!secretsEqual(c.req.header("x-admin-key"), config.adminKey)) throw new UnauthorizedError("invalid_admin_key", "a valid X-Admin-Key header is required");
     await next();
   };
 }

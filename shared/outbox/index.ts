@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { Db } from "../db/index.js";
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { batchGet, isConditionFailed, type Db } from "../db/index.js";
 import type { Logger } from "../log/index.js";
 import { runCommand, type TencentCommand, type TencentDeps } from "../tencent/index.js";
 
@@ -11,7 +11,8 @@ import { runCommand, type TencentCommand, type TencentDeps } from "../tencent/in
  *
  * Item: pk `OUTBOX#<entryId>`, sk `OUTBOX` → { command, status, attempts, nextAttemptAt, lastError, roomId }.
  * While pending it sits in gsi1 under `OUTBOX#<shard>` sorted by `<nextAttemptAt>#<entryId>`,
- * so the sweeper reads only entries that are due; done entries leave the index and expire.
+ * so the sweeper reads only entries that are due; done entries leave the index and expire;
+ * dead ones move to gsi1 `OUTBOXDEAD` sorted by `<deadAt>#<entryId>`, where operators list them.
  */
 export const outboxShards = 4;
 /** The sweeper leaves a fresh entry alone this long: the request that wrote it is running it. */
@@ -35,6 +36,7 @@ function shardOf(entryId: string): number {
 }
 
 export const dueKey = (nextAttemptAtMs: number, entryId: string) => `${String(nextAttemptAtMs).padStart(15, "0")}#${entryId}`;
+const deadPartition = "OUTBOXDEAD";
 
 /** The Put of a new pending entry, for the caller's transaction. */
 export function outboxPut(db: Db, entry: OutboxEntry, nowMs: number) {
@@ -81,9 +83,13 @@ export async function runOutbox(db: Db, deps: TencentDeps, entries: OutboxEntry[
       } catch (error) {
         failed.push(entry.entryId);
         log.warn("side effect failed; left in the outbox", { entryId: entry.entryId, kind: entry.command.kind, error });
-        await markFailed(db, entry.entryId, attemptsBefore + 1, (error as Error).message).catch((markError) =>
-          log.error("could not record a failed side effect; the sweeper will retry it after its lease", { entryId: entry.entryId, error: markError }),
-        );
+        const attempts = attemptsBefore + 1;
+        try {
+          await markFailed(db, entry.entryId, attempts, (error as Error).message);
+          if (attempts >= maxAttempts) log.error("side effect dead; an operator must retry it", { entryId: entry.entryId, kind: entry.command.kind, attempts });
+        } catch (markError) {
+          log.error("could not record a failed side effect; the sweeper will retry it after its lease", { entryId: entry.entryId, error: markError });
+        }
       }
     }),
   );
@@ -131,13 +137,14 @@ async function markDone(db: Db, entryId: string) {
 
 async function markFailed(db: Db, entryId: string, attempts: number, message: string) {
   const dead = attempts >= maxAttempts;
-  const nextAttemptAt = Date.now() + backoffMs(attempts);
+  const now = Date.now();
+  const nextAttemptAt = now + backoffMs(attempts);
   await db.doc.send(
     new UpdateCommand({
       TableName: db.table,
       Key: outboxKey(entryId),
       UpdateExpression: dead
-        ? "SET #status = :dead, attempts = :attempts, lastError = :error REMOVE gsi1pk, gsi1sk"
+        ? "SET #status = :dead, attempts = :attempts, lastError = :error, deadAt = :now, gsi1pk = :deadPk, gsi1sk = :deadKey"
         : "SET attempts = :attempts, lastError = :error, nextAttemptAt = :next, gsi1sk = :due",
       ConditionExpression: "#status = :pending",
       ExpressionAttributeNames: { "#status": "status" },
@@ -145,10 +152,76 @@ async function markFailed(db: Db, entryId: string, attempts: number, message: st
         ":attempts": attempts,
         ":error": message.slice(0, 500),
         ":pending": "pending",
-        ...(dead ? { ":dead": "dead" } : { ":next": nextAttemptAt, ":due": dueKey(nextAttemptAt, entryId) }),
+        ...(dead
+          ? { ":dead": "dead", ":now": now, ":deadPk": deadPartition, ":deadKey": dueKey(now, entryId) }
+          : { ":next": nextAttemptAt, ":due": dueKey(nextAttemptAt, entryId) }),
       },
     }),
   );
+}
+
+export interface DeadEntry {
+  entryId: string;
+  kind: TencentCommand["kind"];
+  roomId?: number;
+  attempts: number;
+  lastError: string;
+  createdAt: number;
+  deadAt: number;
+}
+
+/** Dead entries, most recent first: one Query on their index partition and a BatchGet. */
+export async function listDeadEntries(db: Db, limit: number, before?: string): Promise<{ items: DeadEntry[]; next?: string }> {
+  const page = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      IndexName: "gsi1",
+      KeyConditionExpression: before ? "gsi1pk = :pk AND gsi1sk < :before" : "gsi1pk = :pk",
+      ExpressionAttributeValues: { ":pk": deadPartition, ...(before ? { ":before": before } : {}) },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  const order = (page.Items ?? []).map((key) => String(key.pk));
+  const byPk = new Map((await batchGet(db, (page.Items ?? []).map((key) => ({ pk: String(key.pk), sk: String(key.sk) })))).map((item) => [String(item.pk), item]));
+  const items = order.flatMap((pk) => {
+    const item = byPk.get(pk);
+    // Revived between the Query and the BatchGet: no longer dead, so not listed.
+    if (!item || item.status !== "dead") return [];
+    const { entryId, command, roomId, attempts, lastError, createdAt, deadAt } = item as Record<string, unknown> & { command: TencentCommand };
+    return [{ entryId: String(entryId), kind: command.kind, ...(roomId === undefined ? {} : { roomId: Number(roomId) }), attempts: Number(attempts), lastError: String(lastError ?? ""), createdAt: Number(createdAt), deadAt: Number(deadAt) }];
+  });
+  return { items, next: page.LastEvaluatedKey ? String(page.Items?.at(-1)?.gsi1sk) : undefined };
+}
+
+/**
+ * An operator's retry of a dead entry: back to pending with a fresh series of attempts, then
+ * run at once. An entry that is pending or done is left alone (its status is the answer).
+ */
+export async function retryDeadEntry(db: Db, deps: TencentDeps, log: Logger, entryId: string): Promise<{ revived: true; status: "done" | "pending" } | { revived: false; status: OutboxStatus } | undefined> {
+  const leaseUntil = Date.now() + inlineLeaseMs;
+  let revived: { command: TencentCommand; roomId?: number };
+  try {
+    const { Attributes } = await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: outboxKey(entryId),
+        UpdateExpression: "SET #status = :pending, attempts = :zero, nextAttemptAt = :lease, gsi1pk = :pk, gsi1sk = :due REMOVE deadAt",
+        ConditionExpression: "#status = :dead",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":pending": "pending", ":dead": "dead", ":zero": 0, ":lease": leaseUntil, ":pk": `OUTBOX#${shardOf(entryId)}`, ":due": dueKey(leaseUntil, entryId) },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    revived = Attributes as typeof revived;
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+    const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: outboxKey(entryId), ConsistentRead: true }));
+    return Item ? { revived: false, status: Item.status as OutboxStatus } : undefined;
+  }
+  log.info("dead side effect revived by an operator", { entryId, kind: revived.command.kind });
+  const result = await runOutbox(db, deps, [{ entryId, command: revived.command, roomId: revived.roomId }], log);
+  return { revived: true, status: result.done.length > 0 ? "done" : "pending" };
 }
 
 /**

@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createRoomsApp } from "../../functions/rooms/app.js";
 import { parseConfig } from "../../shared/config/index.js";
 import { createDb, ensureTable } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
 import { RoomService, RoomStore } from "../../shared/rooms/index.js";
+import { maxAttempts, retryDueEntries } from "../../shared/outbox/index.js";
 import { sweep } from "../../shared/sweeper/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
 import { emulatorState, emulatorUrl, injectFault } from "../helpers.js";
@@ -161,6 +163,54 @@ describe("sweeper", () => {
     } finally {
       await disarm();
     }
+  });
+
+  it("marks a side effect dead after its last attempt; an operator lists it and runs it again", async () => {
+    const [first, second] = [await liveRoom(), await liveRoom()];
+    await push(first.streamId);
+    await push(second.streamId);
+    const entryOf = (roomId: number) => `${roomId}:close:dropStream`;
+    const entry = async (roomId: number) => (await db.doc.send(new GetCommand({ TableName: db.table, Key: { pk: `OUTBOX#${entryOf(roomId)}`, sk: "OUTBOX" }, ConsistentRead: true }))).Item;
+    const app = createRoomsApp({ db, config, tencent });
+    const admin = (method: string, path: string, key = config.adminKey) => app.request(path, { method, headers: { "x-admin-key": key } });
+    const disarm = await injectFault({ action: "DropLiveStream", match: config.cssPushDomain, code: "InternalError", times: 2 * maxAttempts });
+    try {
+      // The first attempt is the close's own; each retry below is past the longest backoff.
+      await rooms.close(first.roomId, { by: first.hostId, reason: "host" });
+      await rooms.close(second.roomId, { by: second.hostId, reason: "host" });
+      for (let attempt = 2; attempt <= maxAttempts; attempt++) await retryDueEntries(db, tencent, log, Date.now() + attempt * 3_600_000);
+      expect(await entry(first.roomId)).toMatchObject({ status: "dead", attempts: maxAttempts, lastError: expect.stringContaining("InternalError") });
+      // The sweeper leaves a dead entry alone.
+      await retryDueEntries(db, tencent, log, Date.now() + 100 * 3_600_000);
+      expect(await entry(first.roomId)).toMatchObject({ status: "dead", attempts: maxAttempts });
+    } finally {
+      await disarm();
+    }
+
+    expect((await admin("GET", "/v1/admin/outbox/dead", "wrong-key")).status).toBe(401);
+    const firstPage = (await (await admin("GET", "/v1/admin/outbox/dead?limit=1")).json()) as { items: Record<string, unknown>[]; nextCursor: string };
+    const secondPage = (await (await admin("GET", `/v1/admin/outbox/dead?limit=1&cursor=${firstPage.nextCursor}`)).json()) as { items: Record<string, unknown>[] };
+    const listed = [...firstPage.items, ...secondPage.items];
+    expect(listed).toHaveLength(2);
+    expect(listed).toEqual(
+      expect.arrayContaining([first, second].map((room) => expect.objectContaining({ entryId: entryOf(room.roomId), kind: "dropStream", roomId: room.roomId, attempts: maxAttempts }))),
+    );
+    // Most recent first.
+    expect(Date.parse(String(listed[0]!.deadAt))).toBeGreaterThanOrEqual(Date.parse(String(listed[1]!.deadAt)));
+    expect((await emulatorState()).droppedStreams).not.toContain(first.streamId);
+
+    const retried = await admin("POST", `/v1/admin/outbox/${encodeURIComponent(entryOf(first.roomId))}/retry`);
+    expect([retried.status, await retried.json()]).toEqual([200, { entryId: entryOf(first.roomId), status: "done" }]);
+    expect((await emulatorState()).droppedStreams).toContain(first.streamId);
+    expect(await entry(first.roomId)).toMatchObject({ status: "done" });
+    const remaining = (await (await admin("GET", "/v1/admin/outbox/dead")).json()) as { items: { entryId: string }[] };
+    expect(remaining.items.map((item) => item.entryId)).toEqual([entryOf(second.roomId)]);
+    expect(await entry(second.roomId)).toMatchObject({ status: "dead" });
+
+    const again = await admin("POST", `/v1/admin/outbox/${encodeURIComponent(entryOf(first.roomId))}/retry`);
+    expect([again.status, ((await again.json()) as { error: { code: string } }).error.code]).toEqual([409, "side_effect_not_dead"]);
+    const unknown = await admin("POST", "/v1/admin/outbox/nothing-here/retry");
+    expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([404, "side_effect_not_found"]);
   });
 
   it("closes a live room whose stream ended and did not come back within the grace", async () => {
