@@ -94,11 +94,24 @@ export interface RoomSummary {
   heat: number;
 }
 
-/** The end-of-live summary: duration from going live (or creation, if it never did). */
-export function summarize(room: { createdAt: number; liveAt?: number; peakViewers?: number }, counts: RoomCounts, closedAtMs: number): RoomSummary {
+/**
+ * When the live really ended: a room the sweeper closes as stale ended at its host's last
+ * heartbeat, and one whose stream ended at that stream end, not when the sweeper noticed.
+ */
+export function liveEndedAt(
+  room: { createdAt: number; liveAt?: number; lastHeartbeatAt?: number; streamChangedAt?: number },
+  reason: CloseReason,
+  closedAtMs: number,
+): number {
+  const lastSign = reason === "stale" ? room.lastHeartbeatAt : reason === "stream_ended" ? room.streamChangedAt : undefined;
+  return Math.min(closedAtMs, Math.max(room.liveAt ?? room.createdAt, lastSign ?? closedAtMs));
+}
+
+/** The end-of-live summary: duration from going live (or creation, if it never did) to `endedAtMs`. */
+export function summarize(room: { createdAt: number; liveAt?: number; peakViewers?: number }, counts: RoomCounts, endedAtMs: number): RoomSummary {
   const startedAt = room.liveAt ?? room.createdAt;
   return {
-    durationSeconds: Math.max(0, Math.round((closedAtMs - startedAt) / 1000)),
+    durationSeconds: Math.max(0, Math.round((endedAtMs - startedAt) / 1000)),
     peakViewers: Math.max(room.peakViewers ?? 0, counts.online),
     totalViewers: counts.totalViewers,
     likes: counts.likes,

@@ -7,6 +7,7 @@ import { isTencentError, type TencentDeps } from "../tencent/index.js";
 import {
   groupIdFor,
   heatOf,
+  liveEndedAt,
   playUrls,
   pushUrl,
   streamIdFor,
@@ -342,7 +343,7 @@ export class RoomService {
       // The sweeper's closes re-check what made the room due (a heartbeat may have just arrived).
       if (options.onlyIf && !options.onlyIf(room)) return undefined;
       const now = Date.now();
-      const summary = summarize(room, counts, now);
+      const summary = summarize(room, counts, liveEndedAt(room, options.reason, now));
       const effects = this.closeEffects(room, options.reason, summary);
       const outcome = await this.store.transact([
         {

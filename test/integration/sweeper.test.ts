@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createRoomsApp } from "../../functions/rooms/app.js";
 import { parseConfig } from "../../shared/config/index.js";
@@ -105,6 +105,22 @@ describe("sweeper", () => {
     // Recording was started when the room went live and is stopped now.
     const recording = state.recordings.find((r) => r.roomId === String(room.roomId));
     expect(recording).toMatchObject({ status: "Exited", userId: `onair_recorder_${room.roomId}` });
+  });
+
+  it("counts a stale room's live time up to its host's last heartbeat", async () => {
+    const room = await liveRoom();
+    const now = Date.now();
+    // Live for ten minutes, silent for the last four.
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: { pk: `ROOM#${room.roomId}`, sk: "ROOM" },
+        UpdateExpression: "SET liveAt = :live, lastHeartbeatAt = :beat",
+        ExpressionAttributeValues: { ":live": now - 600_000, ":beat": now - 240_000 },
+      }),
+    );
+    const closed = await rooms.close(room.roomId, { reason: "stale", onlyIf: (r) => r.status === "live" });
+    expect(closed?.summary.durationSeconds).toBe(360);
   });
 
   it("leaves a room alone while its host heartbeats", async () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { heatOf, orderKey, playUrls, pushUrl, shardOf, sumCounts, summarize } from "../../shared/rooms/index.js";
+import { heatOf, liveEndedAt, orderKey, playUrls, pushUrl, shardOf, sumCounts, summarize } from "../../shared/rooms/index.js";
 
 describe("room domain", () => {
   it("signs push URLs as the reference's vector (txTime hex 6553FF10)", () => {
@@ -41,6 +41,18 @@ describe("room domain", () => {
       heat: 103,
     });
     expect(summarize({ createdAt: 0 }, counts, 5_000).peakViewers).toBe(4);
+  });
+
+  it("ends a stale live at the last heartbeat and an ended stream at its end, never outside the live", () => {
+    const room = { createdAt: 0, liveAt: 60_000, lastHeartbeatAt: 150_000, streamChangedAt: 140_000 };
+    expect(liveEndedAt(room, "stale", 200_000)).toBe(150_000);
+    expect(liveEndedAt(room, "stream_ended", 200_000)).toBe(140_000);
+    expect(liveEndedAt(room, "host", 200_000)).toBe(200_000);
+    expect(liveEndedAt(room, "moderation", 200_000)).toBe(200_000);
+    // A heartbeat stamped before going live, or a clock ahead of the closer's, stays in range.
+    expect(liveEndedAt({ ...room, lastHeartbeatAt: 10_000 }, "stale", 200_000)).toBe(60_000);
+    expect(liveEndedAt({ ...room, lastHeartbeatAt: 250_000 }, "stale", 200_000)).toBe(200_000);
+    expect(liveEndedAt({ createdAt: 5_000 }, "stale", 200_000)).toBe(200_000);
   });
 
   it("orders index keys numerically and keeps shards in range", () => {
