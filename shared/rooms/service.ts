@@ -29,7 +29,7 @@ export interface RoomServiceDeps {
 export type RoomSignal =
   | { type: "cohost_invite"; roomId: number; hostId: string; expiresAt: string }
   | { type: "cohost_on"; roomId: number; userId: string }
-  | { type: "cohost_off"; roomId: number; userId: string; by: "host" | "self" }
+  | { type: "cohost_off"; roomId: number; userId: string; by: "host" | "self" | "left" }
   | { type: "room_closed"; roomId: number; reason: CloseReason; summary: RoomSummary };
 
 export class UpstreamError extends AppError {
@@ -215,8 +215,10 @@ export class RoomService {
 
   /** Leave: a no-op for someone not in the room; the same path serves the member-exit callback. */
   async leave(roomId: number, userId: string) {
-    await this.requireRoom(roomId);
+    const room = await this.requireRoom(roomId, true);
     const left = await this.store.leave(roomId, userId, Date.now());
+    // A co-host who leaves the room leaves the mic too, or the room would show them on it.
+    if (room.status !== "closed" && room.cohosts[userId] !== undefined) await this.takeOffMic(room, userId, "left");
     return { roomId, userId, left };
   }
 
@@ -304,14 +306,21 @@ export class RoomService {
     const room = await this.requireRoom(roomId, true);
     const by = callerId === room.hostId ? "host" : callerId === userId ? "self" : undefined;
     if (!by) throw new ForbiddenError("not_room_host", "only the host or the co-host themself may end co-hosting");
-    if (room.cohosts[userId] === undefined) throw new NotFoundError("not_a_cohost", `${userId} is not on mic in room ${roomId}`);
+    if (room.cohosts[userId] === undefined || !(await this.takeOffMic(room, userId, by))) {
+      throw new NotFoundError("not_a_cohost", `${userId} is not on mic in room ${roomId}`);
+    }
+    return { roomId, userId, onMic: false };
+  }
+
+  /** Remove a co-host and tell the group, in one transaction; false when they were already off. */
+  private async takeOffMic(room: Room, userId: string, by: "host" | "self" | "left"): Promise<boolean> {
     const now = Date.now();
-    const entry = this.groupMessage(room, { type: "cohost_off", roomId, userId, by }, `${roomId}:cohost_off:${userId}:${now}`);
+    const entry = this.groupMessage(room, { type: "cohost_off", roomId: room.roomId, userId, by }, `${room.roomId}:cohost_off:${userId}:${now}`);
     const outcome = await this.store.transact([
       {
         Update: {
           TableName: this.store.db.table,
-          Key: roomKey(roomId),
+          Key: roomKey(room.roomId),
           UpdateExpression: "REMOVE cohosts.#user",
           ConditionExpression: "attribute_exists(cohosts.#user)",
           ExpressionAttributeNames: { "#user": userId },
@@ -319,9 +328,9 @@ export class RoomService {
       },
       outboxPut(this.store.db, entry, now),
     ]);
-    if (outcome === "conflict") throw new NotFoundError("not_a_cohost", `${userId} is not on mic in room ${roomId}`);
+    if (outcome === "conflict") return false;
     await runOutbox(this.store.db, this.deps.tencent, [entry], this.deps.log);
-    return { roomId, userId, onMic: false };
+    return true;
   }
 
   /**

@@ -252,6 +252,23 @@ describe("authorization", () => {
     ]);
   });
 
+  it("takes a co-host off the mic when they leave the room, and tells the group", async () => {
+    const { host, room } = await liveRoom();
+    const cohost = await jwtUser();
+    await api("POST", `/v1/rooms/${room.roomId}/members`, { token: cohost.token });
+    await api("POST", `/v1/rooms/${room.roomId}/cohosts/invitations`, { token: host.token, body: { userId: cohost.userId } });
+    expect((await api("POST", `/v1/rooms/${room.roomId}/cohosts`, { token: cohost.token })).status).toBe(200);
+    expect((await api("DELETE", `/v1/rooms/${room.roomId}/members/me`, { token: cohost.token })).status).toBe(200);
+    expect((await api("GET", `/v1/rooms/${room.roomId}`, { token: host.token })).body.cohosts).toEqual([]);
+    // Leaving again changes nothing and tells nobody.
+    await api("DELETE", `/v1/rooms/${room.roomId}/members/me`, { token: cohost.token });
+    const messages = customMessages((await emulatorState()).groups.find((g) => g.groupId === room.groupId));
+    expect(messages).toEqual([
+      { type: "cohost_on", roomId: room.roomId, userId: cohost.userId },
+      { type: "cohost_off", roomId: room.roomId, userId: cohost.userId, by: "left" },
+    ]);
+  });
+
   it("refuses an expired invitation", async () => {
     const { host, room } = await liveRoom();
     const invitee = await jwtUser();
