@@ -74,17 +74,23 @@ export class RoomService {
     const roomId = await this.store.allocateRoomId();
     const groupId = groupIdFor(roomId);
     const streamId = streamIdFor(this.config.sdkAppId, roomId, hostId);
+    const now = Date.now();
+    const room: Room = { roomId, hostId, title, status: "created", groupId, streamId, createdAt: now, lastHeartbeatAt: now, cohosts: {}, heat: 0, online: 0, peakViewers: 0 };
+    // The room is written before its group: a crash in between leaves a created room that the
+    // sweeper expires (destroying whatever group exists), never a group nothing knows of.
+    await this.store.putNewRoom(room);
     try {
       // The owner must exist in IM; importing is idempotent.
       await this.deps.tencent.im.accountImport(hostId);
       await this.deps.tencent.im.createAvChatRoom(groupId, title, hostId);
     } catch (error) {
+      // Nobody has been told this room id: take the room back.
+      await this.store.deleteUnstartedRoom(roomId).catch((deleteError) =>
+        this.deps.log.warn("could not remove a room whose group failed; the sweeper expires it", { roomId, error: deleteError }),
+      );
       if (isTencentError(error)) throw new UpstreamError(`Cloud IM could not create the room's group (${error.code}); please retry`, error);
       throw error;
     }
-    const now = Date.now();
-    const room: Room = { roomId, hostId, title, status: "created", groupId, streamId, createdAt: now, lastHeartbeatAt: now, cohosts: {}, heat: 0, online: 0, peakViewers: 0 };
-    await this.store.putNewRoom(room);
     const pushExpiresAt = Math.floor(now / 1000) + this.config.pushUrlTtlSeconds;
     return {
       roomId,

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
-import { batchGet, cancellationCodes, type Db } from "../db/index.js";
+import { batchGet, cancellationCodes, isConditionFailed, type Db } from "../db/index.js";
 import {
   counterShards,
   firstRoomId,
@@ -144,6 +144,23 @@ export class RoomStore {
         ],
       }),
     );
+  }
+
+  /** Remove a room nobody has seen yet (its create failed), only while it is still just created. */
+  async deleteUnstartedRoom(roomId: number): Promise<void> {
+    try {
+      await this.db.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: roomKey(roomId),
+          ConditionExpression: "#status = :created",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":created": "created" },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
   }
 
   /** The room a user hosts most recently, if any. */

@@ -423,6 +423,10 @@ describe("close when Tencent Cloud fails", () => {
       const response = await api("POST", "/v1/rooms", { token: host.token, body: { title: "no group" } });
       expect([response.status, response.body.error.code]).toEqual([502, "upstream_unavailable"]);
       expect(response.body.error.message).toContain("10036");
+      // The room written before the group was taken back.
+      const hosting = await getItem({ pk: `USER#${host.userId}`, sk: "HOSTING" });
+      expect(hosting?.roomId).toEqual(expect.any(Number));
+      expect(await getItem({ pk: `ROOM#${hosting!.roomId}`, sk: "ROOM" })).toBeUndefined();
     } finally {
       await disarm();
     }

@@ -5,7 +5,7 @@ import { createRoomsApp } from "../../functions/rooms/app.js";
 import { parseConfig } from "../../shared/config/index.js";
 import { createDb, ensureTable } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
-import { RoomService, RoomStore } from "../../shared/rooms/index.js";
+import { groupIdFor, RoomService, RoomStore, streamIdFor } from "../../shared/rooms/index.js";
 import { maxAttempts, retryDueEntries } from "../../shared/outbox/index.js";
 import { sweep } from "../../shared/sweeper/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
@@ -154,6 +154,21 @@ describe("sweeper", () => {
     expect(summary.expiredClosed).toBeGreaterThanOrEqual(1);
     expect(await store.getRoom(created.roomId, true)).toMatchObject({ status: "closed", closeReason: "expired" });
     expect((await emulatorState()).groups.find((g) => g.groupId === created.groupId)?.destroyed).toBe(true);
+  });
+
+  it("expires a room whose create crashed before its group existed, with nothing left pending", async () => {
+    const roomId = await store.allocateRoomId();
+    const hostId = `sweep_host_${randomBytes(4).toString("hex")}`;
+    const createdAt = Date.now();
+    const groupId = groupIdFor(roomId);
+    await store.putNewRoom({ roomId, hostId, title: "crashed", status: "created", groupId, streamId: streamIdFor(config.sdkAppId, roomId, hostId), createdAt, lastHeartbeatAt: createdAt, cohosts: {}, heat: 0, online: 0, peakViewers: 0 });
+    expect((await emulatorState()).groups.find((g) => g.groupId === groupId)).toBeUndefined();
+    await sweepAt(config.createdRoomTtlSeconds * 1000 + 1000);
+    expect(await store.getRoom(roomId, true)).toMatchObject({ status: "closed", closeReason: "expired" });
+    for (const kind of ["notify", "destroyGroup", "dismissRoom", "dropStream"]) {
+      const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: { pk: `OUTBOX#${roomId}:close:${kind}`, sk: "OUTBOX" }, ConsistentRead: true }));
+      expect([kind, Item?.status]).toEqual([kind, "done"]);
+    }
   });
 
   it("keeps retrying a failing DropLiveStream: two sweeps fail, the third succeeds and the entry is done", async () => {
