@@ -103,10 +103,11 @@ export function createLiveCallbackApp(deps: LiveCallbackDeps) {
         source: "css",
       });
     } else if (eventType === 317) {
-      const room = await rooms(log).roomOfStream(streamId);
+      // What a co-host shows is broadcast in the room as much as the host's own stream.
+      const room = await rooms(log).roomOfStream(streamId, { anyPublisher: true });
       if (body.suggestion === "Block" && room && room.status !== "closed") {
-        const closed = await rooms(log).close(room.roomId, { reason: "moderation" });
-        log.warn("room closed by content moderation", { roomId: room.roomId, label: body.label, pendingEffects: closed?.pendingEffects });
+        const closed = await rooms(log).close(room.roomId, { reason: "moderation", flaggedStream: streamId });
+        log.warn("room closed by content moderation", { roomId: room.roomId, streamId, label: body.label, pendingEffects: closed?.pendingEffects });
       } else {
         log.info("moderation event", { streamId, suggestion: body.suggestion, label: body.label });
       }

@@ -68,6 +68,16 @@ export const groupIdFor = (roomId: number) => `room_${roomId}`;
 export const streamIdFor = (sdkAppId: number, roomId: number, hostId: string) => `${sdkAppId}_${roomId}_${hostId}_main`;
 
 /**
+ * The room of a CDN stream named as TRTC's relay names them, `<sdkAppId>_<roomId>_<userId>_main`
+ * (or `_aux` for screen share): the host's, but also each co-host's, which belong to the room
+ * as much as the host's does.
+ */
+export function roomIdOfStream(streamName: string, sdkAppId: number): number | undefined {
+  const match = /^(\d+)_(\d{1,10})_.+_(?:main|aux)$/.exec(streamName);
+  return match && Number(match[1]) === sdkAppId ? Number(match[2]) : undefined;
+}
+
+/**
  * Signed CSS push URL (reference §4.6): txTime is the expiry in upper-case hex and
  * txSecret = md5(key + streamName + txTime).
  */

@@ -10,6 +10,7 @@ import {
   liveEndedAt,
   playUrls,
   pushUrl,
+  roomIdOfStream,
   streamIdFor,
   summarize,
   type CloseReason,
@@ -346,7 +347,7 @@ export class RoomService {
    */
   async close(
     roomId: number,
-    options: { by?: string; reason: CloseReason; onlyIf?: (room: Room) => boolean },
+    options: { by?: string; reason: CloseReason; onlyIf?: (room: Room) => boolean; flaggedStream?: string },
   ): Promise<{ roomId: number; status: "closed"; reason: CloseReason; summary: RoomSummary; pendingEffects: number; closedNow: boolean } | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const { room, counts } = await this.store.getRoomWithCounts(roomId, true);
@@ -359,7 +360,7 @@ export class RoomService {
       if (options.onlyIf && !options.onlyIf(room)) return undefined;
       const now = Date.now();
       const summary = summarize(room, counts, liveEndedAt(room, options.reason, now));
-      const effects = this.closeEffects(room, options.reason, summary);
+      const effects = this.closeEffects(room, options.reason, summary, options.flaggedStream);
       const outcome = await this.store.transact([
         {
           Update: {
@@ -407,9 +408,10 @@ export class RoomService {
 
   /**
    * Tell the group, destroy it, dismiss the TRTC room, stop the recording, and drop the CDN
-   * stream — or forbid it, when moderation closed the room.
+   * stream — or forbid it, when moderation closed the room, along with the flagged stream when
+   * that was a co-host's.
    */
-  private closeEffects(room: Room, reason: CloseReason, summary: RoomSummary): OutboxEntry[] {
+  private closeEffects(room: Room, reason: CloseReason, summary: RoomSummary, flaggedStream?: string): OutboxEntry[] {
     const id = (kind: string) => `${room.roomId}:close:${kind}`;
     const entry = (kind: string, command: OutboxEntry["command"]): OutboxEntry => ({ entryId: id(kind), roomId: room.roomId, command });
     return [
@@ -419,16 +421,22 @@ export class RoomService {
       reason === "moderation"
         ? entry("forbidStream", { kind: "forbidStream", streamId: room.streamId, reason: "content moderation" })
         : entry("dropStream", { kind: "dropStream", streamId: room.streamId }),
+      ...(reason === "moderation" && flaggedStream && flaggedStream !== room.streamId
+        ? [entry("forbidFlaggedStream", { kind: "forbidStream", streamId: flaggedStream, reason: "content moderation" })]
+        : []),
       ...(room.recordingTaskId ? [entry("stopRecording", { kind: "stopRecording", taskId: room.recordingTaskId })] : []),
     ];
   }
 
-  /** The room a CSS stream id belongs to (`<sdkAppId>_<roomId>_<hostId>_main`), if it is ours. */
-  async roomOfStream(streamId: string): Promise<Room | undefined> {
-    const match = /^(\d+)_(\d{1,10})_(.+)_main$/.exec(streamId);
-    if (!match || Number(match[1]) !== this.config.sdkAppId) return undefined;
-    const room = await this.store.getRoom(Number(match[2]), true);
-    return room?.streamId === streamId ? room : undefined;
+  /**
+   * The room a CSS stream belongs to, if it is ours: by default only the host's own stream
+   * (`<sdkAppId>_<roomId>_<hostId>_main`); with `anyPublisher`, a co-host's or a screen share too.
+   */
+  async roomOfStream(streamId: string, options: { anyPublisher?: boolean } = {}): Promise<Room | undefined> {
+    const roomId = roomIdOfStream(streamId, this.config.sdkAppId);
+    if (roomId === undefined) return undefined;
+    const room = await this.store.getRoom(roomId, true);
+    return room && (options.anyPublisher || room.streamId === streamId) ? room : undefined;
   }
 
   /** CSS reported a stream beginning or ending (idempotent; stale events are ignored). */

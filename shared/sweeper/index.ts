@@ -3,7 +3,7 @@ import type { Config } from "../config/index.js";
 import { batchGet, type Db } from "../db/index.js";
 import type { Logger } from "../log/index.js";
 import { retryDueEntries } from "../outbox/index.js";
-import { roomKey, RoomService, RoomStore, type CloseReason, type Room } from "../rooms/index.js";
+import { roomIdOfStream, roomKey, RoomService, RoomStore, type CloseReason, type Room } from "../rooms/index.js";
 import { cloudCall, liveAppName, type TencentDeps } from "../tencent/index.js";
 
 export interface SweepDeps {
@@ -131,15 +131,12 @@ async function dropOrphanStreams(deps: SweepDeps, nowMs: number): Promise<{ onli
       return Number.isFinite(published) && published < graceBefore;
     });
     online += result.OnlineInfo?.length ?? 0;
-    const roomIdOf = (name: string) => {
-      const match = /^(\d+)_(\d{1,10})_(.+)_main$/.exec(name);
-      return match && Number(match[1]) === config.sdkAppId ? Number(match[2]) : undefined;
-    };
-    const ids = [...new Set(streams.map((s) => roomIdOf(s.StreamName ?? "")).filter((id): id is number => id !== undefined))];
-    const rooms = new Map((await batchGet(deps.db, ids.map(roomKey))).map((item) => [String(item.streamId), item.status]));
+    const ids = [...new Set(streams.map((s) => roomIdOfStream(s.StreamName ?? "", config.sdkAppId)).filter((id): id is number => id !== undefined))];
+    const liveRooms = new Set((await batchGet(deps.db, ids.map(roomKey))).filter((item) => item.status === "live").map((item) => Number(item.roomId)));
     for (const stream of streams) {
       const name = stream.StreamName ?? "";
-      if (rooms.get(name) === "live") continue;
+      const roomId = roomIdOfStream(name, config.sdkAppId);
+      if (roomId !== undefined && liveRooms.has(roomId)) continue;
       try {
         await cloudCall("DropLiveStream", () => deps.tencent.cloud.live.DropLiveStream({ StreamName: name, DomainName: config.cssPushDomain, AppName: stream.AppName ?? liveAppName }));
         dropped++;

@@ -181,6 +181,21 @@ describe("stream and moderation events", () => {
     expect(state.recordings.find((r) => r.roomId === String(roomId))?.status).toBe("Exited");
   });
 
+  it("closes the room and forbids the host's and the flagged stream when a co-host's stream is blocked", async () => {
+    const { host, roomId, streamId } = await liveRoom();
+    const cohostStream = `${process.env.TENCENT_SDKAPPID}_${roomId}_guest_main`;
+    await fire("live", { event_type: 317, streamId: cohostStream, suggestion: "Block", label: "Porn", app: process.env.CSS_PUSH_DOMAIN, appname: "live" });
+    expect((await api("GET", `/v1/rooms/${roomId}/summary`, { token: host.token })).body.reason).toBe("moderation");
+    const forbidden = (await emulatorState()).forbiddenStreams.map((s) => s.streamName);
+    expect(forbidden).toEqual(expect.arrayContaining([streamId, cohostStream]));
+  });
+
+  it("ignores a moderation block on a stream of another app", async () => {
+    const { host, roomId } = await liveRoom();
+    await fire("live", { event_type: 317, streamId: `1${process.env.TENCENT_SDKAPPID}_${roomId}_guest_main`, suggestion: "Block", label: "Porn" });
+    expect((await api("GET", `/v1/rooms/${roomId}`, { token: host.token })).body.status).toBe("live");
+  });
+
   it("only logs a moderation review", async () => {
     const { host, roomId, streamId } = await liveRoom();
     await fire("live", { event_type: 317, streamId, suggestion: "Review", label: "Sexy" });

@@ -56,14 +56,19 @@ describe("sweeper", () => {
     const orphan = `${config.sdkAppId}_4200000001_nobody_main`;
     const young = `${config.sdkAppId}_4200000002_nobody_main`;
     const room = await liveRoom();
-    await push(orphan, config.orphanStreamGraceSeconds + 60);
-    await push(young, 0);
-    await push(room.streamId, config.orphanStreamGraceSeconds + 60);
+    // TRTC relays every publisher of a live room: a co-host's stream and the host's screen share are the room's too.
+    const cohostStream = `${config.sdkAppId}_${room.roomId}_guest%40example_main`;
+    const screenShare = `${config.sdkAppId}_${room.roomId}_${room.hostId}_aux`;
+    const ended = await liveRoom();
+    await rooms.close(ended.roomId, { by: ended.hostId, reason: "host" });
+    const endedCohost = `${config.sdkAppId}_${ended.roomId}_guest_main`;
+    const old = config.orphanStreamGraceSeconds + 60;
+    await Promise.all([push(orphan, old), push(young, 0), push(room.streamId, old), push(cohostStream, old), push(screenShare, old), push(endedCohost, old)]);
     const summary = await sweepAt(1000, { orphanStreamGraceSeconds: config.orphanStreamGraceSeconds });
     expect(summary.orphanScan).toBe("ran");
     const state = await emulatorState();
-    expect(state.droppedStreams).toContain(orphan);
-    expect(state.onlineStreams.map((s) => s.streamName)).toEqual(expect.arrayContaining([young, room.streamId]));
+    expect(state.droppedStreams).toEqual(expect.arrayContaining([orphan, endedCohost]));
+    expect(state.onlineStreams.map((s) => s.streamName)).toEqual(expect.arrayContaining([young, room.streamId, cohostStream, screenShare]));
     // A second scan inside the interval does not run.
     expect((await sweepAt(2000, { orphanStreamGraceSeconds: config.orphanStreamGraceSeconds })).orphanScan).toBe("not_due");
   });

@@ -1,11 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { heatOf, liveEndedAt, orderKey, playUrls, pushUrl, shardOf, sumCounts, summarize } from "../../shared/rooms/index.js";
+import { heatOf, liveEndedAt, orderKey, playUrls, pushUrl, roomIdOfStream, shardOf, streamIdFor, sumCounts, summarize } from "../../shared/rooms/index.js";
 
 describe("room domain", () => {
   it("signs push URLs as the reference's vector (txTime hex 6553FF10)", () => {
     const url = pushUrl({ pushDomain: "push.example.com", pushKey: "myPushKey", streamId: "room_1001_anchor", expiresAtSeconds: 1700003600 });
     expect(url).toBe("rtmp://push.example.com/live/room_1001_anchor?txSecret=3dbb9afbdc00d3101f70a08d4f5e28b7&txTime=6553FF10");
+  });
+
+  it("finds the room of every stream TRTC relays for it, and of no other app's", () => {
+    expect(roomIdOfStream(streamIdFor(1400000000, 100001, "host_1"), 1400000000)).toBe(100001);
+    expect(roomIdOfStream("1400000000_100001_guest%40mail_main", 1400000000)).toBe(100001);
+    expect(roomIdOfStream("1400000000_100001_host_1_aux", 1400000000)).toBe(100001);
+    expect(roomIdOfStream("1400000001_100001_host_1_main", 1400000000)).toBeUndefined();
+    expect(roomIdOfStream("1400000000_100001_host_1", 1400000000)).toBeUndefined();
+    expect(roomIdOfStream("obs_stream", 1400000000)).toBeUndefined();
   });
 
   it("builds the three play URLs", () => {
