@@ -1,7 +1,9 @@
 /**
  * Sweeper cost per run with 10, 1,000 and 10,000 live rooms of which 10 are stale: DynamoDB
  * requests and items read (counted by a middleware on the client) and time per run. The goal:
- * cost grows with what is stale, not with what is live.
+ * cost grows with what is stale, not with what is live. Then the time to drain an outbox
+ * backlog after an outage, one room at a time and eight side by side, with each cloud call
+ * slowed to a real region's latency.
  *
  *   npm run bench -- sweeper
  */
@@ -11,6 +13,7 @@ import { createDb, ensureTable } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
 import { groupIdFor, heatOf, orderKey, roomKey, shardOf, hotShards, streamIdFor, zeroCounts } from "../../shared/rooms/index.js";
 import { heartbeatIndexKeys } from "../../shared/rooms/store.js";
+import { outboxPut } from "../../shared/outbox/index.js";
 import { sweep } from "../../shared/sweeper/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
 import { startBenchStack } from "./support.js";
@@ -83,7 +86,48 @@ export async function benchSweeper(): Promise<void> {
       console.log(`${String(live).padStart(10)} ${String(firstRequests).padStart(10)} ${String(firstItems).padStart(12)} ${firstMs.toFixed(0).padStart(27)} ${nextMs.toFixed(0).padStart(28)}`);
       db.raw.destroy();
     }
+    await benchBacklog(stack.emulatorUrl);
   } finally {
     await stack.stop();
+  }
+}
+
+/** Emulated round trip of one cloud API call, about a real region's from SCF. */
+const cloudLatencyMs = 50;
+
+/**
+ * 100 closed rooms whose drop-stream and dismiss-room effects failed in an outage (200 entries):
+ * one sweep retries them all, at concurrency 1 and 8.
+ */
+async function benchBacklog(emulatorUrl: string): Promise<void> {
+  const fault = await fetch(`${emulatorUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "DropLiveStream", delayMs: cloudLatencyMs }) });
+  const slowDismiss = await fetch(`${emulatorUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "DismissRoom", delayMs: cloudLatencyMs }) });
+  const faultIds = [((await fault.json()) as { id: string }).id, ((await slowDismiss.json()) as { id: string }).id];
+  try {
+    console.log(`\noutbox backlog: 100 rooms x 2 pending side effects, each cloud call ${cloudLatencyMs} ms; one sweep`);
+    console.log("concurrency   entries done       ms");
+    for (const concurrency of [1, 8]) {
+      const config = parseConfig({ ...process.env, DYNAMODB_TABLE: `onair_bench_backlog_${concurrency}_${Date.now()}`, ORPHAN_SCAN_INTERVAL_SECONDS: "3600" });
+      const db = createDb(config);
+      await ensureTable(db.raw, config.dynamodb.table);
+      const past = Date.now() - 3_600_000;
+      const puts = Array.from({ length: 100 }, (_, i) => 200_001 + i).flatMap((roomId) => [
+        outboxPut(db, { entryId: `${roomId}:close:dropStream`, roomId, command: { kind: "dropStream", streamId: streamIdFor(config.sdkAppId, roomId, "h") } }, past).Put.Item,
+        outboxPut(db, { entryId: `${roomId}:close:dismissRoom`, roomId, command: { kind: "dismissRoom", roomId } }, past).Put.Item,
+      ]);
+      for (let start = 0; start < puts.length; start += 25) {
+        await db.doc.send(new BatchWriteCommand({ RequestItems: { [db.table]: puts.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+      }
+      await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: "SWEEP#orphan-streams", sk: "LEASE", nextRunAt: Date.now() + 3_600_000 } }));
+      const deps = { db, config, tencent: createTencentDeps(config), log: createLogger({ service: "bench" }) };
+      const t0 = performance.now();
+      const run = await sweep(deps, Date.now(), { concurrency });
+      const ms = performance.now() - t0;
+      if (run.outbox.done !== puts.length) throw new Error(`expected ${puts.length} entries done, got ${run.outbox.done}`);
+      console.log(`${String(concurrency).padStart(11)} ${String(run.outbox.done).padStart(14)} ${ms.toFixed(0).padStart(8)}`);
+      db.raw.destroy();
+    }
+  } finally {
+    for (const id of faultIds) await fetch(`${emulatorUrl}/_control/faults/${id}`, { method: "DELETE" });
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { batchGet, isConditionFailed, type Db } from "../db/index.js";
 import type { Logger } from "../log/index.js";
+import { runPooled } from "../pool/index.js";
 import { runCommand, type TencentCommand, type TencentDeps } from "../tencent/index.js";
 
 /**
@@ -224,12 +225,37 @@ export async function retryDeadEntry(db: Db, deps: TencentDeps, log: Logger, ent
   return { revived: true, status: result.done.length > 0 ? "done" : "pending" };
 }
 
+/** What one sweeper run did with the outbox. */
+export interface OutboxRetrySummary {
+  due: number;
+  done: number;
+  failed: number;
+  /** Claimed by an overlapping run, or no longer pending. */
+  skipped: number;
+  /** Not started before the run's deadline; still due for the next run. */
+  deferred: number;
+}
+
+/**
+ * Entries of one room run one after another in due order (the group hears `room_closed` before
+ * it is destroyed); other entries, gifts' among them, each run on their own.
+ */
+const orderingKey = (entryId: string) => /^(\d+):/.exec(entryId)?.[1] ?? entryId;
+
 /**
  * The sweeper's outbox job: read only the entries that are due (one Query per index partition),
  * claim each by moving its due time forward with a conditional write — so overlapping sweeps
- * never run an entry twice at once — then run it and record the outcome.
+ * never run an entry twice at once — then run it and record the outcome. Rooms run side by
+ * side, `concurrency` at a time, and none starts after `stopStartingAt`.
  */
-export async function retryDueEntries(db: Db, deps: TencentDeps, log: Logger, nowMs = Date.now(), limitPerShard = 100) {
+export async function retryDueEntries(
+  db: Db,
+  deps: TencentDeps,
+  log: Logger,
+  nowMs = Date.now(),
+  options: { limitPerShard?: number; concurrency?: number; stopStartingAt?: number } = {},
+): Promise<OutboxRetrySummary> {
+  const { limitPerShard = 100, concurrency = 8, stopStartingAt = Infinity } = options;
   const due = (
     await Promise.all(
       Array.from({ length: outboxShards }, (_, shard) =>
@@ -244,22 +270,44 @@ export async function retryDueEntries(db: Db, deps: TencentDeps, log: Logger, no
         ),
       ),
     )
-  ).flatMap((page) => page.Items ?? []);
-  let done = 0;
-  let failed = 0;
-  let skipped = 0;
-  for (const key of due) {
-    const entryId = String(key.pk).slice("OUTBOX#".length);
-    const claimed = await claim(db, entryId, String(key.gsi1sk), nowMs);
-    if (!claimed) {
-      skipped++;
-      continue;
-    }
-    const result = await runOutbox(db, deps, [{ entryId, command: claimed.command, roomId: claimed.roomId }], log, claimed.attempts);
-    done += result.done.length;
-    failed += result.failed.length;
+  )
+    .flatMap((page) => page.Items ?? [])
+    .map((key) => ({ entryId: String(key.pk).slice("OUTBOX#".length), dueKey: String(key.gsi1sk) }))
+    .sort((a, b) => (a.dueKey < b.dueKey ? -1 : 1));
+  const groups = new Map<string, typeof due>();
+  for (const entry of due) {
+    const key = orderingKey(entry.entryId);
+    const group = groups.get(key);
+    if (group) group.push(entry);
+    else groups.set(key, [entry]);
   }
-  return { due: due.length, done, failed, skipped };
+
+  const summary: OutboxRetrySummary = { due: due.length, done: 0, failed: 0, skipped: 0, deferred: 0 };
+  const started = await runPooled(
+    [...groups.values()],
+    concurrency,
+    async (entries) => {
+      for (const { entryId, dueKey: seen } of entries) {
+        try {
+          const claimed = await claim(db, entryId, seen, nowMs);
+          if (!claimed) {
+            summary.skipped++;
+            continue;
+          }
+          const result = await runOutbox(db, deps, [{ entryId, command: claimed.command, roomId: claimed.roomId }], log, claimed.attempts);
+          summary.done += result.done.length;
+          summary.failed += result.failed.length;
+        } catch (error) {
+          // The claim itself failed (DynamoDB): the entry is still due, the next run takes it.
+          summary.failed++;
+          log.error("could not claim a due side effect", { entryId, error });
+        }
+      }
+    },
+    stopStartingAt,
+  );
+  summary.deferred = [...groups.values()].slice(started).reduce((sum, entries) => sum + entries.length, 0);
+  return summary;
 }
 
 /** Take an entry for one run: only if it is still pending at the due key we read. */

@@ -2,7 +2,8 @@ import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "../config/index.js";
 import { batchGet, type Db } from "../db/index.js";
 import type { Logger } from "../log/index.js";
-import { retryDueEntries } from "../outbox/index.js";
+import { retryDueEntries, type OutboxRetrySummary } from "../outbox/index.js";
+import { runPooled } from "../pool/index.js";
 import { roomIdOfStream, roomKey, RoomService, RoomStore, type CloseReason, type Room } from "../rooms/index.js";
 import { cloudCall, liveAppName, type TencentDeps } from "../tencent/index.js";
 
@@ -11,6 +12,13 @@ export interface SweepDeps {
   config: Config;
   tencent: TencentDeps;
   log: Logger;
+}
+
+export interface SweepOptions {
+  /** Wall-clock time after which the run starts no new close or retry (what is left stays due). */
+  stopStartingAt?: number;
+  /** Rooms closed, and rooms' side effects retried, side by side. */
+  concurrency?: number;
 }
 
 export interface SweepSummary {
@@ -23,7 +31,9 @@ export interface SweepSummary {
   orphanScan: "ran" | "not_due" | "failed";
   onlineStreams: number;
   orphanStreamsDropped: number;
-  outbox: Awaited<ReturnType<typeof retryDueEntries>>;
+  /** Due rooms not closed before the deadline; the next run closes them. */
+  deferredCloses: number;
+  outbox: OutboxRetrySummary;
 }
 
 /**
@@ -32,25 +42,31 @@ export interface SweepSummary {
  * partitions, never a Scan. Every close goes through the host's own close path, conditional
  * on what the sweeper read, so overlapping runs and racing hosts close each room once.
  */
-export async function sweep(deps: SweepDeps, nowMs = Date.now()): Promise<SweepSummary> {
+export async function sweep(deps: SweepDeps, nowMs = Date.now(), options: SweepOptions = {}): Promise<SweepSummary> {
   const store = new RoomStore(deps.db);
   const rooms = new RoomService({ store, tencent: deps.tencent, config: deps.config, log: deps.log });
   const { config } = deps;
+  const { stopStartingAt = Infinity, concurrency = 8 } = options;
 
   const closeDue = async (family: "HB" | "HBC" | "STREAMGONE", beforeMs: number, reason: CloseReason, stillDue: (room: Room) => boolean) => {
     const { roomIds, itemsRead } = await store.roomsDueIn(family, beforeMs);
     let closed = 0;
-    for (const roomId of roomIds) {
-      try {
-        const result = await rooms.close(roomId, { reason, onlyIf: stillDue });
-        if (result?.closedNow) closed++;
-        // Handled either way: closed now, or the stream came back / the room already ended.
-        if (family === "STREAMGONE") await store.deleteStreamMarker(roomId);
-      } catch (error) {
-        deps.log.error("sweeper could not close a room; next run retries", { roomId, reason, error });
-      }
-    }
-    return { closed, itemsRead };
+    const started = await runPooled(
+      roomIds,
+      concurrency,
+      async (roomId) => {
+        try {
+          const result = await rooms.close(roomId, { reason, onlyIf: stillDue });
+          if (result?.closedNow) closed++;
+          // Handled either way: closed now, or the stream came back / the room already ended.
+          if (family === "STREAMGONE") await store.deleteStreamMarker(roomId);
+        } catch (error) {
+          deps.log.error("sweeper could not close a room; next run retries", { roomId, reason, error });
+        }
+      },
+      stopStartingAt,
+    );
+    return { closed, itemsRead, deferred: roomIds.length - started };
   };
 
   const staleBefore = nowMs - config.roomStaleSeconds * 1000;
@@ -68,12 +84,13 @@ export async function sweep(deps: SweepDeps, nowMs = Date.now()): Promise<SweepS
   ]);
   const orphans = (await claimOrphanScan(deps.db, nowMs, config.orphanScanIntervalSeconds)) ? await scanOrphansOrRelease(deps, nowMs) : undefined;
   // Runs whatever happened to the CDN scan: side effects must not wait on an unrelated outage.
-  const outbox = await retryDueEntries(deps.db, deps.tencent, deps.log, nowMs);
+  const outbox = await retryDueEntries(deps.db, deps.tencent, deps.log, nowMs, { concurrency, stopStartingAt });
   return {
     staleClosed: stale.closed,
     expiredClosed: expired.closed,
     streamEndedClosed: streamEnded.closed,
     dueRead: stale.itemsRead + expired.itemsRead + streamEnded.itemsRead,
+    deferredCloses: stale.deferred + expired.deferred + streamEnded.deferred,
     orphanScan: orphans === undefined ? "not_due" : orphans === "failed" ? "failed" : "ran",
     onlineStreams: orphans === undefined || orphans === "failed" ? 0 : orphans.online,
     orphanStreamsDropped: orphans === undefined || orphans === "failed" ? 0 : orphans.dropped,

@@ -249,6 +249,47 @@ describe("sweeper", () => {
     expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([404, "side_effect_not_found"]);
   });
 
+  it("retries a room's side effects in order: the group hears room_closed before it is destroyed", async () => {
+    const room = await liveRoom();
+    const disarm = await Promise.all([
+      injectFault({ action: "send_group_msg", match: room.groupId, code: 10002, times: 1 }),
+      injectFault({ action: "destroy_group", match: room.groupId, code: 10002, times: 1 }),
+    ]);
+    const closed = await rooms.close(room.roomId, { by: room.hostId, reason: "host" });
+    await Promise.all(disarm.map((d) => d()));
+    expect(closed?.pendingEffects).toBe(2);
+    // A slow message: run side by side, the destroy would overtake it and the group never hear it.
+    const disarmSlow = await injectFault({ action: "send_group_msg", match: room.groupId, delayMs: 300, times: 1 });
+    try {
+      const retried = await sweepAt(60_000);
+      expect(retried.outbox.done).toBeGreaterThanOrEqual(2);
+    } finally {
+      await disarmSlow();
+    }
+    expect(await closedMessages(room.groupId)).toHaveLength(1);
+    expect((await emulatorState()).groups.find((g) => g.groupId === room.groupId)?.destroyed).toBe(true);
+  });
+
+  it("starts nothing after its deadline, and the next run closes and retries what was left", async () => {
+    const withEffect = await liveRoom();
+    await push(withEffect.streamId);
+    const disarm = await injectFault({ action: "DropLiveStream", match: withEffect.streamId, code: "InternalError", times: 1 });
+    await rooms.close(withEffect.roomId, { by: withEffect.hostId, reason: "host" });
+    await disarm();
+    const stale = await liveRoom();
+
+    const late = await sweep({ db, config: quiet, tencent, log }, Date.now() + staleMs + 60_000, { stopStartingAt: Date.now() });
+    expect(late.deferredCloses).toBeGreaterThanOrEqual(1);
+    expect(late.outbox.deferred).toBeGreaterThanOrEqual(1);
+    expect((await store.getRoom(stale.roomId, true))?.status).toBe("live");
+    expect((await emulatorState()).droppedStreams).not.toContain(withEffect.streamId);
+
+    const next = await sweepAt(staleMs + 60_000);
+    expect(next.deferredCloses).toBe(0);
+    expect(await store.getRoom(stale.roomId, true)).toMatchObject({ status: "closed", closeReason: "stale" });
+    expect((await emulatorState()).droppedStreams).toContain(withEffect.streamId);
+  });
+
   it("closes a live room whose stream ended and did not come back within the grace", async () => {
     const ended = await liveRoom();
     const back = await liveRoom();
