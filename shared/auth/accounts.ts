@@ -1,5 +1,5 @@
-import { BatchGetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { isConditionFailed, nowSeconds, type Db } from "../db/index.js";
+import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { batchGet, isConditionFailed, nowSeconds, type Db } from "../db/index.js";
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from "../errors/index.js";
 import { hashPassword, unknownUserHash, verifyPassword } from "./passwords.js";
 
@@ -42,19 +42,15 @@ export async function registerAccount(db: Db, userId: string, password: string):
 export async function authenticate(db: Db, userId: string, password: string): Promise<void> {
   const now = nowSeconds();
   const windowStart = now - (now % loginWindowSeconds);
-  const { Responses } = await db.doc.send(
-    new BatchGetCommand({
-      RequestItems: { [db.table]: { Keys: [accountKey(userId), failureKey(userId, windowStart)], ConsistentRead: true } },
-    }),
-  );
-  const items = Responses?.[db.table] ?? [];
+  // batchGet retries unprocessed keys: a throttled read must not look like a missing account or no failures.
+  const items = await batchGet(db, [accountKey(userId), failureKey(userId, windowStart)], true);
   const account = items.find((item) => item.sk === "ACCOUNT");
-  const failures = items.find((item) => item.sk !== "ACCOUNT")?.count ?? 0;
+  const failures = Number(items.find((item) => item.sk !== "ACCOUNT")?.count ?? 0);
   const retryAfter = windowStart + loginWindowSeconds - now;
   if (failures >= maxFailedLoginsPerWindow) {
     throw new TooManyRequestsError("too_many_login_attempts", `too many failed logins for ${userId}; try again later`, retryAfter);
   }
-  const ok = await verifyPassword(password, account?.passwordHash ?? (await unknownUserHash()));
+  const ok = await verifyPassword(password, account ? String(account.passwordHash) : await unknownUserHash());
   if (account && ok) return;
   await db.doc.send(
     new UpdateCommand({

@@ -1,5 +1,5 @@
-import { BatchGetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { cancellationCodes, type Db } from "../db/index.js";
+import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { batchGet, cancellationCodes, type Db } from "../db/index.js";
 import { orderKey } from "../rooms/index.js";
 
 /**
@@ -116,8 +116,7 @@ export class ReplayStore {
     const keys = (page.Items ?? []).map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
     const order = (page.Items ?? []).map((item) => String(item.gsi2sk));
     if (keys.length === 0) return { items: [] };
-    const { Responses } = await this.db.doc.send(new BatchGetCommand({ RequestItems: { [this.db.table]: { Keys: keys } } }));
-    const byPk = new Map((Responses?.[this.db.table] ?? []).map((item) => [String(item.pk), item]));
+    const byPk = new Map((await batchGet(this.db, keys)).map((item) => [String(item.pk), item]));
     const items = keys.flatMap((key) => {
       const item = byPk.get(key.pk);
       return item
