@@ -124,9 +124,19 @@ export function createLiveCallbackApp(deps: LiveCallbackDeps) {
     const body = parseObject(raw);
     const info = (body.EventInfo ?? {}) as Body;
     const payload = (info.Payload ?? {}) as Body;
+    const log = c.var.log;
     // Files reach the catalog from VOD's upload event, which carries duration and size; the
-    // recording events are logged for operators.
-    c.var.log.info("TRTC event", { group: body.EventGroupId, type: body.EventType, roomId: info.RoomId, taskId: info.TaskId, status: payload.Status });
+    // other recording events are logged for operators.
+    log.info("TRTC event", { group: body.EventGroupId, type: body.EventType, roomId: info.RoomId, taskId: info.TaskId, status: payload.Status, leaveCode: payload.LeaveCode });
+    const leaveCode = num(payload.LeaveCode);
+    const roomId = num(info.RoomId);
+    const taskId = text(info.TaskId);
+    // 302: the recorder exited. 0 (stopped by the API) and 2 (room dismissed by us) are onair's
+    // own close; any other reason while the room is live loses the rest of the replay.
+    if (num(body.EventGroupId) === 3 && num(body.EventType) === 302 && leaveCode !== 0 && leaveCode !== 2 && roomId !== undefined && taskId) {
+      const outcome = await rooms(log).restartRecording(roomId, taskId);
+      if (outcome === "restarted") log.warn("recording exited while the room is live; restarted", { roomId, taskId, leaveCode });
+    }
     return c.json(ack, 200);
   });
 

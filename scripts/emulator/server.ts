@@ -263,6 +263,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       const roomId = str(body.RoomId, "RoomId");
       const userId = str(body.UserId, "UserId");
       if (signer.verify(String(body.UserSig ?? ""), userId) !== "ok") throw new CloudFailure("InvalidParameter.UserSig", "UserSig is invalid");
+      const idle = (body.RecordParams as { MaxIdleTime?: number } | undefined)?.MaxIdleTime;
+      if (idle !== undefined && !(Number.isInteger(idle) && idle >= 5 && idle <= 86_400)) throw new CloudFailure("InvalidParameter.MaxIdleTime", "MaxIdleTime must be 5-86400");
       const taskId = `task-${randomUUID()}`;
       state.recordings.push({ taskId, roomId, userId, status: "InProgress", params: body });
       return { TaskId: taskId };

@@ -142,6 +142,21 @@ export class RoomService {
     throw new ConflictError("room_busy", `room ${roomId} changed while going live; retry`);
   }
 
+  /**
+   * TRTC reported that the room's recorder exited on its own (kicked, idle, dismissed by the
+   * server) while the room is live: start a new one, once per exited task however often the
+   * event is delivered. The new task id replaces the old on the room.
+   */
+  async restartRecording(roomId: number, exitedTaskId: string): Promise<"restarted" | "ignored"> {
+    const room = await this.store.getRoom(roomId, true);
+    if (!this.config.recordingEnabled || room?.status !== "live" || room.recordingTaskId !== exitedTaskId) return "ignored";
+    const entry: OutboxEntry = { entryId: `${roomId}:startRecording:${exitedTaskId}`, roomId, command: { kind: "startRecording", roomId } };
+    // The entry id names the exited task, so a redelivered event finds it written and stops here.
+    if ((await this.store.transact([outboxPut(this.store.db, entry, Date.now())])) === "conflict") return "ignored";
+    await runOutbox(this.store.db, this.deps.tencent, [entry], this.deps.log);
+    return "restarted";
+  }
+
   /** One read (room + counters) and one small conditional write. */
   async heartbeat(roomId: number, userId: string) {
     const { room, counts } = await this.store.getRoomWithCounts(roomId, true);

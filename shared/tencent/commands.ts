@@ -22,11 +22,14 @@ export interface TencentDeps {
   im: ImClient;
   cloud: CloudClients;
   signer: UserSigSigner;
-  config: Pick<Config, "sdkAppId" | "cssPushDomain" | "recordingMaxFileMinutes">;
+  config: Pick<Config, "sdkAppId" | "cssPushDomain" | "recordingMaxFileMinutes" | "roomStaleSeconds">;
 }
 
 /** The cloud-recording robot of a room; the `onair_` prefix is reserved, so no user can collide. */
 export const recorderUserId = (roomId: number) => `onair_recorder_${roomId}`;
+
+/** How long the recorder waits in a room with no one publishing before it exits (TRTC allows 5–86400 s). */
+export const recorderIdleSeconds = (roomStaleSeconds: number) => Math.min(86_400, Math.max(60, 2 * roomStaleSeconds));
 
 /** CSS app name of every onair stream (the path segment of push and play URLs). */
 export const liveAppName = "live";
@@ -73,6 +76,8 @@ export async function runCommand(command: TencentCommand, deps: TencentDeps): Pr
       case "startRecording": {
         const userId = recorderUserId(command.roomId);
         // TRTC cloud recording into VOD, mixed (host and co-hosts), cut into files of at most an hour.
+        // It outlasts a host's silence as long as the room does (twice the stale time): the
+        // sweeper closes a silent room, and the close stops the recording.
         const { TaskId } = await cloudCall("CreateCloudRecording", () =>
           deps.cloud.trtc.CreateCloudRecording({
             SdkAppId: deps.config.sdkAppId,
@@ -80,7 +85,7 @@ export async function runCommand(command: TencentCommand, deps: TencentDeps): Pr
             RoomIdType: 1,
             UserId: userId,
             UserSig: deps.signer.issue(userId, 7 * 86_400).userSig,
-            RecordParams: { RecordMode: 2, MaxIdleTime: 60, StreamType: 0, MaxMediaFileDuration: deps.config.recordingMaxFileMinutes },
+            RecordParams: { RecordMode: 2, MaxIdleTime: recorderIdleSeconds(deps.config.roomStaleSeconds), StreamType: 0, MaxMediaFileDuration: deps.config.recordingMaxFileMinutes },
             StorageParams: { CloudVod: { TencentVod: { MediaType: 0, SourceContext: `room=${command.roomId}` } } },
             MixLayoutParams: { MixLayoutMode: 3 },
             ResourceExpiredHour: 72,

@@ -1,5 +1,5 @@
 export { createCloudClients, cloudCall, type CloudClients } from "./cloud.js";
-export { liveAppName, recorderUserId, runCommand, type TencentCommand, type TencentDeps } from "./commands.js";
+export { liveAppName, recorderIdleSeconds, recorderUserId, runCommand, type TencentCommand, type TencentDeps } from "./commands.js";
 export { isTencentError, TencentError } from "./errors.js";
 export { customElem, groupGoneCodes, ImClient, type ImMessageBody } from "./im.js";
 export { UserSigSigner, decodeUserSig, type IssuedUserSig } from "./usersig.js";

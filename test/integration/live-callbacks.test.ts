@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../shared/config/index.js";
+import { recorderIdleSeconds } from "../../shared/tencent/index.js";
 import { api, emulatorState, emulatorUrl, getItem, jwtUser, stackUrl } from "../helpers.js";
 
 async function liveRoom() {
@@ -42,7 +44,49 @@ describe("recording and replays", () => {
     const { roomId } = await liveRoom();
     const recording = (await emulatorState()).recordings.find((r) => r.roomId === String(roomId));
     expect(recording).toMatchObject({ status: "InProgress", userId: `onair_recorder_${roomId}` });
+    // The recorder outlasts a silence as long as the room survives it (the sweeper's stale time).
+    const { roomStaleSeconds } = parseConfig(process.env);
+    expect(recording!.params).toMatchObject({ RecordParams: { RecordMode: 2, MaxIdleTime: recorderIdleSeconds(roomStaleSeconds) } });
+    expect(recorderIdleSeconds(roomStaleSeconds)).toBeGreaterThan(roomStaleSeconds);
     expect((await getItem({ pk: `ROOM#${roomId}`, sk: "ROOM" }))?.recordingTaskId).toBe(recording!.taskId);
+  });
+
+  it("restarts a recording that exited on its own while the room is live, once however often TRTC says so", async () => {
+    const { host, roomId } = await liveRoom();
+    const tasks = async () => (await emulatorState()).recordings.filter((r) => r.roomId === String(roomId));
+    const [first] = await tasks();
+    const exited = (taskId: string, leaveCode: number) => ({
+      EventGroupId: 3,
+      EventType: 302,
+      CallbackTs: Date.now(),
+      EventInfo: { RoomId: String(roomId), EventTs: String(Math.floor(Date.now() / 1000)), UserId: `onair_recorder_${roomId}`, TaskId: taskId, Payload: { LeaveCode: leaveCode } },
+    });
+    // Kicked by the server (3), delivered three times: one new task, which the room now holds.
+    for (let i = 0; i < 3; i++) expect(await fire("trtc", exited(first!.taskId, 3))).toEqual({ status: 200, reply: { code: 0 } });
+    const [, second, ...more] = await tasks();
+    expect(more).toEqual([]);
+    expect(second).toMatchObject({ status: "InProgress", userId: `onair_recorder_${roomId}` });
+    expect((await getItem({ pk: `ROOM#${roomId}`, sk: "ROOM" }))?.recordingTaskId).toBe(second!.taskId);
+    // A late event about the first task changes nothing; the close stops the second.
+    await fire("trtc", exited(first!.taskId, 99));
+    await api("POST", `/v1/rooms/${roomId}/close`, { token: host.token });
+    expect(await tasks()).toHaveLength(2);
+    expect((await tasks())[1]).toMatchObject({ status: "Exited" });
+    // The exit that onair's own stop causes (0) does not start another.
+    await fire("trtc", exited(second!.taskId, 0));
+    expect(await tasks()).toHaveLength(2);
+  });
+
+  it("does not restart a recording that onair stopped, nor one of a closed room", async () => {
+    const { host, roomId } = await liveRoom();
+    const [task] = (await emulatorState()).recordings.filter((r) => r.roomId === String(roomId));
+    const exited = (leaveCode: number) => ({ EventGroupId: 3, EventType: 302, EventInfo: { RoomId: roomId, TaskId: task!.taskId, Payload: { LeaveCode: leaveCode } } });
+    await fire("trtc", exited(0));
+    await fire("trtc", exited(2));
+    expect((await emulatorState()).recordings.filter((r) => r.roomId === String(roomId))).toHaveLength(1);
+    await api("POST", `/v1/rooms/${roomId}/close`, { token: host.token });
+    await fire("trtc", exited(4));
+    expect((await emulatorState()).recordings.filter((r) => r.roomId === String(roomId))).toHaveLength(1);
   });
 
   it("stores a recording file once however often it is reported, and serves it in order", async () => {
