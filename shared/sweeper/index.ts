@@ -133,7 +133,7 @@ async function scanOrphansOrRelease(deps: SweepDeps, nowMs: number): Promise<{ o
   }
 }
 
-/** Page through the CDN's online streams and drop those that belong to no live room past the grace. */
+/** Page through the CDN's online streams and drop those that belong to no open room past the grace. */
 async function dropOrphanStreams(deps: SweepDeps, nowMs: number): Promise<{ online: number; dropped: number }> {
   const { config } = deps;
   const graceBefore = nowMs - config.orphanStreamGraceSeconds * 1000;
@@ -149,11 +149,13 @@ async function dropOrphanStreams(deps: SweepDeps, nowMs: number): Promise<{ onli
     });
     online += result.OnlineInfo?.length ?? 0;
     const ids = [...new Set(streams.map((s) => roomIdOfStream(s.StreamName ?? "", config.sdkAppId)).filter((id): id is number => id !== undefined))];
-    const liveRooms = new Set((await batchGet(deps.db, ids.map(roomKey))).filter((item) => item.status === "live").map((item) => Number(item.roomId)));
+    // A created room's host may push before reporting live (an encoder started early); the room
+    // expires after CREATED_ROOM_TTL_SECONDS and its stream is dropped by the next scan.
+    const openRooms = new Set((await batchGet(deps.db, ids.map(roomKey))).filter((item) => item.status !== "closed").map((item) => Number(item.roomId)));
     for (const stream of streams) {
       const name = stream.StreamName ?? "";
       const roomId = roomIdOfStream(name, config.sdkAppId);
-      if (roomId !== undefined && liveRooms.has(roomId)) continue;
+      if (roomId !== undefined && openRooms.has(roomId)) continue;
       try {
         await cloudCall("DropLiveStream", () => deps.tencent.cloud.live.DropLiveStream({ StreamName: name, DomainName: config.cssPushDomain, AppName: stream.AppName ?? liveAppName }));
         dropped++;

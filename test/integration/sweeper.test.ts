@@ -52,7 +52,7 @@ const closedMessages = async (groupId: string) =>
   );
 
 describe("sweeper", () => {
-  it("drops a CDN stream that belongs to no live room once past its grace", async () => {
+  it("drops a CDN stream that belongs to no open room once past its grace", async () => {
     const orphan = `${config.sdkAppId}_4200000001_nobody_main`;
     const young = `${config.sdkAppId}_4200000002_nobody_main`;
     const room = await liveRoom();
@@ -62,13 +62,15 @@ describe("sweeper", () => {
     const ended = await liveRoom();
     await rooms.close(ended.roomId, { by: ended.hostId, reason: "host" });
     const endedCohost = `${config.sdkAppId}_${ended.roomId}_guest_main`;
+    // An encoder started before its host reported the room live.
+    const early = await rooms.create(`sweep_early_${randomBytes(4).toString("hex")}`, "not live yet");
     const old = config.orphanStreamGraceSeconds + 60;
-    await Promise.all([push(orphan, old), push(young, 0), push(room.streamId, old), push(cohostStream, old), push(screenShare, old), push(endedCohost, old)]);
+    await Promise.all([push(orphan, old), push(young, 0), push(room.streamId, old), push(cohostStream, old), push(screenShare, old), push(endedCohost, old), push(early.streamId, old)]);
     const summary = await sweepAt(1000, { orphanStreamGraceSeconds: config.orphanStreamGraceSeconds });
     expect(summary.orphanScan).toBe("ran");
     const state = await emulatorState();
     expect(state.droppedStreams).toEqual(expect.arrayContaining([orphan, endedCohost]));
-    expect(state.onlineStreams.map((s) => s.streamName)).toEqual(expect.arrayContaining([young, room.streamId, cohostStream, screenShare]));
+    expect(state.onlineStreams.map((s) => s.streamName)).toEqual(expect.arrayContaining([young, room.streamId, cohostStream, screenShare, early.streamId]));
     // A second scan inside the interval does not run.
     expect((await sweepAt(2000, { orphanStreamGraceSeconds: config.orphanStreamGraceSeconds })).orphanScan).toBe("not_due");
   });
