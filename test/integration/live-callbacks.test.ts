@@ -116,6 +116,27 @@ describe("recording and replays", () => {
     expect(replays.body.items.find((r: { roomId: number }) => r.roomId === roomId)).toMatchObject({ segments: 2, totalDurationSeconds: 4800, hostId: host.userId, title: "replay show" });
   });
 
+  it("pages the replay list newest first, each replay once", async () => {
+    const rooms = [await liveRoom(), await liveRoom(), await liveRoom()];
+    const end = Math.floor(Date.now() / 1000);
+    for (const { streamId, roomId } of rooms) {
+      await fire("live", recordEvent(streamId, `page-${roomId}`, end, 60));
+      await new Promise((resolve) => setTimeout(resolve, 5)); // distinct update times
+    }
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await api("GET", `/v1/replays?limit=2${cursor ? `&cursor=${cursor}` : ""}`, { token: rooms[0]!.host.token });
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((r: { roomId: number }) => r.roomId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    const ours = seen.filter((roomId) => rooms.some((room) => room.roomId === roomId));
+    expect(ours).toEqual(rooms.map((room) => room.roomId).reverse());
+  });
+
   it("adds a file reported only by VOD (TRTC recording) to the room's replay", async () => {
     const { host, roomId } = await liveRoom();
     const reply = await fire("vod", {

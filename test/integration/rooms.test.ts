@@ -149,6 +149,9 @@ describe("room lifecycle over HTTP", () => {
       ["GET", "/v1/rooms?limit=1000", undefined, /limit/],
       ["GET", "/v1/rooms?cursor=garbage", undefined, /cursor/],
       ["GET", "/v1/rooms/100001/members?cursor=eyJ4Ijo1fQ", undefined, /cursor/],
+      ["GET", "/v1/rooms/abc/recordings", undefined, /roomId/],
+      ["GET", "/v1/replays?limit=0", undefined, /limit/],
+      ["GET", "/v1/replays?cursor=garbage", undefined, /cursor/],
     ];
     for (const [method, path, body, message] of cases) {
       const response = await api(method, path, { token: host.token, body });
@@ -163,6 +166,7 @@ describe("room lifecycle over HTTP", () => {
       ["GET", "/v1/rooms/4000000000"],
       ["POST", "/v1/rooms/4000000000/members"],
       ["POST", "/v1/rooms/4000000000/close"],
+      ["GET", "/v1/rooms/4000000000/recordings"],
     ] as const) {
       const response = await api(method, path, { token: user.token });
       expect([response.status, response.body.error.code]).toEqual([404, "room_not_found"]);
@@ -217,6 +221,8 @@ describe("authorization", () => {
       ["DELETE", `/v1/rooms/${roomId}/cohosts/someone`],
       ["POST", `/v1/rooms/${roomId}/close`],
       ["GET", `/v1/rooms/${roomId}/summary`],
+      ["GET", `/v1/rooms/${roomId}/recordings`],
+      ["GET", "/v1/replays"],
     ];
     for (const [method, path, body] of routes) {
       const response = await api(method, path, { token, body });
