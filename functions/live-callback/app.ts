@@ -1,13 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
-import { BadRequestError, UnauthorizedError } from "../../shared/errors/index.js";
+import { BadRequestError, UnauthorizedError, UpstreamError } from "../../shared/errors/index.js";
 import { createApp, errorResponses, jsonResponse } from "../../shared/http/index.js";
 import type { Logger } from "../../shared/log/index.js";
 import { ReplayStore, type Segment } from "../../shared/recordings/index.js";
 import { RoomService, RoomStore, type Room } from "../../shared/rooms/index.js";
 import { secretsEqual, verifyCssCallback, verifyTrtcCallback } from "../../shared/signatures/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
+import type { MediaFacts, VodMedia } from "../../shared/tencent/vod.js";
 
 type Body = Record<string, unknown>;
 const Ack = z.object({ code: z.literal(0) }).openapi("PlatformAck");
@@ -56,6 +57,7 @@ export interface LiveCallbackDeps {
   db: Db;
   config: Config;
   tencent: TencentDeps;
+  vod: VodMedia;
 }
 
 /**
@@ -158,10 +160,26 @@ export function createLiveCallbackApp(deps: LiveCallbackDeps) {
     const roomId = num(trtc.RoomId) ?? num(/(?:^|&)room=(\d+)/.exec(String(source.SourceContext ?? ""))?.[1]);
     const fileId = text(event.FileId);
     if (!fileId) throw new BadRequestError("invalid_request", "NewFileUpload needs FileUploadEvent.FileId");
-    const durationSeconds = Math.round(num(meta.Duration) ?? 0);
-    const endAt = Date.parse(String(media.CreateTime ?? "")) || Date.now();
     const room = roomId === undefined ? undefined : await new RoomStore(deps.db).getRoom(roomId);
-    await addSegment(log, room, { fileId, url: text(media.MediaUrl) ?? "", startAt: endAt - durationSeconds * 1000, endAt, durationSeconds, sizeBytes: num(meta.Size) ?? 0, source: "vod" });
+    if (!room) {
+      log.info("recording of an unknown room ignored", { fileId });
+      return c.json(ack, 200);
+    }
+    let facts: MediaFacts = { durationSeconds: Math.round(num(meta.Duration) ?? 0), sizeBytes: num(meta.Size) ?? 0, url: text(media.MediaUrl), createdAt: Date.parse(String(media.CreateTime ?? "")) || undefined };
+    // MetaData may be null (reference §7): ask VOD, or fail so VOD delivers the event again;
+    // a segment is stored once, so it must not be stored without its duration.
+    if (num(meta.Duration) === undefined) {
+      const described = await deps.vod.describe(fileId).catch((error: unknown) => {
+        throw new UpstreamError(`VOD could not describe file ${fileId}; deliver the event again`, error);
+      });
+      if (!described) {
+        log.warn("VOD upload event for a file VOD does not have; ignored", { fileId, roomId });
+        return c.json(ack, 200);
+      }
+      facts = { ...described, url: described.url ?? facts.url, createdAt: described.createdAt ?? facts.createdAt };
+    }
+    const endAt = facts.createdAt ?? Date.now();
+    await addSegment(log, room, { fileId, url: facts.url ?? "", startAt: endAt - facts.durationSeconds * 1000, endAt, durationSeconds: facts.durationSeconds, sizeBytes: facts.sizeBytes, source: "vod" });
     return c.json(ack, 200);
   });
 

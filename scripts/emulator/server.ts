@@ -11,7 +11,7 @@ import { verifyTc3 } from "./tc3.js";
  * - the IM REST API (`POST /v4/<service>/<command>?sdkappid&identifier&usersig&random`),
  *   which checks the admin's UserSig exactly as IM does,
  * - `GET /_state` (what it holds) and a control API under `/_control` for tests: make a stream
- *   start or stop pushing, inject faults per action.
+ *   start or stop pushing, put a file in VOD, inject faults per action.
  *
  * Answers use the real response shapes and error codes.
  */
@@ -84,6 +84,8 @@ export interface EmulatorState {
   droppedStreams: string[];
   forbiddenStreams: { streamName: string; reason?: string; resumeTime?: string }[];
   recordings: { taskId: string; roomId: string; userId: string; status: "InProgress" | "Exited"; params: unknown }[];
+  /** VOD's files, as `DescribeMediaInfos` reports them. */
+  media: { fileId: string; durationSeconds: number; sizeBytes: number; url: string; createTime: string }[];
   /** Every action served, in order (for tests counting calls). */
   calls: { action: string; ok: boolean }[];
 }
@@ -162,6 +164,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     droppedStreams: [],
     forbiddenStreams: [],
     recordings: [],
+    media: [],
     calls: [],
   };
   const faults = new Map<string, Fault>();
@@ -279,6 +282,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       if (!task) throw new CloudFailure("InvalidParameter.TaskId", "task not found");
       task.status = "Exited";
       return { TaskId: task.taskId };
+    },
+    DescribeMediaInfos: (body) => {
+      const fileIds = body.FileIds;
+      if (!Array.isArray(fileIds) || fileIds.length === 0 || fileIds.length > 20 || !fileIds.every((id) => typeof id === "string")) {
+        throw new CloudFailure("InvalidParameterValue.FileIds", "FileIds must hold 1-20 file ids");
+      }
+      const found = state.media.filter((m) => fileIds.includes(m.fileId));
+      return {
+        MediaInfoSet: found.map((m) => ({
+          FileId: m.fileId,
+          BasicInfo: { Name: m.fileId, CreateTime: m.createTime, MediaUrl: m.url, Type: "mp4" },
+          MetaData: { Size: m.sizeBytes, Duration: m.durationSeconds, Container: "mp4" },
+        })),
+        NotExistFileIdSet: fileIds.filter((id) => !found.some((m) => m.fileId === id)),
+      };
     },
     DescribeLiveStreamOnlineList: (body) => {
       const pageNum = Number(body.PageNum ?? 1);
@@ -533,6 +551,17 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       state.onlineStreams = state.onlineStreams.filter((s) => s.streamName !== name);
       const callback = gone && body.callback && options.liveCallbacks ? await fireLiveCallback("live", streamEvent(gone, 0)) : undefined;
       return send(response, 200, { callback });
+    }
+    if (method === "POST" && path === "/_control/media") {
+      if (typeof body.fileId !== "string") return send(response, 400, { error: "fileId is required" });
+      state.media.push({
+        fileId: body.fileId,
+        durationSeconds: Number(body.durationSeconds ?? 0),
+        sizeBytes: Number(body.sizeBytes ?? 0),
+        url: String(body.url ?? `https://1250000000.vod2.myqcloud.com/emulated/${body.fileId}/f0.mp4`),
+        createTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      });
+      return send(response, 201, {});
     }
     const live = /^\/_control\/callbacks\/(live|trtc|vod)$/.exec(path);
     if (method === "POST" && live) {

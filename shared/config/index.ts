@@ -41,6 +41,8 @@ const envSchema = z.object({
   ORPHAN_SCAN_INTERVAL_SECONDS: seconds(600),
   /** Shared secret VOD event callbacks must carry as `?token=` (VOD does not sign its callbacks). */
   VOD_CALLBACK_TOKEN: secret,
+  /** VOD application (SubAppId) recordings go to and files are looked up in; VOD accounts opened since 2023-12-25 need it. */
+  VOD_SUB_APP_ID: z.coerce.number().int().positive().optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
   DYNAMODB_REGION: z.string().default("ap-guangzhou"),
   DYNAMODB_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/).default("onair"),
@@ -82,6 +84,7 @@ export interface Config {
   orphanStreamGraceSeconds: number;
   orphanScanIntervalSeconds: number;
   vodCallbackToken: string;
+  vodSubAppId?: number;
   dynamodb: { endpoint?: string; region: string; table: string };
   tencentCloud: { region: string; endpoint?: string; secretId?: string; secretKey?: string; sessionToken?: string };
   imApiBase: string;
@@ -134,6 +137,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     orphanStreamGraceSeconds: e.ORPHAN_STREAM_GRACE_SECONDS,
     orphanScanIntervalSeconds: e.ORPHAN_SCAN_INTERVAL_SECONDS,
     vodCallbackToken: e.VOD_CALLBACK_TOKEN,
+    vodSubAppId: e.VOD_SUB_APP_ID,
     dynamodb: { endpoint: e.DYNAMODB_ENDPOINT, region: e.DYNAMODB_REGION, table: e.DYNAMODB_TABLE },
     tencentCloud: {
       region: e.TENCENTCLOUD_REGION,

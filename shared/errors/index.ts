@@ -84,3 +84,11 @@ export function isAppError(error: unknown): error is AppError {
     (error as AppError).name.endsWith("Error")
   );
 }
+
+/** A Tencent Cloud service onair needs could not answer; the caller (or the platform's retry) should try again. */
+export class UpstreamError extends AppError {
+  override readonly name = "UpstreamError";
+  constructor(message: string, cause: unknown) {
+    super(502, "upstream_unavailable", message, { cause });
+  }
+}

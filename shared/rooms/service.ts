@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import type { Config } from "../config/index.js";
-import { ConflictError, ForbiddenError, NotFoundError, AppError } from "../errors/index.js";
+import { ConflictError, ForbiddenError, NotFoundError, UpstreamError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import { outboxPut, runOutbox, type OutboxEntry } from "../outbox/index.js";
 import { isTencentError, type TencentDeps } from "../tencent/index.js";
@@ -32,13 +32,6 @@ export type RoomSignal =
   | { type: "cohost_on"; roomId: number; userId: string }
   | { type: "cohost_off"; roomId: number; userId: string; by: "host" | "self" | "left" }
   | { type: "room_closed"; roomId: number; reason: CloseReason; summary: RoomSummary };
-
-export class UpstreamError extends AppError {
-  override readonly name = "UpstreamError";
-  constructor(message: string, cause: unknown) {
-    super(502, "upstream_unavailable", message, { cause });
-  }
-}
 
 export interface RoomView {
   roomId: number;

@@ -15,8 +15,13 @@ export interface CloudClients {
  * `127.0.0.1:3001`) every product is sent there over plain HTTP; otherwise the real hosts.
  */
 export function createCloudClients(config: Pick<Config, "tencentCloud">): CloudClients {
+  return { trtc: new TrtcClient(cloudClientConfig(config, "trtc")), live: new LiveClient(cloudClientConfig(config, "live")) };
+}
+
+/** SDK client settings for one product (`trtc`, `live`, `vod`). */
+export function cloudClientConfig(config: Pick<Config, "tencentCloud">, product: string): ClientConfig {
   const { region, endpoint, secretId, secretKey, sessionToken } = config.tencentCloud;
-  const clientConfig = (product: string): ClientConfig => ({
+  return {
     credential: { secretId, secretKey, token: sessionToken },
     region,
     profile: {
@@ -26,8 +31,7 @@ export function createCloudClients(config: Pick<Config, "tencentCloud">): CloudC
         reqTimeout: 5,
       },
     },
-  });
-  return { trtc: new TrtcClient(clientConfig("trtc")), live: new LiveClient(clientConfig("live")) };
+  };
 }
 
 /** Run an SDK call, turning its exception into a `TencentError` with the API's code. */

@@ -22,7 +22,7 @@ export interface TencentDeps {
   im: ImClient;
   cloud: CloudClients;
   signer: UserSigSigner;
-  config: Pick<Config, "sdkAppId" | "cssPushDomain" | "recordingMaxFileMinutes" | "roomStaleSeconds">;
+  config: Pick<Config, "sdkAppId" | "cssPushDomain" | "recordingMaxFileMinutes" | "roomStaleSeconds" | "vodSubAppId">;
 }
 
 /** The cloud-recording robot of a room; the `onair_` prefix is reserved, so no user can collide. */
@@ -86,7 +86,9 @@ export async function runCommand(command: TencentCommand, deps: TencentDeps): Pr
             UserId: userId,
             UserSig: deps.signer.issue(userId, 7 * 86_400).userSig,
             RecordParams: { RecordMode: 2, MaxIdleTime: recorderIdleSeconds(deps.config.roomStaleSeconds), StreamType: 0, MaxMediaFileDuration: deps.config.recordingMaxFileMinutes },
-            StorageParams: { CloudVod: { TencentVod: { MediaType: 0, SourceContext: `room=${command.roomId}` } } },
+            StorageParams: {
+              CloudVod: { TencentVod: { MediaType: 0, SourceContext: `room=${command.roomId}`, ...(deps.config.vodSubAppId ? { SubAppId: deps.config.vodSubAppId } : {}) } },
+            },
             MixLayoutParams: { MixLayoutMode: 3 },
             ResourceExpiredHour: 72,
           }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../shared/config/index.js";
 import { recorderIdleSeconds } from "../../shared/tencent/index.js";
-import { api, emulatorState, emulatorUrl, getItem, jwtUser, stackUrl } from "../helpers.js";
+import { api, emulatorState, emulatorUrl, getItem, injectFault, jwtUser, stackUrl } from "../helpers.js";
 
 async function liveRoom() {
   const host = await jwtUser("host");
@@ -154,6 +154,46 @@ describe("recording and replays", () => {
     expect(reply).toEqual({ status: 200, reply: { code: 0 } });
     const recordings = await api("GET", `/v1/rooms/${roomId}/recordings`, { token: host.token });
     expect(recordings.body.items).toEqual([expect.objectContaining({ fileId: `vod-${roomId}`, durationSeconds: 60, sizeBytes: 123, source: "vod" })]);
+  });
+
+  describe("a VOD upload event without MetaData", () => {
+    const upload = (roomId: number, fileId: string) => ({
+      EventType: "NewFileUpload",
+      FileUploadEvent: { FileId: fileId, MediaBasicInfo: { SourceInfo: { SourceType: "Record", SourceContext: `room=${roomId}` } }, MetaData: null },
+    });
+    const putMedia = (fileId: string, durationSeconds: number, sizeBytes: number) =>
+      fetch(`${emulatorUrl()}/_control/media`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ fileId, durationSeconds, sizeBytes }) });
+    const segments = async (roomId: number, token: string) => (await api("GET", `/v1/rooms/${roomId}/recordings`, { token })).body.items;
+
+    it("gets the file's duration, size and URL from VOD", async () => {
+      const { host, roomId } = await liveRoom();
+      await putMedia(`bare-${roomId}`, 1799.6, 4567);
+      expect(await fire("vod", upload(roomId, `bare-${roomId}`))).toEqual({ status: 200, reply: { code: 0 } });
+      expect(await segments(roomId, host.token)).toEqual([
+        expect.objectContaining({ fileId: `bare-${roomId}`, durationSeconds: 1800, sizeBytes: 4567, url: expect.stringContaining(`bare-${roomId}`), source: "vod" }),
+      ]);
+    });
+
+    it("answers 502 and stores nothing while VOD cannot answer, so the event comes again and is stored", async () => {
+      const { host, roomId } = await liveRoom();
+      await putMedia(`later-${roomId}`, 60, 100);
+      const disarm = await injectFault({ action: "DescribeMediaInfos", match: `later-${roomId}`, code: "InternalError", times: 1 });
+      try {
+        const failed = await fire("vod", upload(roomId, `later-${roomId}`));
+        expect([failed.status, failed.reply.error.code]).toEqual([502, "upstream_unavailable"]);
+        expect(await segments(roomId, host.token)).toEqual([]);
+      } finally {
+        await disarm();
+      }
+      expect((await fire("vod", upload(roomId, `later-${roomId}`))).status).toBe(200);
+      expect(await segments(roomId, host.token)).toEqual([expect.objectContaining({ fileId: `later-${roomId}`, durationSeconds: 60 })]);
+    });
+
+    it("acknowledges a file VOD does not have and stores nothing", async () => {
+      const { host, roomId } = await liveRoom();
+      expect(await fire("vod", upload(roomId, `missing-${roomId}`))).toEqual({ status: 200, reply: { code: 0 } });
+      expect(await segments(roomId, host.token)).toEqual([]);
+    });
   });
 
   it.each([

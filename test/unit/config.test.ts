@@ -53,6 +53,13 @@ describe("config", () => {
 
   it("treats empty strings as unset", () => {
     expect(() => parseConfig({ ...valid, TENCENT_SECRET_KEY: "" })).toThrow(/TENCENT_SECRET_KEY is missing/);
+    // serverless.yml passes an unset optional variable as "".
+    expect(parseConfig({ ...valid, VOD_SUB_APP_ID: "" }).vodSubAppId).toBeUndefined();
+  });
+
+  it("reads the optional VOD application id, and refuses one that is not a positive integer", () => {
+    expect(parseConfig({ ...valid, VOD_SUB_APP_ID: "1500000001" }).vodSubAppId).toBe(1500000001);
+    expect(() => parseConfig({ ...valid, VOD_SUB_APP_ID: "vod-app" })).toThrow(/VOD_SUB_APP_ID/);
   });
 
   it("maps SCF role credentials, which have no underscore, to the SDK's names", () => {
