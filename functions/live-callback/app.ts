@@ -98,7 +98,7 @@ export function createLiveCallbackApp(deps: LiveCallbackDeps) {
       await addSegment(log, await rooms(log).roomOfStream(streamId), {
         fileId,
         url: text(body.video_url) ?? "",
-        startAt: (endTime - duration) * 1000,
+        startAt: (num(body.start_time) ?? endTime - duration) * 1000,
         endAt: endTime * 1000,
         durationSeconds: duration,
         sizeBytes: num(body.file_size) ?? 0,

@@ -31,7 +31,8 @@ const recordEvent = (streamId: string, fileId: string, endTime: number, duration
   record_file_id: fileId,
   file_format: "mp4",
   task_id: "",
-  start_time: endTime - duration,
+  // CSS reports the file's wall-clock start, which can be a second or two before end - duration.
+  start_time: endTime - duration - 2,
   end_time: endTime,
   duration,
   file_size: 1_000_000 + duration,
@@ -112,6 +113,7 @@ describe("recording and replays", () => {
     expect(recordings.body.items.map((s: { fileId: string }) => s.fileId)).toEqual([`f1-${roomId}`, `f2-${roomId}`]);
     expect(recordings.body.totalDurationSeconds).toBe(4800);
     expect(recordings.body.items[0]).toMatchObject({ durationSeconds: 3600, source: "css", url: expect.stringContaining(`f1-${roomId}`) });
+    expect(recordings.body.items[0].startAt).toBe(new Date((end - 1200 - 3600 - 2) * 1000).toISOString());
     const replays = await api("GET", "/v1/replays?limit=100", { token: host.token });
     expect(replays.body.items.find((r: { roomId: number }) => r.roomId === roomId)).toMatchObject({ segments: 2, totalDurationSeconds: 4800, hostId: host.userId, title: "replay show" });
   });
