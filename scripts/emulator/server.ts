@@ -83,7 +83,7 @@ export interface EmulatorState {
   onlineStreams: EmulatedStream[];
   droppedStreams: string[];
   forbiddenStreams: { streamName: string; reason?: string; resumeTime?: string }[];
-  recordings: { taskId: string; roomId: string; userId: string; status: "InProgress" | "Exited"; params: unknown }[];
+  recordings: { taskId: string; roomId: string; userId: string; status: "InProgress" | "Exited"; params: unknown; startedAt: number }[];
   /** VOD's files, as `DescribeMediaInfos` reports them. */
   media: { fileId: string; durationSeconds: number; sizeBytes: number; url: string; createTime: string }[];
   /** Every action served, in order (for tests counting calls). */
@@ -269,7 +269,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       const idle = (body.RecordParams as { MaxIdleTime?: number } | undefined)?.MaxIdleTime;
       if (idle !== undefined && !(Number.isInteger(idle) && idle >= 5 && idle <= 86_400)) throw new CloudFailure("InvalidParameter.MaxIdleTime", "MaxIdleTime must be 5-86400");
       const taskId = `task-${randomUUID()}`;
-      state.recordings.push({ taskId, roomId, userId, status: "InProgress", params: body });
+      state.recordings.push({ taskId, roomId, userId, status: "InProgress", params: body, startedAt: Date.now() });
       return { TaskId: taskId };
     },
     DescribeCloudRecording: (body) => {
@@ -280,6 +280,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     DeleteCloudRecording: (body) => {
       const task = state.recordings.find((r) => r.taskId === body.TaskId);
       if (!task) throw new CloudFailure("InvalidParameter.TaskId", "task not found");
+      if (task.status === "InProgress") setImmediate(() => void uploadRecording(task));
       task.status = "Exited";
       return { TaskId: task.taskId };
     },
@@ -470,6 +471,45 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     // CSS waits 20 s for an answer.
     return postCallback(url, headers, body, 20_000);
+  }
+
+  /**
+   * What follows a stopped recording on the platform: TRTC reports the recorder's exit (302,
+   * stopped by the API), VOD stores the file and reports its upload. So the local stack's
+   * replays fill in as a deployment's do.
+   */
+  async function uploadRecording(task: EmulatorState["recordings"][number]) {
+    if (!options.liveCallbacks) return;
+    const durationSeconds = Math.max(1, Math.round((Date.now() - task.startedAt) / 1000));
+    const media = {
+      fileId: `emu-${task.taskId}`,
+      durationSeconds,
+      sizeBytes: durationSeconds * 200_000,
+      url: `https://1250000000.vod2.myqcloud.com/emulated/${task.taskId}/f0.mp4`,
+      createTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    };
+    state.media.push(media);
+    const vod = (task.params as { StorageParams?: { CloudVod?: { TencentVod?: { SourceContext?: string } } } }).StorageParams?.CloudVod?.TencentVod;
+    await fireLiveCallback("trtc", {
+      EventGroupId: 3,
+      EventType: 302,
+      CallbackTs: Date.now(),
+      EventInfo: { RoomId: task.roomId, EventTs: now(), UserId: task.userId, TaskId: task.taskId, Payload: { LeaveCode: 0 } },
+    });
+    await fireLiveCallback("vod", {
+      EventType: "NewFileUpload",
+      FileUploadEvent: {
+        FileId: media.fileId,
+        MediaBasicInfo: {
+          Name: media.fileId,
+          CreateTime: media.createTime,
+          MediaUrl: media.url,
+          Type: "mp4",
+          SourceInfo: { SourceType: "Record", SourceContext: vod?.SourceContext ?? "", TrtcRecordInfo: { SdkAppId: options.sdkAppId, RoomId: task.roomId, TaskId: task.taskId, UserIds: [] } },
+        },
+        MetaData: { Size: media.sizeBytes, Duration: media.durationSeconds, Container: "mp4" },
+      },
+    });
   }
 
   /** CSS stream begin (1) / end (0) event for a stream the emulator starts or stops. */

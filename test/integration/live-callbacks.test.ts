@@ -90,6 +90,20 @@ describe("recording and replays", () => {
     expect((await emulatorState()).recordings.filter((r) => r.roomId === String(roomId))).toHaveLength(1);
   });
 
+  it("lists the file of a stopped recording once VOD reports its upload", async () => {
+    const { host, roomId } = await liveRoom();
+    const [task] = (await emulatorState()).recordings.filter((r) => r.roomId === String(roomId));
+    await api("POST", `/v1/rooms/${roomId}/close`, { token: host.token });
+    // The emulator reports the recorder's exit (TRTC 302, stopped by the API) and then the upload, as the platform does.
+    let items: { fileId: string; source: string; durationSeconds: number }[] = [];
+    for (let i = 0; i < 50 && items.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      items = (await api("GET", `/v1/rooms/${roomId}/recordings`, { token: host.token })).body.items;
+    }
+    expect(items).toEqual([expect.objectContaining({ fileId: `emu-${task!.taskId}`, source: "vod", durationSeconds: expect.any(Number) })]);
+    expect((await emulatorState()).recordings.filter((r) => r.roomId === String(roomId))).toHaveLength(1);
+  });
+
   it("stores a recording file once however often it is reported, and serves it in order", async () => {
     const { host, roomId, streamId } = await liveRoom();
     const end = Math.floor(Date.now() / 1000);
