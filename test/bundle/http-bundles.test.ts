@@ -1,0 +1,55 @@
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { ScfHttpEvent, ScfHttpResult } from "../../shared/http/index.js";
+import { signImCallback } from "../../shared/signatures/index.js";
+import { api, jwtUser } from "../helpers.js";
+
+// The other HTTP bundles, loaded as SCF's runtime would, each driven by Function URL events.
+const require = createRequire(import.meta.url);
+type Handler = (event: ScfHttpEvent, context: { request_id: string }) => Promise<ScfHttpResult>;
+const load = (name: string) => (require(join(import.meta.dirname, `../../dist/${name}/index.js`)) as { main_handler: Handler }).main_handler;
+const invoke = (handler: Handler, event: Partial<ScfHttpEvent> & { httpMethod: string; path: string }) =>
+  handler({ headers: {}, queryString: {}, ...event }, { request_id: `bundle-${Math.random()}` });
+const json = (result: ScfHttpResult) => JSON.parse(result.body);
+
+describe("dist/rooms/index.js", () => {
+  const rooms = load("rooms");
+
+  it("creates a room, its IM group included, and refuses bad input with the envelope", async () => {
+    const host = await jwtUser("bundle_rooms");
+    const headers = { "content-type": "application/json", authorization: `Bearer ${host.token}` };
+    const created = await invoke(rooms, { httpMethod: "POST", path: "/v1/rooms", headers, body: JSON.stringify({ title: "from the bundle" }) });
+    expect(created.statusCode).toBe(201);
+    const { roomId } = json(created);
+    expect((await api("GET", `/v1/rooms/${roomId}`, { token: host.token })).body).toMatchObject({ title: "from the bundle", status: "created" });
+    const bad = await invoke(rooms, { httpMethod: "POST", path: "/v1/rooms", headers, body: JSON.stringify({ title: "" }) });
+    expect([bad.statusCode, json(bad).error.code]).toEqual([400, "invalid_request"]);
+  });
+});
+
+describe("dist/wallet/index.js", () => {
+  const wallet = load("wallet");
+
+  it("answers the caller's wallet, and 401 without a token", async () => {
+    const user = await jwtUser("bundle_wallet");
+    const mine = await invoke(wallet, { httpMethod: "GET", path: "/v1/wallet", headers: { authorization: `Bearer ${user.token}` } });
+    expect([mine.statusCode, json(mine)]).toEqual([200, { userId: user.userId, balance: 0, earnings: 0 }]);
+    const anonymous = await invoke(wallet, { httpMethod: "GET", path: "/v1/wallet" });
+    expect([anonymous.statusCode, json(anonymous).error.code]).toEqual([401, "missing_token"]);
+  });
+});
+
+describe("dist/im-callback/index.js", () => {
+  const imCallback = load("im-callback");
+  const query = (sign: { Sign: string; RequestTime: string }) => ({ SdkAppid: process.env.TENCENT_SDKAPPID!, CallbackCommand: "C2C.CallbackAfterSendMsg", contenttype: "json", ...sign });
+  const body = JSON.stringify({ CallbackCommand: "C2C.CallbackAfterSendMsg", From_Account: "a", To_Account: "b" });
+
+  it("acknowledges a signed callback in IM's reply shape and refuses a forged one", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const signed = await invoke(imCallback, { httpMethod: "POST", path: "/v1/callbacks/im", headers: { "content-type": "application/json" }, queryString: query(signImCallback(process.env.IM_CALLBACK_TOKEN!, now)), body });
+    expect([signed.statusCode, json(signed)]).toEqual([200, { ActionStatus: "OK", ErrorInfo: "", ErrorCode: 0 }]);
+    const forged = await invoke(imCallback, { httpMethod: "POST", path: "/v1/callbacks/im", headers: { "content-type": "application/json" }, queryString: query(signImCallback("not-the-token", now)), body });
+    expect([forged.statusCode, json(forged).error.code]).toEqual([401, "invalid_callback_signature"]);
+  });
+});
