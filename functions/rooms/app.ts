@@ -179,9 +179,9 @@ const routes = {
   recordings: createRoute({
     method: "get",
     path: "/v1/rooms/{roomId}/recordings",
-    summary: "A room's replay segments in recording order",
+    summary: "A room's replay segments in recording order, with the whole replay's duration",
     security: bearerSecurity,
-    request: { params: RoomIdParams },
+    request: { params: RoomIdParams, query: PageQuerySchema },
     responses: {
       200: jsonResponse(
         "Segments",
@@ -189,6 +189,7 @@ const routes = {
           roomId: z.number(),
           totalDurationSeconds: z.number(),
           items: z.array(z.object({ fileId: z.string(), url: z.string(), startAt: z.string(), endAt: z.string(), durationSeconds: z.number(), sizeBytes: z.number(), source: z.enum(["css", "vod"]) })),
+          nextCursor: z.string().nullable(),
         }),
       ),
       ...errors(400, 404),
@@ -235,6 +236,7 @@ const routes = {
 };
 
 const ReplayCursor = z.object({ after: z.string().max(64) });
+const SegmentCursor = z.object({ after: z.string().min(1).max(256) });
 const DeadCursor = z.object({ before: z.string().max(256) });
 const MemberCursor = z.object({ shard: z.number().int().min(0).max(63), after: z.string().optional() });
 const ListCursor = z.object({ sort: z.enum(["new", "hot"]), after: z.string().max(64) });
@@ -306,14 +308,23 @@ export function createRoomsApp(deps: RoomsAppDeps) {
 
   app.openapi(authed(routes.recordings), async (c) => {
     const { roomId } = c.req.valid("param");
+    const { limit, cursor } = c.req.valid("query");
+    const after = decodeCursor(cursor, SegmentCursor)?.after;
     const room = await new RoomStore(deps.db).getRoom(roomId);
     if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
+    // A room has a file per hour of live at most, so its segments are read whole (one Query)
+    // and paged here, in start order.
     const segments = await replays.segments(roomId);
+    const position = after === undefined ? -1 : segments.findIndex((segment) => segment.fileId === after);
+    if (after !== undefined && position === -1) throw new BadRequestError("invalid_cursor", "cursor is not one this API returned");
+    const start = position + 1;
+    const page = segments.slice(start, start + limit);
     return c.json(
       {
         roomId,
         totalDurationSeconds: segments.reduce((sum, segment) => sum + segment.durationSeconds, 0),
-        items: segments.map(({ roomId: _, startAt, endAt, ...segment }) => ({ ...segment, startAt: new Date(startAt).toISOString(), endAt: new Date(endAt).toISOString() })),
+        items: page.map(({ roomId: _, startAt, endAt, ...segment }) => ({ ...segment, startAt: new Date(startAt).toISOString(), endAt: new Date(endAt).toISOString() })),
+        nextCursor: start + limit < segments.length ? encodeCursor({ after: page.at(-1)!.fileId }) : null,
       },
       200,
     );

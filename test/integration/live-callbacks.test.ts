@@ -132,6 +132,22 @@ describe("recording and replays", () => {
     expect(replays.body.items.find((r: { roomId: number }) => r.roomId === roomId)).toMatchObject({ segments: 2, totalDurationSeconds: 4800, hostId: host.userId, title: "replay show" });
   });
 
+  it("pages a room's segments in start order, with the whole replay's duration on every page", async () => {
+    const { host, roomId, streamId } = await liveRoom();
+    const end = Math.floor(Date.now() / 1000);
+    for (const hour of [2, 0, 1]) await fire("live", recordEvent(streamId, `seg${hour}-${roomId}`, end - (2 - hour) * 3600, 3600));
+    const first = await api("GET", `/v1/rooms/${roomId}/recordings?limit=2`, { token: host.token });
+    expect(first.body.items.map((s: { fileId: string }) => s.fileId)).toEqual([`seg0-${roomId}`, `seg1-${roomId}`]);
+    expect(first.body.totalDurationSeconds).toBe(3 * 3600);
+    const second = await api("GET", `/v1/rooms/${roomId}/recordings?limit=2&cursor=${first.body.nextCursor}`, { token: host.token });
+    expect(second.body.items.map((s: { fileId: string }) => s.fileId)).toEqual([`seg2-${roomId}`]);
+    expect([second.body.totalDurationSeconds, second.body.nextCursor]).toEqual([3 * 3600, null]);
+    // A cursor of another room's replay is not one this room's listing returned.
+    const other = await liveRoom();
+    const foreign = await api("GET", `/v1/rooms/${other.roomId}/recordings?cursor=${first.body.nextCursor}`, { token: host.token });
+    expect([foreign.status, foreign.body.error.code]).toEqual([400, "invalid_cursor"]);
+  });
+
   it("pages the replay list newest first, each replay once", async () => {
     const rooms = [await liveRoom(), await liveRoom(), await liveRoom()];
     const end = Math.floor(Date.now() / 1000);

@@ -150,6 +150,7 @@ describe("room lifecycle over HTTP", () => {
       ["GET", "/v1/rooms?cursor=garbage", undefined, /cursor/],
       ["GET", "/v1/rooms/100001/members?cursor=eyJ4Ijo1fQ", undefined, /cursor/],
       ["GET", "/v1/rooms/abc/recordings", undefined, /roomId/],
+      ["GET", "/v1/rooms/100001/recordings?limit=101", undefined, /limit/],
       ["GET", "/v1/replays?limit=0", undefined, /limit/],
       ["GET", "/v1/replays?cursor=garbage", undefined, /cursor/],
     ];
