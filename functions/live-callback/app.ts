@@ -52,6 +52,16 @@ const num = (value: unknown): number | undefined => {
   return typeof n === "number" && Number.isFinite(n) ? n : undefined;
 };
 const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+const inRange = (value: unknown, min: number, max: number) => {
+  const n = num(value);
+  return n !== undefined && n >= min && n <= max ? n : undefined;
+};
+/** Unix seconds an event may carry (2001 to 2286); anything else is a malformed event, not a time. */
+const unixSeconds = (value: unknown) => inRange(value, 1e9, 1e10);
+/** A recorded file's length: TRTC cuts files at 24 h at most; a week bounds every platform. */
+const fileSeconds = (value: unknown) => inRange(value, 0, 7 * 86_400);
+/** A file size in bytes, or 0 when the platform sent none that makes sense (it is informational). */
+const byteCount = (value: unknown) => Math.round(inRange(value, 0, Number.MAX_SAFE_INTEGER) ?? 0);
 
 export interface LiveCallbackDeps {
   db: Db;
@@ -85,23 +95,25 @@ export function createLiveCallbackApp(deps: LiveCallbackDeps) {
     const eventType = num(body.event_type);
     const streamId = text(body.stream_id) ?? text(body.streamId) ?? text(body.channel_id) ?? "";
     if (eventType === 1 || eventType === 0) {
-      const at = (num(body.event_time) ?? Math.floor(Date.now() / 1000)) * 1000;
+      const eventTime = body.event_time === undefined ? Math.floor(Date.now() / 1000) : unixSeconds(body.event_time);
+      if (eventTime === undefined) throw new BadRequestError("invalid_request", "event_time must be Unix seconds");
+      const at = eventTime * 1000;
       const outcome = await rooms(log).streamEvent(streamId, eventType === 1, at);
       log.info("stream event", { streamId, active: eventType === 1, outcome });
     } else if (eventType === 100) {
       const fileId = text(body.file_id);
-      const endTime = num(body.end_time);
-      const duration = num(body.duration);
-      if (!fileId || endTime === undefined || duration === undefined || duration < 0) {
-        throw new BadRequestError("invalid_request", "recording event needs file_id, end_time and a non-negative duration");
+      const endTime = unixSeconds(body.end_time);
+      const duration = fileSeconds(body.duration);
+      if (!fileId || endTime === undefined || duration === undefined) {
+        throw new BadRequestError("invalid_request", "recording event needs file_id, end_time in Unix seconds and a duration of 0 to 604800 seconds");
       }
       await addSegment(log, await rooms(log).roomOfStream(streamId), {
         fileId,
         url: text(body.video_url) ?? "",
-        startAt: (num(body.start_time) ?? endTime - duration) * 1000,
+        startAt: (unixSeconds(body.start_time) ?? endTime - duration) * 1000,
         endAt: endTime * 1000,
         durationSeconds: duration,
-        sizeBytes: num(body.file_size) ?? 0,
+        sizeBytes: byteCount(body.file_size),
         source: "css",
       });
     } else if (eventType === 317) {
@@ -165,10 +177,20 @@ export function createLiveCallbackApp(deps: LiveCallbackDeps) {
       log.info("recording of an unknown room ignored", { fileId });
       return c.json(ack, 200);
     }
-    let facts: MediaFacts = { durationSeconds: Math.round(num(meta.Duration) ?? 0), sizeBytes: num(meta.Size) ?? 0, url: text(media.MediaUrl), createdAt: Date.parse(String(media.CreateTime ?? "")) || undefined };
+    const durationGiven = meta.Duration !== undefined && meta.Duration !== null;
+    if (durationGiven && fileSeconds(meta.Duration) === undefined) {
+      throw new BadRequestError("invalid_request", "MetaData.Duration must be 0 to 604800 seconds");
+    }
+    const created = Date.parse(String(media.CreateTime ?? ""));
+    let facts: MediaFacts = {
+      durationSeconds: Math.round(fileSeconds(meta.Duration) ?? 0),
+      sizeBytes: byteCount(meta.Size),
+      url: text(media.MediaUrl),
+      createdAt: unixSeconds(created / 1000) === undefined ? undefined : created,
+    };
     // MetaData may be null (reference §7): ask VOD, or fail so VOD delivers the event again;
     // a segment is stored once, so it must not be stored without its duration.
-    if (num(meta.Duration) === undefined) {
+    if (!durationGiven) {
       const described = await deps.vod.describe(fileId).catch((error: unknown) => {
         throw new UpstreamError(`VOD could not describe file ${fileId}; deliver the event again`, error);
       });

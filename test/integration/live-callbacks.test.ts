@@ -255,12 +255,24 @@ describe("recording and replays", () => {
     ["no file_id", { file_id: undefined }],
     ["no duration", { duration: undefined }],
     ["a negative duration", { duration: -5 }],
+    ["a duration over a week", { duration: 700_000 }],
+    ["an end_time that is no Unix time", { end_time: 1e300 }],
   ])("rejects a signed recording event with %s with 400 and writes nothing", async (_, change) => {
     const { host, roomId, streamId } = await liveRoom();
     const event = { ...recordEvent(streamId, `bad-${roomId}`, Math.floor(Date.now() / 1000), 60), ...change };
     const reply = await fire("live", event);
     expect(reply.status).toBe(400);
-    expect(reply.reply.error).toMatchObject({ code: "invalid_request", message: expect.stringContaining("file_id, end_time and a non-negative duration") });
+    expect(reply.reply.error).toMatchObject({ code: "invalid_request", message: expect.stringContaining("file_id, end_time in Unix seconds and a duration of 0 to 604800 seconds") });
+    expect((await api("GET", `/v1/rooms/${roomId}/recordings`, { token: host.token })).body.items).toEqual([]);
+  });
+
+  it("rejects a signed stream event whose event_time is no Unix time, and a VOD file longer than a week, with 400", async () => {
+    const { host, roomId, streamId } = await liveRoom();
+    const stream = await fire("live", { event_type: 0, stream_id: streamId, event_time: 1e300 });
+    expect([stream.status, stream.reply.error.message]).toEqual([400, "event_time must be Unix seconds"]);
+    expect(await getItem({ pk: `ROOM#${roomId}`, sk: "ROOM" })).not.toHaveProperty("streamState");
+    const upload = await fire("vod", { EventType: "NewFileUpload", FileUploadEvent: { FileId: `long-${roomId}`, MediaBasicInfo: { SourceInfo: { SourceContext: `room=${roomId}` } }, MetaData: { Duration: 1e9 } } });
+    expect([upload.status, upload.reply.error.message]).toEqual([400, "MetaData.Duration must be 0 to 604800 seconds"]);
     expect((await api("GET", `/v1/rooms/${roomId}/recordings`, { token: host.token })).body.items).toEqual([]);
   });
 
