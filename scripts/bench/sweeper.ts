@@ -1,9 +1,9 @@
 /**
  * Sweeper cost per run with 10, 1,000 and 10,000 live rooms of which 10 are stale (and 100 of
  * 10,000 for contrast): DynamoDB requests and items read (counted by a middleware on the client)
- * and time per run. The goal: cost grows with what is stale, not with what is live. Then the time to drain an outbox
- * backlog after an outage, one room at a time and eight side by side, with each cloud call
- * slowed to a real region's latency.
+ * and time per run. The goal: cost grows with what is stale, not with what is live. Then the
+ * time to drain an outbox backlog after an outage, one room at a time and eight side by side,
+ * with each cloud call slowed to a real region's latency.
  *
  *   npm run bench -- sweeper
  */
@@ -102,9 +102,11 @@ const cloudLatencyMs = 50;
  * one sweep retries them all, at concurrency 1 and 8.
  */
 async function benchBacklog(emulatorUrl: string): Promise<void> {
-  const fault = await fetch(`${emulatorUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "DropLiveStream", delayMs: cloudLatencyMs }) });
-  const slowDismiss = await fetch(`${emulatorUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "DismissRoom", delayMs: cloudLatencyMs }) });
-  const faultIds = [((await fault.json()) as { id: string }).id, ((await slowDismiss.json()) as { id: string }).id];
+  const faultIds: string[] = [];
+  for (const action of ["DropLiveStream", "DismissRoom"]) {
+    const armed = await fetch(`${emulatorUrl}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action, delayMs: cloudLatencyMs }) });
+    faultIds.push(((await armed.json()) as { id: string }).id);
+  }
   try {
     console.log(`\noutbox backlog: 100 rooms x 2 pending side effects, each cloud call ${cloudLatencyMs} ms; one sweep`);
     console.log("concurrency   entries done       ms");

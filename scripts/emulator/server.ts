@@ -473,6 +473,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     return postCallback(url, headers, body, 20_000);
   }
 
+  /** Put a file in the emulated VOD, as `DescribeMediaInfos` will report it. */
+  function addMedia(fileId: string, durationSeconds: number, sizeBytes: number) {
+    const media = { fileId, durationSeconds, sizeBytes, url: `https://1250000000.vod2.myqcloud.com/emulated/${fileId}/f0.mp4`, createTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
+    state.media.push(media);
+    return media;
+  }
+
   /**
    * What follows a stopped recording on the platform: TRTC reports the recorder's exit (302,
    * stopped by the API), VOD stores the file and reports its upload. So the local stack's
@@ -481,14 +488,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   async function uploadRecording(task: EmulatorState["recordings"][number]) {
     if (!options.liveCallbacks) return;
     const durationSeconds = Math.max(1, Math.round((Date.now() - task.startedAt) / 1000));
-    const media = {
-      fileId: `emu-${task.taskId}`,
-      durationSeconds,
-      sizeBytes: durationSeconds * 200_000,
-      url: `https://1250000000.vod2.myqcloud.com/emulated/${task.taskId}/f0.mp4`,
-      createTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    };
-    state.media.push(media);
+    const media = addMedia(`emu-${task.taskId}`, durationSeconds, durationSeconds * 200_000);
     const vod = (task.params as { StorageParams?: { CloudVod?: { TencentVod?: { SourceContext?: string } } } }).StorageParams?.CloudVod?.TencentVod;
     await fireLiveCallback("trtc", {
       EventGroupId: 3,
@@ -594,13 +594,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     if (method === "POST" && path === "/_control/media") {
       if (typeof body.fileId !== "string") return send(response, 400, { error: "fileId is required" });
-      state.media.push({
-        fileId: body.fileId,
-        durationSeconds: Number(body.durationSeconds ?? 0),
-        sizeBytes: Number(body.sizeBytes ?? 0),
-        url: String(body.url ?? `https://1250000000.vod2.myqcloud.com/emulated/${body.fileId}/f0.mp4`),
-        createTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-      });
+      addMedia(body.fileId, Number(body.durationSeconds ?? 0), Number(body.sizeBytes ?? 0));
       return send(response, 201, {});
     }
     const live = /^\/_control\/callbacks\/(live|trtc|vod)$/.exec(path);

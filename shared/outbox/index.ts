@@ -64,6 +64,20 @@ export function outboxPut(db: Db, entry: OutboxEntry, nowMs: number) {
   };
 }
 
+/**
+ * Write a new pending entry on its own (outside a state change's transaction): a plain
+ * conditional Put. False when the entry id is already written, so a repeated trigger adds nothing.
+ */
+export async function putOutboxEntry(db: Db, entry: OutboxEntry, nowMs: number): Promise<boolean> {
+  try {
+    await db.doc.send(new PutCommand(outboxPut(db, entry, nowMs).Put));
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
 /** Backoff before attempt `attempts + 1`: 5 s, 10 s, 20 s … capped at 10 minutes. */
 export const backoffMs = (attempts: number) => Math.min(600_000, 5_000 * 2 ** Math.max(0, attempts - 1));
 
@@ -117,9 +131,7 @@ async function keepRecordingTask(db: Db, deps: TencentDeps, roomId: number, task
   } catch (error) {
     if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
     const stop: OutboxEntry = { entryId: `${roomId}:stopRecording:${taskId}`, roomId, command: { kind: "stopRecording", taskId } };
-    await db.doc.send(new PutCommand(outboxPut(db, stop, Date.now()).Put)).catch((putError) => {
-      if ((putError as Error).name !== "ConditionalCheckFailedException") throw putError;
-    });
+    await putOutboxEntry(db, stop, Date.now());
     await runOutbox(db, deps, [stop], log);
   }
 }
@@ -282,9 +294,10 @@ export async function retryDueEntries(
     else groups.set(key, [entry]);
   }
 
+  const byRoom = [...groups.values()];
   const summary: OutboxRetrySummary = { due: due.length, done: 0, failed: 0, skipped: 0, deferred: 0 };
   const started = await runPooled(
-    [...groups.values()],
+    byRoom,
     concurrency,
     async (entries) => {
       for (const { entryId, dueKey: seen } of entries) {
@@ -306,7 +319,7 @@ export async function retryDueEntries(
     },
     stopStartingAt,
   );
-  summary.deferred = [...groups.values()].slice(started).reduce((sum, entries) => sum + entries.length, 0);
+  summary.deferred = byRoom.slice(started).reduce((sum, entries) => sum + entries.length, 0);
   return summary;
 }
 

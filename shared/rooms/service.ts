@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import type { Config } from "../config/index.js";
 import { ConflictError, ForbiddenError, NotFoundError, UpstreamError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
-import { outboxPut, runOutbox, type OutboxEntry } from "../outbox/index.js";
+import { outboxPut, putOutboxEntry, runOutbox, type OutboxEntry } from "../outbox/index.js";
 import { isTencentError, type TencentDeps } from "../tencent/index.js";
 import {
   groupIdFor,
@@ -145,7 +145,7 @@ export class RoomService {
     if (!this.config.recordingEnabled || room?.status !== "live" || room.recordingTaskId !== exitedTaskId) return "ignored";
     const entry: OutboxEntry = { entryId: `${roomId}:startRecording:${exitedTaskId}`, roomId, command: { kind: "startRecording", roomId } };
     // The entry id names the exited task, so a redelivered event finds it written and stops here.
-    if ((await this.store.transact([outboxPut(this.store.db, entry, Date.now())])) === "conflict") return "ignored";
+    if (!(await putOutboxEntry(this.store.db, entry, Date.now()))) return "ignored";
     await runOutbox(this.store.db, this.deps.tencent, [entry], this.deps.log);
     return "restarted";
   }

@@ -143,18 +143,18 @@ async function dropOrphanStreams(deps: SweepDeps, nowMs: number): Promise<{ onli
     const result = await cloudCall("DescribeLiveStreamOnlineList", () =>
       deps.tencent.cloud.live.DescribeLiveStreamOnlineList({ DomainName: config.cssPushDomain, AppName: liveAppName, PageNum: page, PageSize: 1000 }),
     );
-    const streams = (result.OnlineInfo ?? []).filter((stream) => {
-      const published = Math.min(...(stream.PublishTimeList ?? []).map((p) => Date.parse(p.PublishTime ?? "")).filter(Number.isFinite));
-      return Number.isFinite(published) && published < graceBefore;
-    });
+    const streams = (result.OnlineInfo ?? [])
+      .filter((stream) => {
+        const published = Math.min(...(stream.PublishTimeList ?? []).map((p) => Date.parse(p.PublishTime ?? "")).filter(Number.isFinite));
+        return Number.isFinite(published) && published < graceBefore;
+      })
+      .map((stream) => ({ stream, name: stream.StreamName ?? "", roomId: roomIdOfStream(stream.StreamName ?? "", config.sdkAppId) }));
     online += result.OnlineInfo?.length ?? 0;
-    const ids = [...new Set(streams.map((s) => roomIdOfStream(s.StreamName ?? "", config.sdkAppId)).filter((id): id is number => id !== undefined))];
+    const ids = [...new Set(streams.flatMap(({ roomId }) => (roomId === undefined ? [] : [roomId])))];
     // A created room's host may push before reporting live (an encoder started early); the room
     // expires after CREATED_ROOM_TTL_SECONDS and its stream is dropped by the next scan.
     const openRooms = new Set((await batchGet(deps.db, ids.map(roomKey))).filter((item) => item.status !== "closed").map((item) => Number(item.roomId)));
-    for (const stream of streams) {
-      const name = stream.StreamName ?? "";
-      const roomId = roomIdOfStream(name, config.sdkAppId);
+    for (const { stream, name, roomId } of streams) {
       if (roomId !== undefined && openRooms.has(roomId)) continue;
       try {
         await cloudCall("DropLiveStream", () => deps.tencent.cloud.live.DropLiveStream({ StreamName: name, DomainName: config.cssPushDomain, AppName: stream.AppName ?? liveAppName }));
