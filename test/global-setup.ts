@@ -22,6 +22,8 @@ export default async function setup(project: TestProject) {
   process.env.LOG_LEVEL ??= "warn";
   // App identity provider mode lets tests make many users without paying two scrypts each.
   process.env.AUTH_JWT_SECRET ??= testJwtSecret;
+  // The suite registers many users from one address; the limit itself is tested with its own setting.
+  process.env.REGISTRATIONS_PER_IP_PER_HOUR ??= "1000";
   const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
   project.provide("stackUrl", stack.url);
   project.provide("emulatorUrl", stack.emulatorUrl);

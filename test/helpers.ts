@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { SignJWT } from "jose";
 import { inject } from "vitest";
@@ -34,6 +35,31 @@ export async function api<T = any>(
   const response = await fetch(stackUrl() + path, { method, headers, body });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * Call the local stack from another loopback address (127.0.0.2, ...), so the stack sees a
+ * different client IP, as requests from different networks would reach a Function URL.
+ */
+export function apiFrom<T = any>(localAddress: string, method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<ApiResponse<T>> {
+  const url = new URL(stackUrl() + path);
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const headers: Record<string, string> = payload ? { "content-type": "application/json" } : {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, localAddress }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) if (typeof value === "string") responseHeaders.set(name, value);
+        resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: text ? JSON.parse(text) : undefined });
+      });
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
 }
 
 /** Register and log in a fresh user; returns its id, password and session token. */

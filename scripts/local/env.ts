@@ -1,3 +1,5 @@
+import { localSecrets, localStackMarker } from "../../shared/config/local-secrets.js";
+
 /**
  * Local defaults for every variable the functions read. They are for the local stack only
  * (printed at start); a deployment sets its own in serverless.yml / the SCF console.
@@ -5,22 +7,18 @@
 export function localEnvDefaults(ports: { port: number; emulatorPort: number }): Record<string, string> {
   const emulator = `127.0.0.1:${ports.emulatorPort}`;
   return {
+    ...localSecrets,
+    // Lets the configuration accept the public secrets above; never set it in a deployment.
+    [localStackMarker.name]: localStackMarker.value,
     TENCENT_SDKAPPID: "1400000000",
-    TENCENT_SECRET_KEY: "local-usersig-key-0123456789abcdef",
     IM_ADMIN_USER: "administrator",
-    IM_CALLBACK_TOKEN: "local-im-callback-token",
-    CSS_CALLBACK_KEY: "local-css-callback-key",
-    TRTC_CALLBACK_KEY: "localTrtcCallbackKey",
-    CSS_PUSH_KEY: "local-css-push-key",
     CSS_PUSH_DOMAIN: "push.onair.local",
     CSS_PLAY_DOMAIN: "play.onair.local",
-    ONAIR_ADMIN_KEY: "local-admin-key-0123456789",
     HEARTBEAT_INTERVAL_SECONDS: "10",
     ROOM_STALE_SECONDS: "30",
     USERSIG_TTL_SECONDS: "86400",
     SWEEP_INTERVAL_SECONDS: "5",
     RECORDING_ENABLED: "true",
-    VOD_CALLBACK_TOKEN: "local-vod-callback-token",
     ORPHAN_SCAN_INTERVAL_SECONDS: "5",
     DYNAMODB_TABLE: "onair",
     TENCENTCLOUD_SECRET_ID: "AKIDlocalonair",

@@ -9,20 +9,19 @@ let remoteKeys: { url: string; keys: JWTVerifyGetKey } | undefined;
 export const looksLikeJwt = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
 
 /**
- * Verify a JWT from the app's own identity provider and return its `sub`.
- * Throws when the signature, expiry, issuer or audience is wrong.
+ * Verify a JWT from the app's own identity provider: its `sub` and `exp`. Throws when the
+ * signature, issuer or audience (when configured) is wrong, when it has expired, or when it
+ * has no `exp` at all: a token that never expires could never be taken back.
  */
-export async function verifyAppJwt(token: string, config: JwtConfig): Promise<string> {
-  const options = { issuer: config.issuer, audience: config.audience, clockTolerance: 30 };
-  let subject: string | undefined;
-  if (config.secret) {
-    const { payload } = await jwtVerify(token, new TextEncoder().encode(config.secret), { ...options, algorithms: ["HS256"] });
-    subject = payload.sub;
-  } else if (config.jwksUrl) {
-    if (remoteKeys?.url !== config.jwksUrl) remoteKeys = { url: config.jwksUrl, keys: createRemoteJWKSet(new URL(config.jwksUrl)) };
-    const { payload } = await jwtVerify(token, remoteKeys.keys, { ...options, algorithms: ["RS256", "ES256"] });
-    subject = payload.sub;
-  }
-  if (!subject) throw new Error("JWT has no sub");
-  return subject;
+export async function verifyAppJwt(token: string, config: JwtConfig): Promise<{ subject: string; expiresAtSeconds: number }> {
+  const options = { issuer: config.issuer, audience: config.audience, clockTolerance: 30, requiredClaims: ["exp", "sub"] };
+  const { payload } = config.secret
+    ? await jwtVerify(token, new TextEncoder().encode(config.secret), { ...options, algorithms: ["HS256"] })
+    : await jwtVerify(token, jwks(config.jwksUrl!), { ...options, algorithms: ["RS256", "ES256"] });
+  return { subject: payload.sub!, expiresAtSeconds: payload.exp! };
+}
+
+function jwks(url: string): JWTVerifyGetKey {
+  if (remoteKeys?.url !== url) remoteKeys = { url, keys: createRemoteJWKSet(new URL(url)) };
+  return remoteKeys.keys;
 }

@@ -1,12 +1,12 @@
 import type { MiddlewareHandler } from "hono";
 import type { Config } from "../config/index.js";
 import type { Db } from "../db/index.js";
-import { UnauthorizedError } from "../errors/index.js";
+import { ForbiddenError, UnauthorizedError } from "../errors/index.js";
 import type { AppEnv } from "../http/app.js";
 import { secretsEqual } from "../signatures/index.js";
-import { userIdPattern } from "./identifiers.js";
+import { reservedIdentityRule, userIdPattern } from "./identifiers.js";
 import { looksLikeJwt, verifyAppJwt } from "./jwt.js";
-import { findSession } from "./sessions.js";
+import { findSession, isJwtRevoked } from "./sessions.js";
 
 /** The bearer token of a request, or a 401 naming what is wrong with the header. */
 export function bearerToken(header: string | undefined): string {
@@ -16,26 +16,40 @@ export function bearerToken(header: string | undefined): string {
   return match[1];
 }
 
+export type Caller = { userId: string } & ({ kind: "session" } | { kind: "jwt"; expiresAtSeconds: number });
+
 /**
- * Resolve the caller: an onair session token, or (when configured) a JWT from the app's own
- * identity provider whose `sub` is the user id. Sets `c.var.userId`.
+ * Who a bearer token speaks for: an onair session, or (when configured) an app JWT whose `sub`
+ * is the user id. Whatever the source, an identity the platform trusts (an IM admin, onair's
+ * robots) is refused, so no token can become one.
  */
-export function requireUser(deps: { db: Db; config: Pick<Config, "jwt"> }): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const token = bearerToken(c.req.header("authorization"));
-    let userId: string | undefined;
-    if (deps.config.jwt && looksLikeJwt(token)) {
-      try {
-        userId = await verifyAppJwt(token, deps.config.jwt);
-      } catch {
-        throw new UnauthorizedError("invalid_token", "token is invalid or expired");
-      }
-      if (!userIdPattern.test(userId)) throw new UnauthorizedError("invalid_token", "token subject is not a valid user id");
-    } else {
-      userId = (await findSession(deps.db, token))?.userId;
-      if (!userId) throw new UnauthorizedError("invalid_token", "session is invalid, expired or logged out");
+export async function resolveCaller(deps: { db: Db; config: Pick<Config, "jwt" | "imAdminUsers"> }, token: string): Promise<Caller> {
+  let caller: Caller;
+  if (deps.config.jwt && looksLikeJwt(token)) {
+    let verified: Awaited<ReturnType<typeof verifyAppJwt>>;
+    try {
+      verified = await verifyAppJwt(token, deps.config.jwt);
+    } catch {
+      throw new UnauthorizedError("invalid_token", "token is invalid, expired, or lacks exp or sub");
     }
-    c.set("userId", userId);
+    if (!userIdPattern.test(verified.subject)) throw new UnauthorizedError("invalid_token", "token subject is not a valid user id");
+    if (await isJwtRevoked(deps.db, token)) throw new UnauthorizedError("invalid_token", "token was logged out");
+    caller = { userId: verified.subject, kind: "jwt", expiresAtSeconds: verified.expiresAtSeconds };
+  } else {
+    const userId = (await findSession(deps.db, token))?.userId;
+    if (!userId) throw new UnauthorizedError("invalid_token", "session is invalid, expired or logged out");
+    caller = { userId, kind: "session" };
+  }
+  const reserved = reservedIdentityRule(caller.userId, deps.config.imAdminUsers);
+  if (reserved) throw new ForbiddenError("reserved_identity", `${reserved}; no token may act as it`);
+  return caller;
+}
+
+/** Resolve the caller (see `resolveCaller`) and set `c.var.userId`. */
+export function requireUser(deps: { db: Db; config: Pick<Config, "jwt" | "imAdminUsers"> }): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const caller = await resolveCaller(deps, bearerToken(c.req.header("authorization")));
+    c.set("userId", caller.userId);
     await next();
   };
 }

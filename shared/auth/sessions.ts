@@ -7,6 +7,9 @@ import { nowSeconds, type Db } from "../db/index.js";
  * SHA-256, so a leaked table (or log) cannot be replayed as a login.
  *
  * Item: pk `SESSION#<sha256(token)>`, sk `SESSION` → { userId, expiresAt, ttl }.
+ *
+ * A logged-out app JWT gets the same key with `revoked: true` until its own `exp`, so logout
+ * means the same for both kinds of token: it stops working at once.
  */
 export interface Session {
   userId: string;
@@ -37,6 +40,18 @@ export async function findSession(db: Db, token: string): Promise<Session | unde
   // TTL deletion lags by up to days; expiry is decided here.
   if (Item.expiresAt <= nowSeconds()) return undefined;
   return { userId: Item.userId, expiresAtSeconds: Item.expiresAt };
+}
+
+/** Refuse an app JWT from now until it expires by itself. */
+export async function revokeJwt(db: Db, token: string, expiresAtSeconds: number): Promise<void> {
+  await db.doc.send(
+    new PutCommand({ TableName: db.table, Item: { ...sessionKey(token), type: "revoked_jwt", revoked: true, ttl: expiresAtSeconds + 60 } }),
+  );
+}
+
+export async function isJwtRevoked(db: Db, token: string): Promise<boolean> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: sessionKey(token) }));
+  return Item?.revoked === true;
 }
 
 export async function deleteSession(db: Db, token: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { localSecrets, localStackMarker } from "./local-secrets.js";
 
 /**
  * Configuration is read from the environment once per cold start and validated as a whole:
@@ -12,7 +13,13 @@ const envSchema = z.object({
   TENCENT_SDKAPPID: z.coerce.number().int().positive(),
   /** The key UserSigs are signed with (console: IM/TRTC application key). */
   TENCENT_SECRET_KEY: secret,
+  /** The IM admin onair signs REST calls as. */
   IM_ADMIN_USER: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default("administrator"),
+  /** Every other IM admin account of the app, comma-separated: no user may register or be issued one. */
+  IM_ADMIN_USERS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}(,\s*[A-Za-z0-9_-]{1,32})*$/, "must be a comma-separated list of IM user ids")
+    .optional(),
   IM_CALLBACK_TOKEN: secret,
   CSS_CALLBACK_KEY: secret,
   TRTC_CALLBACK_KEY: secret,
@@ -23,6 +30,15 @@ const envSchema = z.object({
   HEARTBEAT_INTERVAL_SECONDS: seconds(10),
   ROOM_STALE_SECONDS: seconds(30),
   USERSIG_TTL_SECONDS: seconds(86_400),
+  /** Lifetime of a per-room TRTC ticket (PrivateMapKey); TRTC checks it at room entry and role switch. */
+  TRTC_TICKET_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  /** Browser origins allowed to call the app routes, comma-separated (`*` only when set so). @default none */
+  CORS_ORIGINS: z
+    .string()
+    .refine((value) => value.split(",").every((origin) => isOrigin(origin.trim())), "must be '*' or a comma-separated list of origins like https://app.example.com")
+    .optional(),
+  /** Accounts one client IP may register per hour. */
+  REGISTRATIONS_PER_IP_PER_HOUR: z.coerce.number().int().positive().default(20),
   SESSION_TTL_SECONDS: seconds(7 * 86_400),
   /** A room created but never reported live expires after this long. */
   CREATED_ROOM_TTL_SECONDS: seconds(600),
@@ -59,10 +75,14 @@ const envSchema = z.object({
   AUTH_JWT_AUDIENCE: z.string().optional(),
 });
 
+const isOrigin = (value: string) => value === "*" || /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(value);
+
 export interface Config {
   sdkAppId: number;
   userSigKey: string;
   imAdminUser: string;
+  /** `imAdminUser` and every id of IM_ADMIN_USERS. */
+  imAdminUsers: string[];
   imCallbackToken: string;
   cssCallbackKey: string;
   trtcCallbackKey: string;
@@ -73,6 +93,10 @@ export interface Config {
   heartbeatIntervalSeconds: number;
   roomStaleSeconds: number;
   userSigTtlSeconds: number;
+  trtcTicketTtlSeconds: number;
+  /** Allowed browser origins; empty lets no browser in, `["*"]` every one. */
+  corsOrigins: string[];
+  registrationsPerIpPerHour: number;
   sessionTtlSeconds: number;
   createdRoomTtlSeconds: number;
   cohostInviteTtlSeconds: number;
@@ -112,10 +136,17 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   const e = result.data;
   if (e.AUTH_JWT_SECRET && e.AUTH_JWKS_URL) throw new ConfigError(["set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both"]);
+  if (present[localStackMarker.name] !== localStackMarker.value) {
+    const defaulted = Object.entries(localSecrets).filter(([name, value]) => present[name] === value);
+    if (defaulted.length > 0) {
+      throw new ConfigError(defaulted.map(([name]) => `${name} is the local stack's public default; set a secret of your own`));
+    }
+  }
   return {
     sdkAppId: e.TENCENT_SDKAPPID,
     userSigKey: e.TENCENT_SECRET_KEY,
     imAdminUser: e.IM_ADMIN_USER,
+    imAdminUsers: [e.IM_ADMIN_USER, ...(e.IM_ADMIN_USERS?.split(",").map((id) => id.trim()) ?? [])],
     imCallbackToken: e.IM_CALLBACK_TOKEN,
     cssCallbackKey: e.CSS_CALLBACK_KEY,
     trtcCallbackKey: e.TRTC_CALLBACK_KEY,
@@ -126,6 +157,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     heartbeatIntervalSeconds: e.HEARTBEAT_INTERVAL_SECONDS,
     roomStaleSeconds: e.ROOM_STALE_SECONDS,
     userSigTtlSeconds: e.USERSIG_TTL_SECONDS,
+    trtcTicketTtlSeconds: e.TRTC_TICKET_TTL_SECONDS,
+    corsOrigins: e.CORS_ORIGINS?.split(",").map((origin) => origin.trim()) ?? [],
+    registrationsPerIpPerHour: e.REGISTRATIONS_PER_IP_PER_HOUR,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     createdRoomTtlSeconds: e.CREATED_ROOM_TTL_SECONDS,
     cohostInviteTtlSeconds: e.COHOST_INVITE_TTL_SECONDS,

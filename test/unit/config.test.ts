@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../shared/config/index.js";
+import { localSecrets } from "../../shared/config/local-secrets.js";
 
 const valid = {
   TENCENT_SDKAPPID: "1400000000",
@@ -69,5 +70,30 @@ describe("config", () => {
 
   it("refuses two JWT modes at once", () => {
     expect(() => parseConfig({ ...valid, AUTH_JWT_SECRET: "x".repeat(32), AUTH_JWKS_URL: "https://id.example.com/jwks" })).toThrow(/not both/);
+  });
+
+  it("refuses the local stack's public secrets outside the local stack, naming each", () => {
+    const problems = (() => {
+      try {
+        parseConfig({ ...valid, ...localSecrets });
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    })();
+    expect(problems?.sort()).toEqual(Object.keys(localSecrets).map((name) => `${name} is the local stack's public default; set a secret of your own`).sort());
+    expect(() => parseConfig({ ...valid, ONAIR_ADMIN_KEY: localSecrets.ONAIR_ADMIN_KEY })).toThrow(/ONAIR_ADMIN_KEY is the local stack's public default/);
+    expect(parseConfig({ ...valid, ...localSecrets, ONAIR_STACK: "local" }).adminKey).toBe(localSecrets.ONAIR_ADMIN_KEY);
+  });
+
+  it("lists every IM admin account, the configured one first", () => {
+    expect(parseConfig(valid).imAdminUsers).toEqual(["administrator"]);
+    expect(parseConfig({ ...valid, IM_ADMIN_USER: "ops", IM_ADMIN_USERS: "admin2, root_im" }).imAdminUsers).toEqual(["ops", "admin2", "root_im"]);
+    expect(() => parseConfig({ ...valid, IM_ADMIN_USERS: "a b" })).toThrow(/IM_ADMIN_USERS/);
+  });
+
+  it("lets no browser origin in unless listed, and refuses what is not an origin", () => {
+    expect(parseConfig(valid).corsOrigins).toEqual([]);
+    expect(parseConfig({ ...valid, CORS_ORIGINS: "https://app.example.com, http://localhost:5173" }).corsOrigins).toEqual(["https://app.example.com", "http://localhost:5173"]);
+    expect(() => parseConfig({ ...valid, CORS_ORIGINS: "https://app.example.com/path" })).toThrow(/CORS_ORIGINS/);
   });
 });
