@@ -5,7 +5,7 @@ import type { Db } from "../../shared/db/index.js";
 import { BadRequestError, isAppError, UnauthorizedError } from "../../shared/errors/index.js";
 import { createApp, errorResponses, jsonResponse } from "../../shared/http/index.js";
 import type { Logger } from "../../shared/log/index.js";
-import { RoomService, RoomStore } from "../../shared/rooms/index.js";
+import { roomIdOfGroup, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import { verifyImCallback } from "../../shared/signatures/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
@@ -36,10 +36,6 @@ const ok = (verdict: { ErrorCode: number; ErrorInfo: string } = { ErrorCode: 0, 
 const memberIds = (list: unknown): string[] =>
   Array.isArray(list) ? list.flatMap((entry) => (typeof entry?.Member_Account === "string" ? [entry.Member_Account as string] : [])) : [];
 
-const roomIdOfGroup = (groupId: unknown): number | undefined => {
-  const match = typeof groupId === "string" ? /^room_(\d{1,10})$/.exec(groupId) : null;
-  return match ? Number(match[1]) : undefined;
-};
 
 const eventTimeMs = (body: Body): number => {
   const value = Number(body.EventTime);
@@ -73,16 +69,18 @@ export function createImCallbackApp(deps: ImCallbackDeps) {
     }
   };
 
-  const handlers: Record<string, (body: Body, log: Logger) => Promise<ReturnType<typeof ok>>> = {
+  type Handler = (body: Body, log: Logger) => Promise<ReturnType<typeof ok>>;
+  // A Map, not an object literal: a command named `constructor` or `__proto__` must find nothing.
+  const handlers = new Map<string, Handler>(Object.entries({
     "Group.CallbackBeforeSendMsg": async (body, log) => ok(await billing(log).giftFromCallback(body)),
     "Group.CallbackAfterNewMemberJoin": async (body, log) => {
       const roomId = roomIdOfGroup(body.GroupId);
-      if (roomId !== undefined) await eachMember(log, memberIds(body.NewMemberList), (userId) => rooms(log).join(roomId, userId));
+      if (roomId !== undefined) await eachMember(log, memberIds(body.NewMemberList), (userId) => rooms(log).join(roomId, userId, String(body.GroupId)));
       return ok();
     },
     "Group.CallbackAfterMemberExit": async (body, log) => {
       const roomId = roomIdOfGroup(body.GroupId);
-      if (roomId !== undefined) await eachMember(log, memberIds(body.ExitMemberList), (userId) => rooms(log).leave(roomId, userId));
+      if (roomId !== undefined) await eachMember(log, memberIds(body.ExitMemberList), (userId) => rooms(log).leave(roomId, userId, String(body.GroupId)));
       return ok();
     },
     "Group.CallbackOnMemberStateChange": async (body, log) => {
@@ -100,7 +98,7 @@ export function createImCallbackApp(deps: ImCallbackDeps) {
       }
       return ok();
     },
-  };
+  } satisfies Record<string, Handler>));
 
   app.openapi(route, async (c) => {
     const query = c.req.valid("query");
@@ -115,7 +113,7 @@ export function createImCallbackApp(deps: ImCallbackDeps) {
     }
     if (typeof body !== "object" || body === null || Array.isArray(body)) throw new BadRequestError("invalid_json", "callback body must be a JSON object");
     const command = query.CallbackCommand ?? (typeof body.CallbackCommand === "string" ? body.CallbackCommand : "");
-    const handler = handlers[command];
+    const handler = handlers.get(command);
     if (!handler) {
       c.var.log.info("IM callback acknowledged without action", { command });
       return c.json(ok(), 200);

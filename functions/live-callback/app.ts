@@ -117,8 +117,8 @@ export function createLiveCallbackApp(deps: LiveCallbackDeps) {
         source: "css",
       });
     } else if (eventType === 317) {
-      // What a co-host shows is broadcast in the room as much as the host's own stream.
-      const room = await rooms(log).roomOfStream(streamId, { anyPublisher: true });
+      // The host's and on-mic co-hosts' streams are the show; any other publisher's is not.
+      const room = await rooms(log).roomShowing(streamId);
       if (body.suggestion === "Block" && room && room.status !== "closed") {
         const closed = await rooms(log).close(room.roomId, { reason: "moderation", flaggedStream: streamId });
         log.warn("room closed by content moderation", { roomId: room.roomId, streamId, label: body.label, pendingEffects: closed?.pendingEffects });

@@ -77,6 +77,16 @@ const ListedRoom = z
     playUrls: PlayUrls,
   })
   .openapi("ListedRoom");
+const Ticket = z
+  .object({
+    roomId: z.number().int(),
+    userId: z.string(),
+    role: z.enum(["host", "cohost", "viewer"]),
+    privilegeMap: z.number().int().openapi({ description: "TRTC privilege bits: host 255, co-host 254, viewer 170", example: 170 }),
+    privateMapKey: z.string().openapi({ description: "pass as `privateMapKey` to TRTC enterRoom, and to switchRole" }),
+    expiresAt: z.string(),
+  })
+  .openapi("RoomTicket");
 const Member = z.object({ userId: z.string(), joinedAt: z.string() }).openapi("Member");
 const DeadSideEffect = z
   .object({ entryId: z.string(), kind: z.string(), roomId: z.number().optional(), attempts: z.number(), lastError: z.string(), createdAt: z.string(), deadAt: z.string() })
@@ -157,8 +167,12 @@ const routes = {
     request: { params: RoomIdParams, body: jsonBody(z.strictObject({ userId: UserIdSchema })) },
     responses: { 201: jsonResponse("Invited", z.object({ roomId: z.number(), userId: z.string(), expiresAt: z.string().nullable() })), ...errors(400, 403, 404, 409, 502) },
   }),
-  onMic: roomAction("/v1/rooms/{roomId}/cohosts", "Invitee reports being on mic; the group is told", {
-    200: jsonResponse("On mic", z.object({ roomId: z.number(), userId: z.string(), onMic: z.boolean() })),
+  ticket: roomAction("/v1/rooms/{roomId}/ticket", "The caller's TRTC ticket (PrivateMapKey) for the room, with the privileges of their role in it", {
+    200: jsonResponse("Ticket", Ticket),
+    ...errors(400, 403, 404, 409),
+  }),
+  onMic: roomAction("/v1/rooms/{roomId}/cohosts", "Invitee reports being on mic; the group is told. Carries the co-host ticket for switchRole", {
+    200: jsonResponse("On mic", z.object({ roomId: z.number(), userId: z.string(), onMic: z.boolean(), ticket: Ticket })),
     ...errors(403, 404, 409),
   }),
   offMic: createRoute({
@@ -294,6 +308,7 @@ export function createRoomsApp(deps: RoomsAppDeps) {
   app.openapi(authed(routes.invite), async (c) =>
     c.json(await service(c.var.log).invite(c.req.valid("param").roomId, c.var.userId, c.req.valid("json").userId), 201),
   );
+  app.openapi(authed(routes.ticket), async (c) => c.json(await service(c.var.log).ticket(c.req.valid("param").roomId, c.var.userId), 200));
   app.openapi(authed(routes.onMic), async (c) => c.json(await service(c.var.log).goOnMic(c.req.valid("param").roomId, c.var.userId), 200));
   app.openapi(authed(routes.offMic), async (c) => {
     const { roomId, userId } = c.req.valid("param");

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { signCssCallback, signImCallback, signTrtcCallback } from "../../shared/signatures/index.js";
 import { UserSigSigner } from "../../shared/tencent/index.js";
 import { verifyTc3 } from "./tc3.js";
+import { createTrtc, TrtcFailure, type TrtcRole, type TrtcState } from "./trtc.js";
 
 /**
  * The local Tencent Cloud. It serves
@@ -10,6 +11,8 @@ import { verifyTc3 } from "./tc3.js";
  *   `X-TC-Action`, the service from the credential scope, never from the host name),
  * - the IM REST API (`POST /v4/<service>/<command>?sdkappid&identifier&usersig&random`),
  *   which checks the admin's UserSig exactly as IM does,
+ * - TRTC room entry as a client SDK does it (`/_control/trtc/enter`, `/_control/trtc/switch-role`),
+ *   checking UserSig and, with room-entry protection on, the PrivateMapKey,
  * - `GET /_state` (what it holds) and a control API under `/_control` for tests: make a stream
  *   start or stop pushing, put a file in VOD, inject faults per action.
  *
@@ -23,6 +26,8 @@ export interface EmulatorOptions {
   imAdminUser: string;
   /** Cloud API credentials accepted for TC3 (secretId → secretKey). */
   apiSecrets: Record<string, string>;
+  /** TRTC room-entry protection (PrivateMapKey required), as the console switch sets it. @default true */
+  trtcRoomProtection?: boolean;
   /** Where IM sends its third-party callbacks, and the token it signs them with. */
   imCallback?: { url: string; token: string };
   /** Where CSS, TRTC and VOD send their events (onair's base URL) and their keys. */
@@ -86,6 +91,8 @@ export interface EmulatorState {
   recordings: { taskId: string; roomId: string; userId: string; status: "InProgress" | "Exited"; params: unknown; startedAt: number }[];
   /** VOD's files, as `DescribeMediaInfos` reports them. */
   media: { fileId: string; durationSeconds: number; sizeBytes: number; url: string; createTime: string }[];
+  /** TRTC rooms entered through the control API, and the app's room-entry protection. */
+  trtc: TrtcState;
   /** Every action served, in order (for tests counting calls). */
   calls: { action: string; ok: boolean }[];
 }
@@ -165,8 +172,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     forbiddenStreams: [],
     recordings: [],
     media: [],
+    trtc: { roomProtection: options.trtcRoomProtection ?? true, rooms: [] },
     calls: [],
   };
+  const trtc = createTrtc(signer, state.trtc);
   const faults = new Map<string, Fault>();
   const recentGroupMessages = new Map<string, number>();
   let seq = 0;
@@ -254,6 +263,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       if (body.SdkAppId !== options.sdkAppId) throw new CloudFailure("InvalidParameter.SdkAppId", "SdkAppId does not match");
       if (!Number.isInteger(body.RoomId)) throw new CloudFailure("InvalidParameter.RoomId", "RoomId must be an integer");
       state.dismissedRooms.push(body.RoomId as number);
+      trtc.dismiss(body.RoomId as number);
       return {};
     },
     DismissRoomByStrRoomId: (body) => {
@@ -600,6 +610,26 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const live = /^\/_control\/callbacks\/(live|trtc|vod)$/.exec(path);
     if (method === "POST" && live) {
       return send(response, 200, await fireLiveCallback(live[1] as "live" | "trtc" | "vod", (body.body ?? {}) as Json, body.forge as Forgery | undefined));
+    }
+    if (method === "POST" && (path === "/_control/trtc/enter" || path === "/_control/trtc/switch-role")) {
+      const request = {
+        userId: String(body.userId ?? ""),
+        userSig: String(body.userSig ?? ""),
+        roomId: Number(body.roomId),
+        role: (body.role === "anchor" ? "anchor" : "audience") as TrtcRole,
+        privateMapKey: typeof body.privateMapKey === "string" ? body.privateMapKey : undefined,
+      };
+      try {
+        const room = path.endsWith("/enter") ? trtc.enterRoom(request) : trtc.switchRole(request);
+        return send(response, 200, { code: 0, message: "", room });
+      } catch (error) {
+        if (error instanceof TrtcFailure) return send(response, 403, { code: error.code, message: error.message });
+        throw error;
+      }
+    }
+    if (method === "PUT" && path === "/_control/trtc/settings") {
+      if (typeof body.roomProtection === "boolean") state.trtc.roomProtection = body.roomProtection;
+      return send(response, 200, { roomProtection: state.trtc.roomProtection });
     }
     if (method === "POST" && path === "/_control/faults") {
       if (typeof body.action !== "string") return send(response, 400, { error: "action is required" });

@@ -3,7 +3,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { AppError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import { outboxKey, runOutbox, type OutboxEntry } from "../outbox/index.js";
-import { RoomStore, type Room } from "../rooms/index.js";
+import { roomIdOfGroup, RoomStore, type Room } from "../rooms/index.js";
 import type { TencentDeps } from "../tencent/index.js";
 import { findGift, maxGiftCount, type Gift } from "./catalog.js";
 import { chargeFor, idempotencyTtlSeconds, inFlightLeaseMs, WalletStore, type IdempotencyRecord } from "./store.js";
@@ -168,8 +168,8 @@ export class BillingService {
     if (!gift) return reject(giftRejections.unknownGift);
     const senderId = typeof event.From_Account === "string" ? event.From_Account : "";
     const groupId = typeof event.GroupId === "string" ? event.GroupId : "";
-    const roomId = /^room_(\d{1,10})$/.exec(groupId)?.[1];
-    if (!senderId || !roomId) return reject(giftRejections.roomNotLive);
+    const roomId = roomIdOfGroup(groupId);
+    if (!senderId || roomId === undefined) return reject(giftRejections.roomNotLive);
     // Set by the timer itself: once it fires, no charge may stand, whatever finishes next.
     const deadline = { passed: false };
     const work = this.billCallbackGift(Number(roomId), senderId, gift, parsed, event, deadline);
@@ -197,7 +197,8 @@ export class BillingService {
   ): Promise<CallbackVerdict> {
     try {
       const room = await this.deps.rooms.getRoom(roomId);
-      if (!room || room.status !== "live") return reject(giftRejections.roomNotLive);
+      // A group that only borrows a room's number is not that room.
+      if (!room || room.status !== "live" || room.groupId !== event.GroupId) return reject(giftRejections.roomNotLive);
       if (room.hostId === senderId) return reject(giftRejections.ownRoom);
       // The message's identity: a redelivered callback carries the same group, sender, Random and MsgId.
       const scope = `im:${room.groupId}:${senderId}:${String(event.Random ?? "")}:${String(event.MsgId ?? "")}`;

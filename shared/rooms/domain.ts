@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /**
  * Pure room logic: ids, URLs, counters, heat and the end summary. No I/O here.
@@ -62,7 +62,18 @@ export function shardOf(key: string, shards: number): number {
 export const firstRoomId = 100_001;
 export const maxRoomId = 4_294_967_294;
 
-export const groupIdFor = (roomId: number) => `room_${roomId}`;
+/**
+ * A room's IM group id: the room number plus 64 random bits. Room numbers are sequential, so
+ * without the random part anyone allowed to create groups could take the next numbers' ids
+ * ahead of onair and block room creation.
+ */
+export const groupIdFor = (roomId: number, nonce = randomBytes(8).toString("hex")) => `room_${roomId}_${nonce}`;
+
+/** The room number a group id names. The caller still checks it against the room's stored `groupId`. */
+export function roomIdOfGroup(groupId: unknown): number | undefined {
+  const match = typeof groupId === "string" ? /^room_(\d{1,10})_[0-9a-f]{16}$/.exec(groupId) : null;
+  return match ? Number(match[1]) : undefined;
+}
 
 /** The stream id TRTC's CDN relay uses by default: `<sdkAppId>_<roomId>_<userId>_main`. */
 export const streamIdFor = (sdkAppId: number, roomId: number, hostId: string) => `${sdkAppId}_${roomId}_${hostId}_main`;
@@ -73,8 +84,13 @@ export const streamIdFor = (sdkAppId: number, roomId: number, hostId: string) =>
  * as much as the host's does.
  */
 export function roomIdOfStream(streamName: string, sdkAppId: number): number | undefined {
-  const match = /^(\d+)_(\d{1,10})_.+_(?:main|aux)$/.exec(streamName);
-  return match && Number(match[1]) === sdkAppId ? Number(match[2]) : undefined;
+  return streamPublisher(streamName, sdkAppId)?.roomId;
+}
+
+/** The room and the publishing user a TRTC-relayed stream name encodes. */
+export function streamPublisher(streamName: string, sdkAppId: number): { roomId: number; userId: string } | undefined {
+  const match = /^(\d+)_(\d{1,10})_(.+)_(?:main|aux)$/.exec(streamName);
+  return match && Number(match[1]) === sdkAppId ? { roomId: Number(match[2]), userId: match[3]! } : undefined;
 }
 
 /**
@@ -135,3 +151,31 @@ export const padded = (value: number, width = 15) => String(Math.max(0, Math.flo
 
 /** Index sort key that orders by `value`, ties broken by room id. */
 export const orderKey = (value: number, roomId: number) => `${padded(value)}#${padded(roomId, 10)}`;
+
+/** TRTC privilege bits of a PrivateMapKey (`../shared/tencent-cloud-reference.md` §1.1). */
+export const trtcPrivilege = {
+  createRoom: 1,
+  enterRoom: 2,
+  sendAudio: 4,
+  receiveAudio: 8,
+  sendVideo: 16,
+  receiveVideo: 32,
+  sendSubStream: 64,
+  receiveSubStream: 128,
+} as const;
+
+export type RoomRole = "host" | "cohost" | "viewer";
+
+const receiveAll = trtcPrivilege.receiveAudio | trtcPrivilege.receiveVideo | trtcPrivilege.receiveSubStream;
+const sendAll = trtcPrivilege.sendAudio | trtcPrivilege.sendVideo | trtcPrivilege.sendSubStream;
+
+/**
+ * What each role may do in a room's TRTC room: the host everything, an on-mic co-host all but
+ * create it, a viewer enter and receive only, so a viewer's client cannot push into the show
+ * even if it calls `switchRole(anchor)`.
+ */
+export const privilegesOf: Record<RoomRole, number> = {
+  host: trtcPrivilege.createRoom | trtcPrivilege.enterRoom | sendAll | receiveAll,
+  cohost: trtcPrivilege.enterRoom | sendAll | receiveAll,
+  viewer: trtcPrivilege.enterRoom | receiveAll,
+};

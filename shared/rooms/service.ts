@@ -3,18 +3,21 @@ import type { Config } from "../config/index.js";
 import { ConflictError, ForbiddenError, NotFoundError, UpstreamError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import { outboxPut, putOutboxEntry, runOutbox, type OutboxEntry } from "../outbox/index.js";
-import { isTencentError, type TencentDeps } from "../tencent/index.js";
+import { isTencentError, UserSigSigner, type TencentDeps } from "../tencent/index.js";
 import {
   groupIdFor,
   heatOf,
   liveEndedAt,
   playUrls,
+  privilegesOf,
   pushUrl,
   roomIdOfStream,
+  streamPublisher,
   streamIdFor,
   summarize,
   type CloseReason,
   type RoomCounts,
+  type RoomRole,
   type RoomSummary,
 } from "./domain.js";
 import { closeIndexRemoval, inviteKey, roomKey, RoomStore, type Room } from "./store.js";
@@ -32,6 +35,16 @@ export type RoomSignal =
   | { type: "cohost_on"; roomId: number; userId: string }
   | { type: "cohost_off"; roomId: number; userId: string; by: "host" | "self" | "left" }
   | { type: "room_closed"; roomId: number; reason: CloseReason; summary: RoomSummary };
+
+/** A per-room TRTC ticket: the PrivateMapKey the client passes to `enterRoom` and `switchRole`. */
+export interface RoomTicket {
+  roomId: number;
+  userId: string;
+  role: RoomRole;
+  privilegeMap: number;
+  privateMapKey: string;
+  expiresAt: string;
+}
 
 export interface RoomView {
   roomId: number;
@@ -100,9 +113,10 @@ export class RoomService {
   }
 
   /** A room, or 404. A created room past its time counts as closed (the sweeper tidies it up). */
-  private async requireRoom(roomId: number, consistent = false): Promise<Room> {
+  private async requireRoom(roomId: number, consistent = false, viaGroup?: string): Promise<Room> {
     const room = await this.store.getRoom(roomId, consistent);
-    if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
+    // An IM callback names a group; one that only borrows the room's number is not the room.
+    if (!room || (viaGroup !== undefined && room.groupId !== viaGroup)) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
     return room;
   }
 
@@ -220,8 +234,8 @@ export class RoomService {
   }
 
   /** Join as a viewer: idempotent; the same path serves the IM member-join callback. */
-  async join(roomId: number, userId: string) {
-    const room = await this.requireRoom(roomId);
+  async join(roomId: number, userId: string, viaGroup?: string) {
+    const room = await this.requireRoom(roomId, false, viaGroup);
     if (room.status === "closed" || this.isExpired(room, Date.now())) throw new ConflictError("room_closed", `room ${roomId} is closed`);
     if (room.hostId === userId) throw new ConflictError("host_is_not_a_viewer", "the host does not join their own room as a viewer");
     const outcome = await this.store.join(roomId, userId, Date.now());
@@ -229,8 +243,8 @@ export class RoomService {
   }
 
   /** Leave: a no-op for someone not in the room; the same path serves the member-exit callback. */
-  async leave(roomId: number, userId: string) {
-    const room = await this.requireRoom(roomId, true);
+  async leave(roomId: number, userId: string, viaGroup?: string) {
+    const room = await this.requireRoom(roomId, true, viaGroup);
     const left = await this.store.leave(roomId, userId, Date.now());
     // A co-host who leaves the room leaves the mic too, or the room would show them on it.
     if (room.status !== "closed" && room.cohosts[userId] !== undefined) await this.takeOffMic(room, userId, "left");
@@ -276,11 +290,37 @@ export class RoomService {
     return { roomId, userId, expiresAt: iso(expiresAt) };
   }
 
+  /**
+   * The caller's TRTC ticket for a room, with the privileges of who they are in it right now:
+   * the host of a created or live room, an on-mic co-host, or a joined viewer. Anyone else, or
+   * a closed room, gets nothing. TRTC checks the ticket at room entry and at role switch, so a
+   * viewer's ticket cannot push audio or video into the show.
+   */
+  async ticket(roomId: number, userId: string): Promise<RoomTicket> {
+    const room = await this.requireRoom(roomId, true);
+    if (room.status === "closed" || this.isExpired(room, Date.now())) throw new ConflictError("room_closed", `room ${roomId} is closed`);
+    let role: RoomRole;
+    if (room.hostId === userId) role = "host";
+    else if (room.cohosts[userId] !== undefined) role = "cohost";
+    else if (await this.store.isPresent(roomId, userId)) role = "viewer";
+    else throw new ForbiddenError("not_in_room", `${userId} has not joined room ${roomId}; join it first`);
+    return this.issueTicket(roomId, userId, role);
+  }
+
+  private issueTicket(roomId: number, userId: string, role: RoomRole): RoomTicket {
+    const signer = new UserSigSigner(this.config.sdkAppId, this.config.userSigKey);
+    const privilegeMap = privilegesOf[role];
+    const { userSig, expiresAtSeconds } = signer.issuePrivateMapKey(userId, roomId, privilegeMap, this.config.trtcTicketTtlSeconds);
+    return { roomId, userId, role, privilegeMap, privateMapKey: userSig, expiresAt: iso(expiresAtSeconds * 1000)! };
+  }
+
   /** The invitee reports being on mic: only with a live invitation; then the group is told. */
   async goOnMic(roomId: number, userId: string) {
     const room = await this.requireRoom(roomId, true);
     if (room.status !== "live") throw new ConflictError("room_not_live", `room ${roomId} is not live`);
-    if (room.cohosts[userId] !== undefined) return { roomId, userId, onMic: true };
+    // The answer carries the co-host ticket the client needs for `switchRole(anchor)`.
+    const onMic = () => ({ roomId, userId, onMic: true, ticket: this.issueTicket(roomId, userId, "cohost") });
+    if (room.cohosts[userId] !== undefined) return onMic();
     const now = Date.now();
     const signal: RoomSignal = { type: "cohost_on", roomId, userId };
     const entry = this.groupMessage(room, signal, `${roomId}:cohost_on:${userId}:${now}`);
@@ -307,13 +347,13 @@ export class RoomService {
     ]);
     if (outcome === "conflict") {
       const latest = await this.requireRoom(roomId, true);
-      if (latest.cohosts[userId] !== undefined) return { roomId, userId, onMic: true };
+      if (latest.cohosts[userId] !== undefined) return onMic();
       if (latest.status !== "live") throw new ConflictError("room_not_live", `room ${roomId} is not live`);
       if (Object.keys(latest.cohosts).length >= this.config.maxCohosts) throw new ConflictError("too_many_cohosts", `room ${roomId} already has ${this.config.maxCohosts} co-hosts`);
       throw new ForbiddenError("no_invitation", `${userId} has no live invitation to room ${roomId}`);
     }
     await runOutbox(this.store.db, this.deps.tencent, [entry], this.deps.log);
-    return { roomId, userId, onMic: true };
+    return onMic();
   }
 
   /** Host kicks a co-host, or a co-host leaves: broadcast first, the client then stops its upload. */
@@ -436,15 +476,25 @@ export class RoomService {
     ];
   }
 
-  /**
-   * The room a CSS stream belongs to, if it is ours: by default only the host's own stream
-   * (`<sdkAppId>_<roomId>_<hostId>_main`); with `anyPublisher`, a co-host's or a screen share too.
-   */
-  async roomOfStream(streamId: string, options: { anyPublisher?: boolean } = {}): Promise<Room | undefined> {
+  /** The room whose host's own stream (`<sdkAppId>_<roomId>_<hostId>_main`) this is. */
+  async roomOfStream(streamId: string): Promise<Room | undefined> {
     const roomId = roomIdOfStream(streamId, this.config.sdkAppId);
     if (roomId === undefined) return undefined;
     const room = await this.store.getRoom(roomId, true);
-    return room && (options.anyPublisher || room.streamId === streamId) ? room : undefined;
+    return room?.streamId === streamId ? room : undefined;
+  }
+
+  /**
+   * The room whose show `streamId` is part of: the host's stream, or an on-mic co-host's. A
+   * stream someone else pushed under the room's number is not the show, and must not be able
+   * to get the show closed.
+   */
+  async roomShowing(streamId: string): Promise<Room | undefined> {
+    const publisher = streamPublisher(streamId, this.config.sdkAppId);
+    if (!publisher) return undefined;
+    const room = await this.store.getRoom(publisher.roomId, true);
+    const onShow = room && (room.streamId === streamId || publisher.userId === room.hostId || room.cohosts[publisher.userId] !== undefined);
+    return onShow ? room : undefined;
   }
 
   /** CSS reported a stream beginning or ending (idempotent; stale events are ignored). */

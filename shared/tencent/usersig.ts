@@ -37,6 +37,15 @@ export class UserSigSigner {
     return { userSig, expiresAtSeconds: decoded["TLS.time"] + decoded["TLS.expire"] };
   }
 
+  /**
+   * A PrivateMapKey: TRTC's per-room ticket, a UserSig whose userbuf names the room, the
+   * privilege bits and the ticket's own expiry (`../shared/tencent-cloud-reference.md` §1.4).
+   */
+  issuePrivateMapKey(userId: string, roomId: number, privilegeMap: number, ttlSeconds: number): IssuedUserSig {
+    const key = this.api.genPrivateMapKey(userId, ttlSeconds, roomId, privilegeMap);
+    return { userSig: key, expiresAtSeconds: decodePrivateMapKey(key).expiresAtSeconds };
+  }
+
   /** Check a UserSig as Tencent's services do: identity, app, HMAC, expiry. */
   verify(userSig: string, userId: string, nowSeconds = Math.floor(Date.now() / 1000)): "ok" | "invalid" | "expired" {
     let decoded: DecodedUserSig;
@@ -61,4 +70,28 @@ export class UserSigSigner {
 export function decodeUserSig(userSig: string): DecodedUserSig {
   const base64 = userSig.replace(/\*/g, "+").replace(/-/g, "/").replace(/_/g, "=");
   return JSON.parse(inflateSync(Buffer.from(base64, "base64")).toString("utf8")) as DecodedUserSig;
+}
+
+export interface PrivateMapKeyGrant {
+  userId: string;
+  sdkAppId: number;
+  roomId: number;
+  expiresAtSeconds: number;
+  privilegeMap: number;
+}
+
+/** The grant inside a PrivateMapKey's userbuf (big-endian; numeric rooms only). Does not check the signature. */
+export function decodePrivateMapKey(key: string): PrivateMapKeyGrant {
+  const userbuf = decodeUserSig(key)["TLS.userbuf"];
+  if (userbuf === undefined) throw new Error("not a PrivateMapKey: no userbuf");
+  const buf = Buffer.from(userbuf, "base64");
+  const accountLength = buf.readUInt16BE(1);
+  let at = 3 + accountLength;
+  const userId = buf.subarray(3, at).toString("utf8");
+  const next = () => {
+    const value = buf.readUInt32BE(at);
+    at += 4;
+    return value;
+  };
+  return { userId, sdkAppId: next(), roomId: next(), expiresAtSeconds: next(), privilegeMap: next() };
 }

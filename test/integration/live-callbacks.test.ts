@@ -330,13 +330,36 @@ describe("stream and moderation events", () => {
     expect(state.recordings.find((r) => r.roomId === String(roomId))?.status).toBe("Exited");
   });
 
-  it("closes the room and forbids the host's and the flagged stream when a co-host's stream is blocked", async () => {
+  it("closes the room and forbids the host's and the flagged stream when an on-mic co-host's stream is blocked", async () => {
     const { host, roomId, streamId } = await liveRoom();
-    const cohostStream = `${process.env.TENCENT_SDKAPPID}_${roomId}_guest_main`;
+    const guest = await jwtUser("guest");
+    await api("POST", `/v1/rooms/${roomId}/members`, { token: guest.token });
+    await api("POST", `/v1/rooms/${roomId}/cohosts/invitations`, { token: host.token, body: { userId: guest.userId } });
+    expect((await api("POST", `/v1/rooms/${roomId}/cohosts`, { token: guest.token })).body.onMic).toBe(true);
+    const cohostStream = `${process.env.TENCENT_SDKAPPID}_${roomId}_${guest.userId}_aux`;
     await fire("live", { event_type: 317, streamId: cohostStream, suggestion: "Block", label: "Porn", app: process.env.CSS_PUSH_DOMAIN, appname: "live" });
     expect((await api("GET", `/v1/rooms/${roomId}/summary`, { token: host.token })).body.reason).toBe("moderation");
     const forbidden = (await emulatorState()).forbiddenStreams.map((s) => s.streamName);
     expect(forbidden).toEqual(expect.arrayContaining([streamId, cohostStream]));
+  });
+
+  it.each([
+    ["a viewer's", "viewer"],
+    ["a stranger's", "stranger"],
+    ["a co-host's who has left the mic", "former"],
+  ])("leaves the show alone on a moderation block of %s stream under the room's number", async (_case, who) => {
+    const { host, roomId, streamId } = await liveRoom();
+    const user = await jwtUser(who);
+    if (who !== "stranger") await api("POST", `/v1/rooms/${roomId}/members`, { token: user.token });
+    if (who === "former") {
+      await api("POST", `/v1/rooms/${roomId}/cohosts/invitations`, { token: host.token, body: { userId: user.userId } });
+      await api("POST", `/v1/rooms/${roomId}/cohosts`, { token: user.token });
+      await api("DELETE", `/v1/rooms/${roomId}/cohosts/${user.userId}`, { token: user.token });
+    }
+    const reply = await fire("live", { event_type: 317, streamId: `${process.env.TENCENT_SDKAPPID}_${roomId}_${user.userId}_main`, suggestion: "Block", label: "Porn" });
+    expect(reply).toEqual({ status: 200, reply: { code: 0 } });
+    expect((await api("GET", `/v1/rooms/${roomId}`, { token: host.token })).body.status).toBe("live");
+    expect((await emulatorState()).forbiddenStreams.map((s) => s.streamName)).not.toContain(streamId);
   });
 
   it("ignores a moderation block on a stream of another app", async () => {
