@@ -1,5 +1,6 @@
 import type {} from "vitest";
 import type { TestProject } from "vitest/node";
+import { freePort } from "../scripts/local/dynamodb-local.js";
 import { startStack } from "../scripts/local/stack.js";
 import { testJwtSecret } from "./jwt-secret.js";
 
@@ -7,6 +8,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     stackUrl: string;
     emulatorUrl: string;
+    /** Port of the browser test's page server; `http://127.0.0.1:<port>` is on CORS_ORIGINS. */
+    pagePort: number;
   }
 }
 
@@ -24,8 +27,12 @@ export default async function setup(project: TestProject) {
   process.env.AUTH_JWT_SECRET ??= testJwtSecret;
   // The suite registers many users from one address; the limit itself is tested with its own setting.
   process.env.REGISTRATIONS_PER_IP_PER_HOUR ??= "1000";
+  // The browser test serves its page here; the same page from http://localhost:<port> is not listed.
+  const pagePort = await freePort();
+  process.env.CORS_ORIGINS ??= `http://127.0.0.1:${pagePort}`;
   const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
   project.provide("stackUrl", stack.url);
   project.provide("emulatorUrl", stack.emulatorUrl);
+  project.provide("pagePort", pagePort);
   return () => stack.stop();
 }

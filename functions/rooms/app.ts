@@ -266,7 +266,7 @@ export interface RoomsAppDeps {
  * the operators' view of side effects (almost all of which are rooms').
  */
 export function createRoomsApp(deps: RoomsAppDeps) {
-  const app = createApp({ service: "rooms" });
+  const app = createApp({ service: "rooms", corsOrigins: deps.config.corsOrigins });
   const authenticated = requireUser(deps);
   const service = (log: Logger) =>
     new RoomService({ store: new RoomStore(deps.db), tencent: deps.tencent, config: deps.config, log });

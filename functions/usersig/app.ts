@@ -63,7 +63,7 @@ const routes = {
 export function createUserSigApp(deps: { db: Db; config: Config }) {
   const { db, config } = deps;
   const signer = new UserSigSigner(config.sdkAppId, config.userSigKey);
-  const app = createApp({ service: "usersig" });
+  const app = createApp({ service: "usersig", corsOrigins: config.corsOrigins });
 
   app.openapi(routes.register, async (c) => {
     const { userId, password } = c.req.valid("json");

@@ -118,7 +118,7 @@ export interface WalletAppDeps {
 
 /** The wallet function: catalog, balances, ledger, app-initiated gifts, leaderboards, admin credits. */
 export function createWalletApp(deps: WalletAppDeps) {
-  const app = createApp({ service: "wallet" });
+  const app = createApp({ service: "wallet", corsOrigins: deps.config.corsOrigins });
   const authenticated = requireUser(deps);
   const wallets = new WalletStore(deps.db);
   const billing = (log: Logger) => new BillingService({ wallets, rooms: new RoomStore(deps.db), tencent: deps.tencent, log });

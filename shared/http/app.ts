@@ -6,6 +6,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isAppError } from "../errors/index.js";
 import { createLogger, type Logger } from "../log/index.js";
 import type { RequestBindings } from "./adapter.js";
+import { corsPolicy } from "./cors.js";
 
 /** Largest JSON body any route accepts. @default 16 KiB */
 export const maxBodyBytes = 16 * 1024;
@@ -56,7 +57,11 @@ function compilePath(path: string): RegExp {
  * An HTTP function's app: OpenAPI routes with schema validation, the error envelope, request
  * ids and access logs, a body limit, and 404/405 for unknown routes and methods.
  */
-export function createApp(options: { service: string }): OpenAPIHono<AppEnv> {
+export function createApp(options: {
+  service: string;
+  /** Browser origins allowed to call this function's app routes (CORS_ORIGINS). @default none */
+  corsOrigins?: readonly string[];
+}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -83,6 +88,8 @@ export function createApp(options: { service: string }): OpenAPIHono<AppEnv> {
     });
   });
 
+  app.use(corsPolicy({ origins: options.corsOrigins ?? [], methodsAt: (path) => methodsAt(app, path) }));
+
   app.use(
     bodyLimit({
       maxSize: maxBodyBytes,
@@ -105,19 +112,21 @@ export function createApp(options: { service: string }): OpenAPIHono<AppEnv> {
   });
 
   app.notFound((c) => {
-    const allowed = new Set<string>();
-    for (const route of app.routes) {
-      if (route.method !== "ALL" && compilePath(route.path).test(c.req.path)) allowed.add(route.method);
-    }
-    if (allowed.size > 0) {
-      return errorResponse(c, 405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}`, {
-        allow: [...allowed].join(", "),
-      });
+    const allowed = methodsAt(app, c.req.path);
+    if (allowed.length > 0) {
+      return errorResponse(c, 405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}`, { allow: allowed.join(", ") });
     }
     return errorResponse(c, 404, "route_not_found", `no route for ${c.req.method} ${c.req.path}`);
   });
 
   return app;
+}
+
+/** The methods the app's routes serve at `path`. */
+function methodsAt(app: OpenAPIHono<AppEnv>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) if (route.method !== "ALL" && compilePath(route.path).test(path)) methods.add(route.method);
+  return [...methods];
 }
 
 /** OpenAPI responses shared by every route that can fail. */
