@@ -4,6 +4,10 @@
  * for the deployable bundle and for the same code with node_modules left unbundled.
  * Median of `runs` processes each.
  *
+ * Then the import alone, as whole-process wall clock: `node -e 'require(bundle)'` against
+ * `node -e 0`, run in pairs so both see the same machine; medians of `importRuns` pairs.
+ * `COLD_START_COMPARE=<dist dir>` adds another build's bundles (e.g. main's) to the same run.
+ *
  *   npm run bench -- cold-start
  */
 import { execFile, execFileSync } from "node:child_process";
@@ -16,6 +20,7 @@ import { functionSpecs } from "../functions.js";
 import { startBenchStack } from "./support.js";
 
 const runs = 9;
+const importRuns = 11;
 
 /**
  * Load the module, send one event, print ms since process start. The HTTP probe is a request
@@ -43,6 +48,34 @@ async function measure(modulePath: string, kind: "http" | "timer"): Promise<numb
   return times[Math.floor(runs / 2)]!;
 }
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function wallClockMs(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const started = performance.now();
+  await run(process.execPath, args, { env });
+  return performance.now() - started;
+}
+
+/** Medians of paired runs: bare Node, and Node requiring each bundle. */
+async function benchImports(bundles: { label: string; path: string }[]): Promise<void> {
+  const env = { ...process.env, LOG_LEVEL: "error" };
+  const bare: number[] = [];
+  const loaded = new Map<string, number[]>(bundles.map((b) => [b.label, []]));
+  for (let i = 0; i < importRuns; i++) {
+    for (const bundle of bundles) {
+      bare.push(await wallClockMs(["-e", "0"], env));
+      loaded.get(bundle.label)!.push(await wallClockMs(["-e", `require(${JSON.stringify(bundle.path)})`], env));
+    }
+  }
+  const bareMs = median(bare);
+  console.log(`import only: wall clock of a fresh process, median of ${importRuns} pairs; bare node -e 0: ${bareMs.toFixed(0)} ms`);
+  console.log("bundle                     import ms   over bare   × bare");
+  for (const bundle of bundles) {
+    const ms = median(loaded.get(bundle.label)!);
+    console.log(`${bundle.label.padEnd(26)} ${ms.toFixed(0).padStart(9)} ${`+${(ms - bareMs).toFixed(0)}`.padStart(11)} ${(ms / bareMs).toFixed(2).padStart(8)}`);
+  }
+}
+
 export async function benchColdStart(): Promise<void> {
   const sizes = await buildAll();
   const { stack } = await startBenchStack();
@@ -65,6 +98,14 @@ export async function benchColdStart(): Promise<void> {
           ` ${bundled.toFixed(0).padStart(12)} ${plain.toFixed(0).padStart(14)} ${(plain / bundled).toFixed(2).padStart(19)}`,
       );
     }
+    console.log();
+    const compare = process.env.COLD_START_COMPARE;
+    await benchImports(
+      functionSpecs.flatMap((spec) => [
+        { label: spec.name, path: join(root, "dist", spec.name, "index.js") },
+        ...(compare ? [{ label: `${spec.name} (compared)`, path: join(compare, spec.name, "index.js") }] : []),
+      ]),
+    );
   } finally {
     await stack.stop();
   }

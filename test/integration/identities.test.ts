@@ -91,12 +91,13 @@ describe("login throttling", () => {
     expect((await apiFrom("127.0.0.7", "POST", "/v1/sessions", { body: { userId, password: right } })).status).toBe(429);
     // ...while the user, from their own network, logs in.
     expect((await apiFrom("127.0.0.8", "POST", "/v1/sessions", { body: { userId, password: right } })).status).toBe(201);
-  });
+    // Up to 25 s waiting for a fresh window, then 300 requests on a 2-core machine.
+  }, 90_000);
 
   it("does not count successful logins", async () => {
     const { userId, password: right } = await newUser();
     for (let i = 0; i < 12; i++) expect((await apiFrom("127.0.0.9", "POST", "/v1/sessions", { body: { userId, password: right } })).status).toBe(201);
-  });
+  }, 60_000);
 });
 
 describe("registration spam", () => {

@@ -75,7 +75,8 @@ describe("POST /v1/sessions", () => {
     // Another user is not affected.
     const other = await newUser();
     expect((await api("POST", "/v1/sessions", { body: { userId: other.userId, password: other.password } })).status).toBe(201);
-  });
+    // Up to 20 s waiting for a fresh window, then 13 scrypts on a 2-core machine.
+  }, 90_000);
 });
 
 describe("POST /v1/usersig", () => {
