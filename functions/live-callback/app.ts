@@ -122,6 +122,9 @@ export function createLiveCallbackApp(deps: LiveCallbackDeps) {
       if (body.suggestion === "Block" && room && room.status !== "closed") {
         const closed = await rooms(log).close(room.roomId, { reason: "moderation", flaggedStream: streamId });
         log.warn("room closed by content moderation", { roomId: room.roomId, streamId, label: body.label, pendingEffects: closed?.pendingEffects });
+      } else if (body.suggestion === "Block") {
+        const outcome = await rooms(log).forbidStrayStream(streamId);
+        log.warn("moderation block on a stream that is not the show's", { streamId, label: body.label, outcome });
       } else {
         log.info("moderation event", { streamId, suggestion: body.suggestion, label: body.label });
       }

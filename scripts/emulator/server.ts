@@ -259,6 +259,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   };
 
   const cloudActions: Record<string, (body: Json) => Json> = {
+    RemoveUser: (body) => {
+      if (body.SdkAppId !== options.sdkAppId) throw new CloudFailure("InvalidParameter.SdkAppId", "SdkAppId does not match");
+      if (!Number.isInteger(body.RoomId)) throw new CloudFailure("InvalidParameter.RoomId", "RoomId must be an integer");
+      if (!Array.isArray(body.UserIds) || body.UserIds.length === 0 || body.UserIds.length > 10) throw new CloudFailure("InvalidParameter.UserIds", "UserIds must list 1 to 10 users");
+      trtc.remove(body.RoomId as number, body.UserIds as string[]);
+      return {};
+    },
     DismissRoom: (body) => {
       if (body.SdkAppId !== options.sdkAppId) throw new CloudFailure("InvalidParameter.SdkAppId", "SdkAppId does not match");
       if (!Number.isInteger(body.RoomId)) throw new CloudFailure("InvalidParameter.RoomId", "RoomId must be an integer");

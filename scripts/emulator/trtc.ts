@@ -102,6 +102,12 @@ export function createTrtc(signer: UserSigSigner, state: TrtcState) {
       return roomOf(request.roomId)!;
     },
 
+    /** TRTC's server-side RemoveUser: the users leave the room at once. */
+    remove(roomId: number, userIds: string[]) {
+      const room = roomOf(roomId);
+      if (room) room.members = room.members.filter((member) => !userIds.includes(member.userId));
+    },
+
     dismiss(roomId: number) {
       state.rooms = state.rooms.filter((room) => room.roomId !== roomId);
     },

@@ -3,7 +3,7 @@ import { batchGet, isConditionFailed, type Db } from "../db/index.js";
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from "../errors/index.js";
 import { defaultImAdminUser } from "./identifiers.js";
 import { hashPassword, unknownUserHash, verifyPassword } from "./passwords.js";
-import { takeSlot, type Limit } from "./rate-limit.js";
+import { takeSlot, type Limit, type Slot } from "./rate-limit.js";
 
 /**
  * Accounts, and the limits that keep password guessing and sign-up spam slow.
@@ -23,11 +23,22 @@ export const loginWindowSeconds = 15 * 60;
 
 const accountKey = (userId: string) => ({ pk: `USER#${userId}`, sk: "ACCOUNT" });
 
-/** Client IP as the trigger reports it; events without one share a single allowance. */
-const ipOf = (clientIp: string | undefined) => clientIp ?? "unknown";
+/**
+ * The network a client IP stands for: the address itself for IPv4, its /64 for IPv6 (one
+ * subscriber's whole prefix). Events without an address share a single allowance.
+ */
+export function networkOf(clientIp: string | undefined): string {
+  if (!clientIp) return "unknown";
+  if (!clientIp.includes(":")) return clientIp;
+  const [head, tail = ""] = clientIp.toLowerCase().split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = clientIp.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}
 
 export async function registerAccount(db: Db, userId: string, password: string, limits: { clientIp?: string; perIpPerHour: number }): Promise<{ createdAt: string }> {
-  const slot = await takeSlot(db, { name: `register:${ipOf(limits.clientIp)}`, max: limits.perIpPerHour, windowSeconds: 3600 });
+  const slot = await takeSlot(db, { name: `register:${networkOf(limits.clientIp)}`, max: limits.perIpPerHour, windowSeconds: 3600 });
   if (!slot.taken) throw new TooManyRequestsError("too_many_registrations", "too many accounts registered from this network; try again later", slot.retryAfterSeconds);
   const createdAt = new Date().toISOString();
   const passwordHash = await hashPassword(password);
@@ -51,15 +62,19 @@ export async function registerAccount(db: Db, userId: string, password: string, 
  * so however many guesses arrive at once, at most the limit of them is ever judged.
  */
 export async function authenticate(db: Db, userId: string, password: string, clientIp?: string): Promise<void> {
-  const ip = ipOf(clientIp);
+  const network = networkOf(clientIp);
+  // The user's own limit first: attempts it refuses use none of the network's shared allowance.
   const limits: Limit[] = [
-    { name: `loginip:${ip}`, max: maxLoginsPerIpPerWindow, windowSeconds: loginWindowSeconds },
-    { name: `login:${userId}:${ip}`, max: maxFailedLoginsPerWindow, windowSeconds: loginWindowSeconds },
+    { name: `login:${userId}:${network}`, max: maxFailedLoginsPerWindow, windowSeconds: loginWindowSeconds },
+    { name: `loginip:${network}`, max: maxLoginsPerIpPerWindow, windowSeconds: loginWindowSeconds },
   ];
-  const slots = [];
+  const slots: Extract<Slot, { taken: true }>[] = [];
   for (const limit of limits) {
     const slot = await takeSlot(db, limit);
-    if (!slot.taken) throw new TooManyRequestsError("too_many_login_attempts", `too many login attempts for ${userId} from this network; try again later`, slot.retryAfterSeconds);
+    if (!slot.taken) {
+      await Promise.all(slots.map((taken) => taken.release()));
+      throw new TooManyRequestsError("too_many_login_attempts", `too many login attempts for ${userId} from this network; try again later`, slot.retryAfterSeconds);
+    }
     slots.push(slot);
   }
   const { Item: account } = await db.doc.send(new GetCommand({ TableName: db.table, Key: accountKey(userId), ConsistentRead: true }));

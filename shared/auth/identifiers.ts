@@ -34,6 +34,8 @@ export function reservedIdentityRule(userId: string, imAdminUsers: readonly stri
   if (id === defaultImAdminUser || imAdminUsers.some((admin) => admin.toLowerCase() === id)) {
     return `'${userId}' is reserved: it is an IM administrator account`;
   }
+  // JSON parsers and object maps treat this key as the prototype, not as data.
+  if (id === "__proto__") return `'${userId}' is reserved: JavaScript objects cannot hold it as a key`;
   if (id.startsWith(reservedUserIdPrefix)) return `'${userId}' is reserved: ids starting with '${reservedUserIdPrefix}' belong to onair's own robots`;
   return undefined;
 }

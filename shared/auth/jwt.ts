@@ -18,8 +18,13 @@ export async function verifyAppJwt(token: string, config: JwtConfig): Promise<{ 
   const { payload } = config.secret
     ? await jwtVerify(token, new TextEncoder().encode(config.secret), { ...options, algorithms: ["HS256"] })
     : await jwtVerify(token, jwks(config.jwksUrl!), { ...options, algorithms: ["RS256", "ES256"] });
+  // A logout is kept until the token's own expiry; one that expires centuries ahead is no session.
+  if (payload.exp! > Math.floor(Date.now() / 1000) + maxJwtLifetimeSeconds) throw new Error(`JWT exp is more than ${maxJwtLifetimeSeconds} s ahead`);
   return { subject: payload.sub!, expiresAtSeconds: payload.exp! };
 }
+
+/** The furthest ahead an app JWT may expire. @default 30 days */
+export const maxJwtLifetimeSeconds = 30 * 86_400;
 
 function jwks(url: string): JWTVerifyGetKey {
   if (remoteKeys?.url !== url) remoteKeys = { url, keys: createRemoteJWKSet(new URL(url)) };

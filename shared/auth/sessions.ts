@@ -42,15 +42,21 @@ export async function findSession(db: Db, token: string): Promise<Session | unde
   return { userId: Item.userId, expiresAtSeconds: Item.expiresAt };
 }
 
+/**
+ * A JWT is revoked by what it signs (header and claims), not by its text: base64url lets one
+ * signature be written several ways, and each must stay logged out.
+ */
+const revokedJwtKey = (token: string) => sessionKey(token.slice(0, token.lastIndexOf(".")));
+
 /** Refuse an app JWT from now until it expires by itself. */
 export async function revokeJwt(db: Db, token: string, expiresAtSeconds: number): Promise<void> {
   await db.doc.send(
-    new PutCommand({ TableName: db.table, Item: { ...sessionKey(token), type: "revoked_jwt", revoked: true, ttl: expiresAtSeconds + 60 } }),
+    new PutCommand({ TableName: db.table, Item: { ...revokedJwtKey(token), type: "revoked_jwt", revoked: true, ttl: expiresAtSeconds + 60 } }),
   );
 }
 
 export async function isJwtRevoked(db: Db, token: string): Promise<boolean> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: sessionKey(token) }));
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: revokedJwtKey(token) }));
   return Item?.revoked === true;
 }
 

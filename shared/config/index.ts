@@ -137,7 +137,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const e = result.data;
   if (e.AUTH_JWT_SECRET && e.AUTH_JWKS_URL) throw new ConfigError(["set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both"]);
   if (present[localStackMarker.name] !== localStackMarker.value) {
-    const defaulted = Object.entries(localSecrets).filter(([name, value]) => present[name] === value);
+    // A trailing space or other case is still the public value to anyone guessing.
+    const sameSecret = (given: string | undefined, local: string) => given?.trim().toLowerCase() === local.toLowerCase();
+    const defaulted = Object.entries(localSecrets).filter(([name, value]) => sameSecret(present[name], value));
     if (defaulted.length > 0) {
       throw new ConfigError(defaulted.map(([name]) => `${name} is the local stack's public default; set a secret of your own`));
     }

@@ -9,6 +9,16 @@ export interface RequestBindings {
 
 type FetchApp = { fetch: (request: Request, env: RequestBindings) => Response | Promise<Response> };
 
+/**
+ * The value the platform added to a header a client may also send: the last one, whether the
+ * header arrives repeated or comma-joined, so a client's own `x-scf-remote-addr` cannot pick
+ * its rate-limit bucket.
+ */
+function platformAddedValue(value: string | string[] | undefined): string | undefined {
+  const last = Array.isArray(value) ? value.at(-1) : value;
+  return last?.split(",").at(-1)?.trim() || undefined;
+}
+
 function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -53,7 +63,7 @@ export function createScfHandler(app: FetchApp) {
     const request = eventToRequest(event);
     const bindings: RequestBindings = {
       requestId: context?.request_id || firstValue(event.headers?.["x-request-id"]) || randomUUID(),
-      clientIp: firstValue(event.headers?.["x-scf-remote-addr"]) ?? event.requestContext?.sourceIp,
+      clientIp: event.requestContext?.sourceIp ?? platformAddedValue(event.headers?.["x-scf-remote-addr"]),
     };
     return responseToResult(await app.fetch(request, bindings));
   };

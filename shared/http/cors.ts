@@ -53,10 +53,11 @@ export function corsPolicy(policy: CorsPolicy): MiddlewareHandler {
       });
     }
     await next();
+    // Every answer to a page depends on its origin, refused or not: shared caches must key on it.
+    if (c.req.header("origin") && !closedToBrowsers.test(c.req.path)) c.header("vary", "Origin", { append: true });
     if (origin) {
       c.header("access-control-allow-origin", origin);
       c.header("access-control-expose-headers", exposedResponseHeaders.join(", "));
-      c.header("vary", "Origin", { append: true });
     }
   };
 }

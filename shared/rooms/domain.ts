@@ -71,7 +71,8 @@ export const groupIdFor = (roomId: number, nonce = randomBytes(8).toString("hex"
 
 /** The room number a group id names. The caller still checks it against the room's stored `groupId`. */
 export function roomIdOfGroup(groupId: unknown): number | undefined {
-  const match = typeof groupId === "string" ? /^room_(\d{1,10})_[0-9a-f]{16}$/.exec(groupId) : null;
+  // `room_<id>` is the form rooms created before the random part had; their stored groupId still says so.
+  const match = typeof groupId === "string" ? /^room_(\d{1,10})(?:_[0-9a-f]{16})?$/.exec(groupId) : null;
   return match ? Number(match[1]) : undefined;
 }
 
@@ -179,3 +180,6 @@ export const privilegesOf: Record<RoomRole, number> = {
   cohost: trtcPrivilege.enterRoom | sendAll | receiveAll,
   viewer: trtcPrivilege.enterRoom | receiveAll,
 };
+
+/** Whether `userId` is on mic: an own key of `cohosts`, never an inherited one like `constructor`. */
+export const isCohost = (room: { cohosts: Record<string, number> }, userId: string): boolean => Object.hasOwn(room.cohosts, userId);

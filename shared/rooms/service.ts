@@ -7,6 +7,7 @@ import { isTencentError, UserSigSigner, type TencentDeps } from "../tencent/inde
 import {
   groupIdFor,
   heatOf,
+  isCohost,
   liveEndedAt,
   playUrls,
   privilegesOf,
@@ -247,7 +248,7 @@ export class RoomService {
     const room = await this.requireRoom(roomId, true, viaGroup);
     const left = await this.store.leave(roomId, userId, Date.now());
     // A co-host who leaves the room leaves the mic too, or the room would show them on it.
-    if (room.status !== "closed" && room.cohosts[userId] !== undefined) await this.takeOffMic(room, userId, "left");
+    if (room.status !== "closed" && isCohost(room, userId)) await this.takeOffMic(room, userId, "left");
     return { roomId, userId, left };
   }
 
@@ -269,7 +270,7 @@ export class RoomService {
     this.requireHost(room, hostId, "invite co-hosts");
     if (room.status !== "live") throw new ConflictError("room_not_live", `room ${roomId} is not live`);
     if (userId === hostId) throw new ConflictError("host_is_not_a_viewer", "the host cannot invite themself");
-    if (room.cohosts[userId] !== undefined) throw new ConflictError("already_cohost", `${userId} is already on mic`);
+    if (isCohost(room, userId)) throw new ConflictError("already_cohost", `${userId} is already on mic`);
     if (Object.keys(room.cohosts).length >= this.config.maxCohosts) {
       throw new ConflictError("too_many_cohosts", `room ${roomId} already has ${this.config.maxCohosts} co-hosts`);
     }
@@ -301,7 +302,7 @@ export class RoomService {
     if (room.status === "closed" || this.isExpired(room, Date.now())) throw new ConflictError("room_closed", `room ${roomId} is closed`);
     let role: RoomRole;
     if (room.hostId === userId) role = "host";
-    else if (room.cohosts[userId] !== undefined) role = "cohost";
+    else if (isCohost(room, userId)) role = "cohost";
     else if (await this.store.isPresent(roomId, userId)) role = "viewer";
     else throw new ForbiddenError("not_in_room", `${userId} has not joined room ${roomId}; join it first`);
     return this.issueTicket(roomId, userId, role);
@@ -320,7 +321,7 @@ export class RoomService {
     if (room.status !== "live") throw new ConflictError("room_not_live", `room ${roomId} is not live`);
     // The answer carries the co-host ticket the client needs for `switchRole(anchor)`.
     const onMic = () => ({ roomId, userId, onMic: true, ticket: this.issueTicket(roomId, userId, "cohost") });
-    if (room.cohosts[userId] !== undefined) return onMic();
+    if (isCohost(room, userId)) return onMic();
     const now = Date.now();
     const signal: RoomSignal = { type: "cohost_on", roomId, userId };
     const entry = this.groupMessage(room, signal, `${roomId}:cohost_on:${userId}:${now}`);
@@ -347,7 +348,7 @@ export class RoomService {
     ]);
     if (outcome === "conflict") {
       const latest = await this.requireRoom(roomId, true);
-      if (latest.cohosts[userId] !== undefined) return onMic();
+      if (isCohost(latest, userId)) return onMic();
       if (latest.status !== "live") throw new ConflictError("room_not_live", `room ${roomId} is not live`);
       if (Object.keys(latest.cohosts).length >= this.config.maxCohosts) throw new ConflictError("too_many_cohosts", `room ${roomId} already has ${this.config.maxCohosts} co-hosts`);
       throw new ForbiddenError("no_invitation", `${userId} has no live invitation to room ${roomId}`);
@@ -361,7 +362,7 @@ export class RoomService {
     const room = await this.requireRoom(roomId, true);
     const by = callerId === room.hostId ? "host" : callerId === userId ? "self" : undefined;
     if (!by) throw new ForbiddenError("not_room_host", "only the host or the co-host themself may end co-hosting");
-    if (room.cohosts[userId] === undefined || !(await this.takeOffMic(room, userId, by))) {
+    if (!isCohost(room, userId) || !(await this.takeOffMic(room, userId, by))) {
       throw new NotFoundError("not_a_cohost", `${userId} is not on mic in room ${roomId}`);
     }
     return { roomId, userId, onMic: false };
@@ -371,6 +372,9 @@ export class RoomService {
   private async takeOffMic(room: Room, userId: string, by: "host" | "self" | "left"): Promise<boolean> {
     const now = Date.now();
     const entry = this.groupMessage(room, { type: "cohost_off", roomId: room.roomId, userId, by }, `${room.roomId}:cohost_off:${userId}:${now}`);
+    // Off the mic is out of the TRTC room too: a client that ignores the broadcast and keeps
+    // pushing is removed (it may enter again only as a viewer, or with its old ticket until that expires).
+    const removal: OutboxEntry = { entryId: `${room.roomId}:removeTrtcUser:${userId}:${now}`, roomId: room.roomId, command: { kind: "removeTrtcUser", roomId: room.roomId, userId } };
     const outcome = await this.store.transact([
       {
         Update: {
@@ -382,9 +386,10 @@ export class RoomService {
         },
       },
       outboxPut(this.store.db, entry, now),
+      outboxPut(this.store.db, removal, now),
     ]);
     if (outcome === "conflict") return false;
-    await runOutbox(this.store.db, this.deps.tencent, [entry], this.deps.log);
+    await runOutbox(this.store.db, this.deps.tencent, [entry, removal], this.deps.log);
     return true;
   }
 
@@ -476,6 +481,28 @@ export class RoomService {
     ];
   }
 
+  /**
+   * A moderation block on a stream pushed under a live room's number by someone who is not on
+   * the show (a viewer, a co-host already off the mic): the room stays open, but that stream is
+   * forbidden and its publisher removed from the TRTC room. Once per stream however often CSS
+   * reports it.
+   */
+  async forbidStrayStream(streamId: string): Promise<"forbidden" | "ignored"> {
+    const publisher = streamPublisher(streamId, this.config.sdkAppId);
+    if (!publisher) return "ignored";
+    const room = await this.store.getRoom(publisher.roomId, true);
+    if (!room || room.status === "closed") return "ignored";
+    const entries: OutboxEntry[] = [
+      { entryId: `${room.roomId}:forbidStray:${streamId}`, roomId: room.roomId, command: { kind: "forbidStream", streamId, reason: "content moderation" } },
+      { entryId: `${room.roomId}:removeStray:${streamId}`, roomId: room.roomId, command: { kind: "removeTrtcUser", roomId: room.roomId, userId: publisher.userId } },
+    ];
+    const fresh: OutboxEntry[] = [];
+    for (const entry of entries) if (await putOutboxEntry(this.store.db, entry, Date.now())) fresh.push(entry);
+    if (fresh.length === 0) return "ignored";
+    await runOutbox(this.store.db, this.deps.tencent, fresh, this.deps.log);
+    return "forbidden";
+  }
+
   /** The room whose host's own stream (`<sdkAppId>_<roomId>_<hostId>_main`) this is. */
   async roomOfStream(streamId: string): Promise<Room | undefined> {
     const roomId = roomIdOfStream(streamId, this.config.sdkAppId);
@@ -493,7 +520,7 @@ export class RoomService {
     const publisher = streamPublisher(streamId, this.config.sdkAppId);
     if (!publisher) return undefined;
     const room = await this.store.getRoom(publisher.roomId, true);
-    const onShow = room && (room.streamId === streamId || publisher.userId === room.hostId || room.cohosts[publisher.userId] !== undefined);
+    const onShow = room && (room.streamId === streamId || publisher.userId === room.hostId || isCohost(room, publisher.userId));
     return onShow ? room : undefined;
   }
 

@@ -93,7 +93,8 @@ function toRoom(item: Record<string, unknown>): Room {
     closedAt: item.closedAt === undefined ? undefined : Number(item.closedAt),
     closeReason: item.closeReason as CloseReason | undefined,
     lastHeartbeatAt: Number(item.lastHeartbeatAt),
-    cohosts: (item.cohosts as Record<string, number>) ?? {},
+    // No prototype: a user named `constructor` or `toString` must not look like a co-host.
+    cohosts: Object.assign(Object.create(null) as Record<string, number>, item.cohosts as Record<string, number> | undefined),
     heat: Number(item.heat ?? 0),
     online: Number(item.online ?? 0),
     peakViewers: Number(item.peakViewers ?? 0),

@@ -13,6 +13,7 @@ export type TencentCommand =
   | { kind: "sendC2CMessage"; toAccount: string; data: Record<string, unknown>; desc: string; random: number }
   | { kind: "destroyGroup"; groupId: string }
   | { kind: "dismissRoom"; roomId: number }
+  | { kind: "removeTrtcUser"; roomId: number; userId: string }
   | { kind: "dropStream"; streamId: string }
   | { kind: "forbidStream"; streamId: string; reason: string }
   | { kind: "startRecording"; roomId: number }
@@ -62,6 +63,9 @@ export async function runCommand(command: TencentCommand, deps: TencentDeps): Pr
         return;
       case "dismissRoom":
         await cloudCall("DismissRoom", () => deps.cloud.trtc.DismissRoom({ SdkAppId: deps.config.sdkAppId, RoomId: command.roomId }));
+        return;
+      case "removeTrtcUser":
+        await cloudCall("RemoveUser", () => deps.cloud.trtc.RemoveUser({ SdkAppId: deps.config.sdkAppId, RoomId: command.roomId, UserIds: [command.userId] }));
         return;
       case "dropStream":
         await cloudCall("DropLiveStream", () =>

@@ -16,7 +16,7 @@ const jwtFor = (claims: { sub?: string; exp?: string | number }) => {
 };
 
 describe("reserved identities", () => {
-  it.each(["administrator", "Administrator", "ADMINISTRATOR", "onair_recorder_100001", "Onair_relay"])(
+  it.each(["administrator", "Administrator", "ADMINISTRATOR", "onair_recorder_100001", "Onair_relay", "__proto__"])(
     "refuses to register %s (400 reserved_user_id) and writes nothing",
     async (userId) => {
       const response = await api("POST", "/v1/accounts", { body: { userId, password } });
@@ -63,6 +63,22 @@ describe("app JWTs", () => {
     expect((await api("POST", "/v1/usersig", { token })).status).toBe(401);
     expect((await api("GET", "/v1/rooms", { token })).status).toBe(401);
     expect((await api("POST", "/v1/usersig", { token: other })).status).toBe(200);
+  });
+
+  it("keeps a logged-out JWT out however its signature's last character is written", async () => {
+    const token = await jwtFor({ sub: uniqueUserId(), exp: "1h" });
+    expect((await api("DELETE", "/v1/sessions/current", { token })).status).toBe(204);
+    // The last base64url character of a 32-byte signature carries 2 unused bits: 4 spellings, one signature.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(token.at(-1)!);
+    const spellings = [0, 1, 2, 3].map((low) => token.slice(0, -1) + alphabet[(last & ~3) | low]).filter((variant) => variant !== token);
+    expect(spellings).toHaveLength(3);
+    for (const variant of spellings) expect((await api("POST", "/v1/usersig", { token: variant })).status).toBe(401);
+  });
+
+  it("refuses a JWT that expires more than 30 days ahead", async () => {
+    const response = await api("POST", "/v1/usersig", { token: await jwtFor({ sub: uniqueUserId(), exp: Math.floor(Date.now() / 1000) + 31 * 86_400 }) });
+    expect(response.status).toBe(401);
   });
 });
 

@@ -356,10 +356,15 @@ describe("stream and moderation events", () => {
       await api("POST", `/v1/rooms/${roomId}/cohosts`, { token: user.token });
       await api("DELETE", `/v1/rooms/${roomId}/cohosts/${user.userId}`, { token: user.token });
     }
-    const reply = await fire("live", { event_type: 317, streamId: `${process.env.TENCENT_SDKAPPID}_${roomId}_${user.userId}_main`, suggestion: "Block", label: "Porn" });
+    const stray = `${process.env.TENCENT_SDKAPPID}_${roomId}_${user.userId}_main`;
+    const reply = await fire("live", { event_type: 317, streamId: stray, suggestion: "Block", label: "Porn" });
     expect(reply).toEqual({ status: 200, reply: { code: 0 } });
     expect((await api("GET", `/v1/rooms/${roomId}`, { token: host.token })).body.status).toBe("live");
-    expect((await emulatorState()).forbiddenStreams.map((s) => s.streamName)).not.toContain(streamId);
+    // The show goes on; only the flagged stream is forbidden, once however often CSS reports it.
+    await fire("live", { event_type: 317, streamId: stray, suggestion: "Block", label: "Porn" });
+    const forbidden = (await emulatorState()).forbiddenStreams.map((s) => s.streamName);
+    expect(forbidden).not.toContain(streamId);
+    expect(forbidden.filter((name) => name === stray)).toHaveLength(1);
   });
 
   it("ignores a moderation block on a stream of another app", async () => {

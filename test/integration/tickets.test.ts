@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { decodePrivateMapKey, UserSigSigner } from "../../shared/tencent/index.js";
-import { api, emulatorUrl, jwtUser } from "../helpers.js";
+import { SignJWT } from "jose";
+import { api, emulatorState, emulatorUrl, jwtUser } from "../helpers.js";
+import { testJwtSecret } from "../jwt-secret.js";
 
 type User = { userId: string; token: string };
 
@@ -145,4 +147,57 @@ describe("TRTC room entry with room-entry protection (emulator)", () => {
     const onMic = await api("POST", `/v1/rooms/${roomId}/cohosts`, { token: guest.token });
     expect((await trtc("switch-role", { userId: guest.userId, roomId, role: "anchor", privateMapKey: onMic.body.ticket.privateMapKey })).code).toBe(0);
   });
+
+  it.each(["host", "self"] as const)("removes a co-host taken off the mic (by %s) from the TRTC room", async (by) => {
+    const host = await jwtUser("host");
+    const guest = await jwtUser();
+    const roomId = await liveRoom(host);
+    await trtc("enter", { userId: host.userId, userSig: await userSig(host), roomId, role: "anchor", privateMapKey: (await ticket(roomId, host)).body.privateMapKey });
+    await api("POST", `/v1/rooms/${roomId}/members`, { token: guest.token });
+    await api("POST", `/v1/rooms/${roomId}/cohosts/invitations`, { token: host.token, body: { userId: guest.userId } });
+    const onMic = await api("POST", `/v1/rooms/${roomId}/cohosts`, { token: guest.token });
+    await trtc("enter", { userId: guest.userId, userSig: await userSig(guest), roomId, role: "anchor", privateMapKey: onMic.body.ticket.privateMapKey });
+    const inRoom = async () => (await emulatorState()).trtc.rooms.find((room) => room.roomId === roomId)?.members.map((member) => member.userId);
+    expect(await inRoom()).toContain(guest.userId);
+    await api("DELETE", `/v1/rooms/${roomId}/cohosts/${guest.userId}`, { token: (by === "host" ? host : guest).token });
+    expect(await inRoom()).toEqual([host.userId]);
+  });
+});
+
+describe("users named like built-in object properties", () => {
+  const named = async (userId: string) => ({
+    userId,
+    token: await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setExpirationTime("1h").sign(new TextEncoder().encode(testJwtSecret)),
+  });
+
+  it("refuses __proto__ as an identity: objects read from JSON cannot hold it as a key", async () => {
+    const response = await api("POST", "/v1/usersig", { token: (await named("__proto__")).token });
+    expect([response.status, response.body.error.code]).toEqual([403, "reserved_identity"]);
+  });
+
+  it.each(["constructor", "toString", "valueOf", "hasOwnProperty", "isPrototypeOf", "__defineGetter__"])(
+    "%s is no co-host of a stranger's room: no ticket, no mic, no say over its moderation",
+    async (userId) => {
+      const host = await jwtUser("host");
+      const roomId = await liveRoom(host);
+      const user = await named(userId);
+      expect((await ticket(roomId, user)).status).toBe(403);
+      const onMic = await api("POST", `/v1/rooms/${roomId}/cohosts`, { token: user.token });
+      expect([onMic.status, onMic.body.error?.code]).toEqual([403, "no_invitation"]);
+      expect((await api("GET", `/v1/rooms/${roomId}`, { token: host.token })).body.cohosts).toEqual([]);
+      const t = Math.floor(Date.now() / 1000) + 600;
+      await fetch(`${emulatorUrl()}/_control/callbacks/live`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ body: { event_type: 317, streamId: `${process.env.TENCENT_SDKAPPID}_${roomId}_${userId}_main`, suggestion: "Block", label: "Porn", t } }),
+      });
+      expect((await api("GET", `/v1/rooms/${roomId}`, { token: host.token })).body.status).toBe("live");
+      // Once invited and on mic, the same name is a co-host like any other.
+      await api("POST", `/v1/rooms/${roomId}/members`, { token: user.token });
+      expect((await api("POST", `/v1/rooms/${roomId}/cohosts/invitations`, { token: host.token, body: { userId } })).status).toBe(201);
+      expect((await api("POST", `/v1/rooms/${roomId}/cohosts`, { token: user.token })).body.ticket.role).toBe("cohost");
+      expect((await api("DELETE", `/v1/rooms/${roomId}/cohosts/${userId}`, { token: host.token })).status).toBe(200);
+      expect((await emulatorState()).groups.length).toBeGreaterThan(0);
+    },
+  );
 });

@@ -57,4 +57,15 @@ describe("main_handler", () => {
     expect(result.headers["x-extra"]).toBe("1");
     expect(JSON.parse(result.body)).toEqual({ requestId: "req-1", ip: "9.9.9.9" });
   });
+
+  it("takes the client ip the platform added, not one the client sent in front of it", async () => {
+    const app = new Hono<{ Bindings: { requestId: string; clientIp?: string } }>();
+    app.get("/who", (c) => c.json({ ip: c.env.clientIp }));
+    const handler = createScfHandler(app);
+    const ipOf = async (headers: Record<string, string | string[]>, requestContext?: { sourceIp: string }) =>
+      JSON.parse((await handler({ httpMethod: "GET", path: "/who", headers, ...(requestContext ? { requestContext } : {}) }, { request_id: "r" })).body).ip;
+    expect(await ipOf({ "x-scf-remote-addr": "6.6.6.6, 9.9.9.9" })).toBe("9.9.9.9");
+    expect(await ipOf({ "x-scf-remote-addr": ["6.6.6.6", "9.9.9.9"] })).toBe("9.9.9.9");
+    expect(await ipOf({ "x-scf-remote-addr": "6.6.6.6" }, { sourceIp: "9.9.9.9" })).toBe("9.9.9.9");
+  });
 });

@@ -82,6 +82,7 @@ describe("config", () => {
     })();
     expect(problems?.sort()).toEqual(Object.keys(localSecrets).map((name) => `${name} is the local stack's public default; set a secret of your own`).sort());
     expect(() => parseConfig({ ...valid, ONAIR_ADMIN_KEY: localSecrets.ONAIR_ADMIN_KEY })).toThrow(/ONAIR_ADMIN_KEY is the local stack's public default/);
+    expect(() => parseConfig({ ...valid, ONAIR_ADMIN_KEY: `${localSecrets.ONAIR_ADMIN_KEY.toUpperCase()} ` })).toThrow(/ONAIR_ADMIN_KEY is the local stack's public default/);
     expect(parseConfig({ ...valid, ...localSecrets, ONAIR_STACK: "local" }).adminKey).toBe(localSecrets.ONAIR_ADMIN_KEY);
   });
 

@@ -7,12 +7,14 @@ const sign = (build: (jwt: SignJWT) => SignJWT) => build(new SignJWT({}).setProt
 
 describe("verifyAppJwt", () => {
   it("returns the subject and expiry of a good token", async () => {
-    const token = await sign((jwt) => jwt.setExpirationTime(2_000_000_000));
-    expect(await verifyAppJwt(token, { secret })).toEqual({ subject: "alice", expiresAtSeconds: 2_000_000_000 });
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const token = await sign((jwt) => jwt.setExpirationTime(exp));
+    expect(await verifyAppJwt(token, { secret })).toEqual({ subject: "alice", expiresAtSeconds: exp });
   });
 
-  it("refuses a token without exp", async () => {
+  it("refuses a token without exp, and one that expires more than 30 days ahead", async () => {
     await expect(verifyAppJwt(await sign((jwt) => jwt), { secret })).rejects.toThrow(/exp/);
+    await expect(verifyAppJwt(await sign((jwt) => jwt.setExpirationTime(1e13)), { secret })).rejects.toThrow(/exp/);
   });
 
   it("checks issuer and audience when they are configured", async () => {
