@@ -50,29 +50,36 @@ async function measure(modulePath: string, kind: "http" | "timer"): Promise<numb
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function wallClockMs(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** Wall clock of a whole process, and the CPU it used (which a busy machine disturbs less). */
+async function processCost(code: string, env: NodeJS.ProcessEnv): Promise<{ wallMs: number; cpuMs: number }> {
   const started = performance.now();
-  await run(process.execPath, args, { env });
-  return performance.now() - started;
+  const { stdout } = await run(process.execPath, ["-e", `${code};const u=process.cpuUsage();process.stdout.write("\\ncpu-us "+(u.user+u.system))`], { env, encoding: "utf8" });
+  return { wallMs: performance.now() - started, cpuMs: Number(/cpu-us (\d+)/.exec(stdout)?.[1]) / 1000 };
 }
 
 /** Medians of paired runs: bare Node, and Node requiring each bundle. */
-async function benchImports(bundles: { label: string; path: string }[]): Promise<void> {
+export async function benchImports(bundles: { label: string; path: string }[]): Promise<void> {
   const env = { ...process.env, LOG_LEVEL: "error" };
-  const bare: number[] = [];
-  const loaded = new Map<string, number[]>(bundles.map((b) => [b.label, []]));
+  const bare: { wallMs: number; cpuMs: number }[] = [];
+  const loaded = new Map<string, { wallMs: number; cpuMs: number }[]>(bundles.map((b) => [b.label, []]));
   for (let i = 0; i < importRuns; i++) {
     for (const bundle of bundles) {
-      bare.push(await wallClockMs(["-e", "0"], env));
-      loaded.get(bundle.label)!.push(await wallClockMs(["-e", `require(${JSON.stringify(bundle.path)})`], env));
+      bare.push(await processCost("0", env));
+      loaded.get(bundle.label)!.push(await processCost(`require(${JSON.stringify(bundle.path)})`, env));
     }
   }
-  const bareMs = median(bare);
-  console.log(`import only: wall clock of a fresh process, median of ${importRuns} pairs; bare node -e 0: ${bareMs.toFixed(0)} ms`);
-  console.log("bundle                     import ms   over bare   × bare");
+  const bareWall = median(bare.map((b) => b.wallMs));
+  const bareCpu = median(bare.map((b) => b.cpuMs));
+  console.log(`import only: fresh process, medians of ${importRuns} pairs; bare node -e 0: ${bareWall.toFixed(0)} ms wall, ${bareCpu.toFixed(0)} ms CPU`);
+  console.log("bundle                      wall ms  over bare  × bare    CPU ms  over bare  × bare");
   for (const bundle of bundles) {
-    const ms = median(loaded.get(bundle.label)!);
-    console.log(`${bundle.label.padEnd(26)} ${ms.toFixed(0).padStart(9)} ${`+${(ms - bareMs).toFixed(0)}`.padStart(11)} ${(ms / bareMs).toFixed(2).padStart(8)}`);
+    const wall = median(loaded.get(bundle.label)!.map((b) => b.wallMs));
+    const cpu = median(loaded.get(bundle.label)!.map((b) => b.cpuMs));
+    const cells = [wall, bareWall, cpu, bareCpu];
+    console.log(
+      `${bundle.label.padEnd(26)} ${cells[0]!.toFixed(0).padStart(8)} ${`+${(wall - bareWall).toFixed(0)}`.padStart(10)} ${(wall / bareWall).toFixed(2).padStart(7)}` +
+        ` ${cpu.toFixed(0).padStart(9)} ${`+${(cpu - bareCpu).toFixed(0)}`.padStart(10)} ${(cpu / bareCpu).toFixed(2).padStart(7)}`,
+    );
   }
 }
 
