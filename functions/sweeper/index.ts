@@ -1,4 +1,5 @@
 import { getConfig } from "../../shared/config/index.js";
+import { functionConfigFields } from "../../shared/config/functions.js";
 import { createDb } from "../../shared/db/index.js";
 import type { ScfContext, ScfTimerEvent } from "../../shared/http/index.js";
 import { createLogger } from "../../shared/log/index.js";
@@ -6,7 +7,7 @@ import { sweep, type SweepSummary } from "../../shared/sweeper/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
 
 // Cold start: config validated and clients built once per container.
-const config = getConfig();
+const config = getConfig(functionConfigFields.sweeper);
 const db = createDb(config);
 const tencent = createTencentDeps(config);
 

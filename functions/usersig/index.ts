@@ -1,12 +1,13 @@
 import { reservedAccounts } from "../../shared/auth/index.js";
 import { getConfig } from "../../shared/config/index.js";
+import { functionConfigFields } from "../../shared/config/functions.js";
 import { createDb } from "../../shared/db/index.js";
 import { createScfHandler } from "../../shared/http/index.js";
 import { createLogger } from "../../shared/log/index.js";
 import { createUserSigApp } from "./app.js";
 
 // Cold start: config validated and clients built once per container.
-const config = getConfig();
+const config = getConfig(functionConfigFields.usersig);
 const db = createDb(config);
 export const app = createUserSigApp({ db, config });
 export const main_handler = createScfHandler(app);

@@ -28,6 +28,8 @@ export interface EmulatorOptions {
   apiSecrets: Record<string, string>;
   /** TRTC room-entry protection (PrivateMapKey required), as the console switch sets it. @default true */
   trtcRoomProtection?: boolean;
+  /** Session tokens of temporary credentials (secretId → token), as an SCF execution role's. */
+  apiSessionTokens?: Record<string, string>;
   /** Where IM sends its third-party callbacks, and the token it signs them with. */
   imCallback?: { url: string; token: string };
   /** Where CSS, TRTC and VOD send their events (onair's base URL) and their keys. */
@@ -433,7 +435,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       state.calls.push({ action, ok: !("Error" in fields) });
       send(response, 200, { Response: { ...fields, RequestId: requestId } });
     };
-    const verdict = verifyTc3(headers, raw, options.apiSecrets);
+    const verdict = verifyTc3(headers, raw, options.apiSecrets, undefined, options.apiSessionTokens);
     if (!verdict.ok) return answer(headers["x-tc-action"] ?? "unknown", { Error: { Code: verdict.code, Message: verdict.message } });
     const handler = cloudActions[verdict.action];
     if (!handler) return answer(verdict.action, { Error: { Code: "InvalidAction", Message: `action ${verdict.action} is not emulated` } });

@@ -8,7 +8,7 @@ export const maxSkewSeconds = 300;
 
 export type Tc3Result =
   | { ok: true; secretId: string; service: string; action: string }
-  | { ok: false; code: "AuthFailure.SignatureFailure" | "AuthFailure.SecretIdNotFound" | "AuthFailure.SignatureExpire" | "AuthFailure.InvalidAuthorization"; message: string };
+  | { ok: false; code: "AuthFailure.SignatureFailure" | "AuthFailure.SecretIdNotFound" | "AuthFailure.SignatureExpire" | "AuthFailure.InvalidAuthorization" | "AuthFailure.TokenFailure"; message: string };
 
 /** The TC3-HMAC-SHA256 signature for a POST JSON request, as tencentcloud-sdk-nodejs computes it. */
 export function tc3Signature(input: { secretKey: string; service: string; hostname: string; timestamp: number; body: string | Buffer }): string {
@@ -30,6 +30,7 @@ export function verifyTc3(
   rawBody: Buffer,
   secrets: Record<string, string>,
   nowSeconds = Math.floor(Date.now() / 1000),
+  sessionTokens: Record<string, string> = {},
 ): Tc3Result {
   const authorization = headers["authorization"] ?? "";
   const match = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(authorization);
@@ -37,6 +38,9 @@ export function verifyTc3(
   const [, secretId = "", date, service = "", signedHeaders, signature = ""] = match;
   const secretKey = secrets[secretId];
   if (!secretKey) return { ok: false, code: "AuthFailure.SecretIdNotFound", message: `SecretId ${secretId} not found` };
+  // Temporary credentials (a role's) are valid only with their session token.
+  const token = sessionTokens[secretId];
+  if (token !== undefined && headers["x-tc-token"] !== token) return { ok: false, code: "AuthFailure.TokenFailure", message: "X-TC-Token is missing or wrong for temporary credentials" };
   const timestamp = Number(headers["x-tc-timestamp"]);
   if (!Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > maxSkewSeconds) {
     return { ok: false, code: "AuthFailure.SignatureExpire", message: "X-TC-Timestamp is missing or outside the allowed skew" };

@@ -21,10 +21,13 @@ export function localEnvDefaults(ports: { port: number; emulatorPort: number }):
     RECORDING_ENABLED: "true",
     ORPHAN_SCAN_INTERVAL_SECONDS: "5",
     DYNAMODB_TABLE: "onair",
-    TENCENTCLOUD_SECRET_ID: "AKIDlocalonair",
-    TENCENTCLOUD_SECRET_KEY: "local-tencentcloud-secret-key",
-    TENCENTCLOUD_REGION: "ap-guangzhou",
-    TENCENTCLOUD_ENDPOINT: emulator,
+    // DynamoDB Local takes any keys; only the local stack gets dummies.
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    TENCENT_API_SECRET_ID: "AKIDlocalonair",
+    TENCENT_API_SECRET_KEY: "local-tencentcloud-secret-key",
+    TENCENT_REGION: "ap-guangzhou",
+    TENCENT_API_ENDPOINT: emulator,
     IM_API_BASE: `http://${emulator}`,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { createLogger } from "../log/index.js";
 import { localSecrets, localStackMarker } from "./local-secrets.js";
 
 /**
@@ -60,11 +61,20 @@ const envSchema = z.object({
   /** VOD application (SubAppId) recordings go to and files are looked up in; VOD accounts opened since 2023-12-25 need it. */
   VOD_SUB_APP_ID: z.coerce.number().int().positive().optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
-  DYNAMODB_REGION: z.string().default("ap-guangzhou"),
+  /** An AWS region (`ap-southeast-1`, `cn-north-1`); with DYNAMODB_ENDPOINT, whatever region that service signs with. */
+  DYNAMODB_REGION: z.string().optional(),
   DYNAMODB_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/).default("onair"),
-  TENCENTCLOUD_REGION: z.string().default("ap-guangzhou"),
+  /** DynamoDB credentials (an IAM user's keys: SCF has no AWS role to assume). */
+  AWS_ACCESS_KEY_ID: z.string().min(1),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1),
+  AWS_SESSION_TOKEN: z.string().optional(),
+  TENCENT_REGION: z.string().regex(/^[a-z]+(-[a-z]+)+$/, "must be a Tencent Cloud region such as ap-guangzhou").default("ap-guangzhou"),
   /** Cloud API host override, e.g. `127.0.0.1:3001` for the local emulator. */
-  TENCENTCLOUD_ENDPOINT: z.string().optional(),
+  TENCENT_API_ENDPOINT: z.string().optional(),
+  /** Cloud API keys for runs outside SCF; deployed, the execution role's credentials are used. */
+  TENCENT_API_SECRET_ID: z.string().optional(),
+  TENCENT_API_SECRET_KEY: z.string().optional(),
+  TENCENT_API_SESSION_TOKEN: z.string().optional(),
   /** IM REST base URL override, e.g. `http://127.0.0.1:3001`. */
   IM_API_BASE: z.url().default("https://console.tim.qq.com"),
   /** Verify app-issued JWTs (HS256) as an alternative to onair sessions. */
@@ -110,6 +120,8 @@ export interface Config {
   vodCallbackToken: string;
   vodSubAppId?: number;
   dynamodb: { endpoint?: string; region: string; table: string };
+  awsCredentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Region, endpoint and the explicit keys; the role's credentials are read per call (`shared/tencent/cloud.ts`). */
   tencentCloud: { region: string; endpoint?: string; secretId?: string; secretKey?: string; sessionToken?: string };
   imApiBase: string;
   jwt?: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string };
@@ -122,29 +134,72 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validate `env` and return the typed config, or throw one `ConfigError` naming every problem. */
-export function parseConfig(env: NodeJS.ProcessEnv): Config {
+type EnvName = keyof typeof envSchema.shape;
+
+/** Old names still read, with a warning, when the new one is unset. `TENCENTCLOUD_` is reserved on SCF. */
+export const renamedVariables: Record<string, EnvName> = {
+  TENCENTCLOUD_REGION: "TENCENT_REGION",
+  TENCENTCLOUD_ENDPOINT: "TENCENT_API_ENDPOINT",
+  TENCENTCLOUD_SECRET_ID: "TENCENT_API_SECRET_ID",
+  TENCENTCLOUD_SECRET_KEY: "TENCENT_API_SECRET_KEY",
+  TENCENTCLOUD_SESSION_TOKEN: "TENCENT_API_SESSION_TOKEN",
+};
+
+/** A warning per old variable name in `env`. */
+export function renamedVariableWarnings(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(renamedVariables)
+    .filter(([old]) => env[old])
+    .map(([old, name]) => `${old} is deprecated, set ${name} instead${env[name] ? ` (${old} is ignored: ${name} is set)` : ""}`);
+}
+
+/** The temporary credentials SCF injects when the function has an execution role. */
+export function roleCredentials(env: NodeJS.ProcessEnv): { secretId: string; secretKey: string; token?: string } | undefined {
+  const { TENCENTCLOUD_SECRETID: secretId, TENCENTCLOUD_SECRETKEY: secretKey, TENCENTCLOUD_SESSIONTOKEN: token } = env;
+  return secretId && secretKey ? { secretId, secretKey, token: token || undefined } : undefined;
+}
+
+// A real AWS region; `ap-guangzhou` is Tencent's and would resolve dynamodb.ap-guangzhou.amazonaws.com.
+const awsRegion = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/;
+
+/**
+ * Validate `env` and return the typed config, or throw one `ConfigError` naming every problem.
+ * With `fields`, only the variables behind those fields are read (a function gets only its own
+ * environment), and reading any other field throws.
+ */
+export function parseConfig(env: NodeJS.ProcessEnv, fields?: readonly (keyof Config)[]): Config {
   // Empty strings count as unset, as in most deploy tools' env editors.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
-  const result = envSchema.safeParse(present);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const name = String(issue.path[0]);
-      return present[name] === undefined ? `${name} is missing` : `${name} ${issue.message}`;
-    });
-    throw new ConfigError([...new Set(problems)]);
+  const present: Record<string, string> = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== "")) as Record<string, string>;
+  for (const [old, name] of Object.entries(renamedVariables)) {
+    if (present[old] !== undefined && present[name] === undefined) present[name] = present[old];
   }
-  const e = result.data;
-  if (e.AUTH_JWT_SECRET && e.AUTH_JWKS_URL) throw new ConfigError(["set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both"]);
+  const names = new Set<EnvName>(fields ? fields.flatMap((field) => configVariables[field]) : configVariableNames);
+  const schema = envSchema.pick(Object.fromEntries([...names].map((name) => [name, true])) as Record<EnvName, true>);
+  const result = schema.safeParse(present);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        return present[name] === undefined ? `${name} is missing` : `${name} ${issue.message}`;
+      });
+  if (names.has("DYNAMODB_REGION") && !present.DYNAMODB_ENDPOINT) {
+    if (!present.DYNAMODB_REGION) problems.push("DYNAMODB_REGION is missing (an AWS region such as ap-southeast-1, or set DYNAMODB_ENDPOINT)");
+    else if (!awsRegion.test(present.DYNAMODB_REGION)) problems.push(`DYNAMODB_REGION must be an AWS region such as ap-southeast-1, not ${present.DYNAMODB_REGION}`);
+  }
+  if (names.has("TENCENT_API_SECRET_ID") && !roleCredentials(env)) {
+    const missing = (["TENCENT_API_SECRET_ID", "TENCENT_API_SECRET_KEY"] as const).filter((name) => !present[name]);
+    if (missing.length) problems.push(`${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing (deployed: bind an execution role, SCF then injects its credentials)`);
+  }
+  if (present.AUTH_JWT_SECRET && present.AUTH_JWKS_URL && names.has("AUTH_JWT_SECRET")) problems.push("set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both");
   if (present[localStackMarker.name] !== localStackMarker.value) {
     // A trailing space or other case is still the public value to anyone guessing.
     const sameSecret = (given: string | undefined, local: string) => given?.trim().toLowerCase() === local.toLowerCase();
-    const defaulted = Object.entries(localSecrets).filter(([name, value]) => sameSecret(present[name], value));
-    if (defaulted.length > 0) {
-      throw new ConfigError(defaulted.map(([name]) => `${name} is the local stack's public default; set a secret of your own`));
+    for (const [name, value] of Object.entries(localSecrets)) {
+      if (names.has(name as EnvName) && sameSecret(present[name], value)) problems.push(`${name} is the local stack's public default; set a secret of your own`);
     }
   }
-  return {
+  if (!result.success || problems.length) throw new ConfigError([...new Set(problems)]);
+  const e = result.data as z.infer<typeof envSchema>;
+  const config: Config = {
     sdkAppId: e.TENCENT_SDKAPPID,
     userSigKey: e.TENCENT_SECRET_KEY,
     imAdminUser: e.IM_ADMIN_USER,
@@ -174,35 +229,97 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     orphanScanIntervalSeconds: e.ORPHAN_SCAN_INTERVAL_SECONDS,
     vodCallbackToken: e.VOD_CALLBACK_TOKEN,
     vodSubAppId: e.VOD_SUB_APP_ID,
-    dynamodb: { endpoint: e.DYNAMODB_ENDPOINT, region: e.DYNAMODB_REGION, table: e.DYNAMODB_TABLE },
+    // With an endpoint the region only scopes the signature (DynamoDB Local takes any).
+    dynamodb: { endpoint: e.DYNAMODB_ENDPOINT, region: e.DYNAMODB_REGION ?? "us-east-1", table: e.DYNAMODB_TABLE },
+    awsCredentials: { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN },
     tencentCloud: {
-      region: e.TENCENTCLOUD_REGION,
-      endpoint: e.TENCENTCLOUD_ENDPOINT,
-      // SCF injects role credentials without the underscore; explicit keys win.
-      secretId: env.TENCENTCLOUD_SECRET_ID || env.TENCENTCLOUD_SECRETID,
-      secretKey: env.TENCENTCLOUD_SECRET_KEY || env.TENCENTCLOUD_SECRETKEY,
-      sessionToken: env.TENCENTCLOUD_SESSION_TOKEN || env.TENCENTCLOUD_SESSIONTOKEN,
+      region: e.TENCENT_REGION,
+      endpoint: e.TENCENT_API_ENDPOINT,
+      secretId: e.TENCENT_API_SECRET_ID,
+      secretKey: e.TENCENT_API_SECRET_KEY,
+      sessionToken: e.TENCENT_API_SESSION_TOKEN,
     },
-    imApiBase: e.IM_API_BASE.replace(/\/+$/, ""),
+    imApiBase: e.IM_API_BASE?.replace(/\/+$/, ""),
     jwt:
       e.AUTH_JWT_SECRET || e.AUTH_JWKS_URL
         ? { secret: e.AUTH_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_JWT_ISSUER, audience: e.AUTH_JWT_AUDIENCE }
         : undefined,
   };
+  return fields ? onlyFields(config, fields) : config;
 }
 
-let cached: Config | undefined;
+/** `config` with every field outside `fields` turned into an error that names the variables to declare. */
+function onlyFields(config: Config, fields: readonly (keyof Config)[]): Config {
+  const allowed = new Set<PropertyKey>(fields);
+  return new Proxy(config, {
+    get(target, field, receiver) {
+      if (typeof field === "string" && Object.hasOwn(configVariables, field) && !allowed.has(field)) {
+        throw new Error(`config.${field} is not in this function's configuration: add it to shared/config/functions.ts (variables ${configVariables[field as keyof Config].join(", ")})`);
+      }
+      return Reflect.get(target, field, receiver);
+    },
+  });
+}
 
-/** The process's config, parsed on first use (at cold start: every function calls it at load). */
-export function getConfig(): Config {
-  cached ??= parseConfig(process.env);
-  return cached;
+const cached = new Map<string, Config>();
+
+/**
+ * The process's config, parsed on first use (at cold start: every function calls it at load).
+ * @param fields the fields the caller reads (its function's list in `shared/config/functions.ts`); all when omitted
+ */
+export function getConfig(fields?: readonly (keyof Config)[]): Config {
+  const key = fields?.join() ?? "*";
+  let config = cached.get(key);
+  if (!config) {
+    config = parseConfig(process.env, fields);
+    if (!cached.size) for (const warning of renamedVariableWarnings(process.env)) createLogger({ service: "config" }).warn(warning);
+    cached.set(key, config);
+  }
+  return config;
 }
 
 /** Forget the cached config (tests and the local stack change env between runs). */
 export function resetConfig(): void {
-  cached = undefined;
+  cached.clear();
 }
 
-/** Every variable the config reads (serverless.yml must pass each through). */
-export const configVariableNames = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
+/** Every variable the config reads. */
+export const configVariableNames = Object.keys(envSchema.shape) as EnvName[];
+
+/** The variables behind each config field: a function's environment is the union over the fields it reads. */
+export const configVariables: Record<keyof Config, readonly EnvName[]> = {
+  sdkAppId: ["TENCENT_SDKAPPID"],
+  userSigKey: ["TENCENT_SECRET_KEY"],
+  imAdminUser: ["IM_ADMIN_USER"],
+  imAdminUsers: ["IM_ADMIN_USER", "IM_ADMIN_USERS"],
+  imCallbackToken: ["IM_CALLBACK_TOKEN"],
+  cssCallbackKey: ["CSS_CALLBACK_KEY"],
+  trtcCallbackKey: ["TRTC_CALLBACK_KEY"],
+  cssPushKey: ["CSS_PUSH_KEY"],
+  cssPushDomain: ["CSS_PUSH_DOMAIN"],
+  cssPlayDomain: ["CSS_PLAY_DOMAIN"],
+  adminKey: ["ONAIR_ADMIN_KEY"],
+  heartbeatIntervalSeconds: ["HEARTBEAT_INTERVAL_SECONDS"],
+  roomStaleSeconds: ["ROOM_STALE_SECONDS"],
+  userSigTtlSeconds: ["USERSIG_TTL_SECONDS"],
+  trtcTicketTtlSeconds: ["TRTC_TICKET_TTL_SECONDS"],
+  corsOrigins: ["CORS_ORIGINS"],
+  registrationsPerIpPerHour: ["REGISTRATIONS_PER_IP_PER_HOUR"],
+  sessionTtlSeconds: ["SESSION_TTL_SECONDS"],
+  createdRoomTtlSeconds: ["CREATED_ROOM_TTL_SECONDS"],
+  cohostInviteTtlSeconds: ["COHOST_INVITE_TTL_SECONDS"],
+  maxCohosts: ["MAX_COHOSTS"],
+  pushUrlTtlSeconds: ["PUSH_URL_TTL_SECONDS"],
+  recordingEnabled: ["RECORDING_ENABLED"],
+  recordingMaxFileMinutes: ["RECORDING_MAX_FILE_MINUTES"],
+  streamEndGraceSeconds: ["STREAM_END_GRACE_SECONDS"],
+  orphanStreamGraceSeconds: ["ORPHAN_STREAM_GRACE_SECONDS"],
+  orphanScanIntervalSeconds: ["ORPHAN_SCAN_INTERVAL_SECONDS"],
+  vodCallbackToken: ["VOD_CALLBACK_TOKEN"],
+  vodSubAppId: ["VOD_SUB_APP_ID"],
+  dynamodb: ["DYNAMODB_ENDPOINT", "DYNAMODB_REGION", "DYNAMODB_TABLE"],
+  awsCredentials: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
+  tencentCloud: ["TENCENT_REGION", "TENCENT_API_ENDPOINT", "TENCENT_API_SECRET_ID", "TENCENT_API_SECRET_KEY", "TENCENT_API_SESSION_TOKEN"],
+  imApiBase: ["IM_API_BASE"],
+  jwt: ["AUTH_JWT_SECRET", "AUTH_JWKS_URL", "AUTH_JWT_ISSUER", "AUTH_JWT_AUDIENCE"],
+};

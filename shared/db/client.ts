@@ -9,17 +9,13 @@ export interface Db {
 }
 
 /**
- * One client per cold start. Locally (DYNAMODB_ENDPOINT set) the credentials are dummies that
- * DynamoDB Local accepts; on SCF the default AWS credential chain supplies real ones.
+ * One client per cold start, with the configured keys (SCF has no AWS identity of its own; the
+ * local stack sets dummy ones DynamoDB Local accepts). Without keys, as for `npm run tables`,
+ * the SDK's default chain finds them (environment, shared profile, SSO).
  */
-export function createDb(config: Pick<Config, "dynamodb">): Db {
+export function createDb(config: Pick<Config, "dynamodb"> & { awsCredentials?: Config["awsCredentials"] }): Db {
   const { endpoint, region, table } = config.dynamodb;
-  const raw = new DynamoDBClient({
-    region,
-    endpoint,
-    ...(endpoint ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
-    maxAttempts: 3,
-  });
+  const raw = new DynamoDBClient({ region, endpoint, credentials: config.awsCredentials, maxAttempts: 3 });
   const doc = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -1,7 +1,7 @@
 import { Client as LiveClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/live/v20180801/live_client.js";
 import { Client as TrtcClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/trtc/v20190722/trtc_client.js";
 import type { ClientConfig } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
-import type { Config } from "../config/index.js";
+import { roleCredentials, type Config } from "../config/index.js";
 import { TencentError } from "./errors.js";
 
 /** Cloud API calls (TC3-signed by the official SDK) onair makes, by product. */
@@ -11,7 +11,7 @@ export interface CloudClients {
 }
 
 /**
- * SDK clients for TRTC and CSS. With `TENCENTCLOUD_ENDPOINT` (e.g. the local emulator at
+ * SDK clients for TRTC and CSS. With `TENCENT_API_ENDPOINT` (e.g. the local emulator at
  * `127.0.0.1:3001`) every product is sent there over plain HTTP; otherwise the real hosts.
  */
 export function createCloudClients(config: Pick<Config, "tencentCloud">): CloudClients {
@@ -22,7 +22,8 @@ export function createCloudClients(config: Pick<Config, "tencentCloud">): CloudC
 export function cloudClientConfig(config: Pick<Config, "tencentCloud">, product: string): ClientConfig {
   const { region, endpoint, secretId, secretKey, sessionToken } = config.tencentCloud;
   return {
-    credential: { secretId, secretKey, token: sessionToken },
+    // The execution role's credentials are temporary: read them per call, not once at cold start.
+    credential: { getCredential: async () => roleCredentials(process.env) ?? { secretId, secretKey, token: sessionToken } },
     region,
     profile: {
       httpProfile: {

@@ -35,8 +35,10 @@ describe("serverless.yml", () => {
     }
   });
 
-  it("passes every config variable through to the functions", () => {
+  it("passes every config variable a deployed function reads through to the functions", () => {
     const keys = (manifest.inputs.environments as { key: string }[]).map((entry) => entry.key);
-    expect(keys).toEqual(expect.arrayContaining(configVariableNames));
+    // Endpoint overrides and explicit API keys are for runs off SCF; the role gives deployed functions theirs.
+    const offScfOnly = ["TENCENT_API_ENDPOINT", "TENCENT_API_SECRET_ID", "TENCENT_API_SECRET_KEY", "TENCENT_API_SESSION_TOKEN"];
+    expect(keys).toEqual(expect.arrayContaining(configVariableNames.filter((name) => !offScfOnly.includes(name))));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../shared/config/index.js";
+import { ConfigError, parseConfig, renamedVariableWarnings, roleCredentials } from "../../shared/config/index.js";
 import { localSecrets } from "../../shared/config/local-secrets.js";
 
 const valid = {
@@ -13,7 +13,13 @@ const valid = {
   CSS_PLAY_DOMAIN: "play.example.com",
   ONAIR_ADMIN_KEY: "admin-key-0123456789",
   VOD_CALLBACK_TOKEN: "vod-callback-token",
+  DYNAMODB_REGION: "ap-southeast-1",
+  AWS_ACCESS_KEY_ID: "AKIAEXAMPLE",
+  AWS_SECRET_ACCESS_KEY: "aws-secret",
+  TENCENT_API_SECRET_ID: "AKIDexample",
+  TENCENT_API_SECRET_KEY: "api-secret-key",
 };
+const role = { TENCENTCLOUD_SECRETID: "AKIDrole", TENCENTCLOUD_SECRETKEY: "rolekey", TENCENTCLOUD_SESSIONTOKEN: "tok" };
 
 describe("config", () => {
   it("applies the documented defaults", () => {
@@ -63,9 +69,48 @@ describe("config", () => {
     expect(() => parseConfig({ ...valid, VOD_SUB_APP_ID: "vod-app" })).toThrow(/VOD_SUB_APP_ID/);
   });
 
-  it("maps SCF role credentials, which have no underscore, to the SDK's names", () => {
-    const config = parseConfig({ ...valid, TENCENTCLOUD_SECRETID: "AKIDrole", TENCENTCLOUD_SECRETKEY: "rolekey", TENCENTCLOUD_SESSIONTOKEN: "tok" });
-    expect(config.tencentCloud).toMatchObject({ secretId: "AKIDrole", secretKey: "rolekey", sessionToken: "tok" });
+  it("accepts the execution role's credentials in place of explicit API keys, and names both keys when neither is there", () => {
+    const { TENCENT_API_SECRET_ID: _, TENCENT_API_SECRET_KEY: __, ...withoutKeys } = valid;
+    expect(roleCredentials(role)).toEqual({ secretId: "AKIDrole", secretKey: "rolekey", token: "tok" });
+    expect(() => parseConfig({ ...withoutKeys, ...role })).not.toThrow();
+    expect(() => parseConfig(withoutKeys)).toThrow(/TENCENT_API_SECRET_ID and TENCENT_API_SECRET_KEY are missing/);
+    expect(() => parseConfig({ ...withoutKeys, TENCENT_API_SECRET_ID: "AKIDexample" })).toThrow(/TENCENT_API_SECRET_KEY is missing/);
+  });
+
+  it("reads the old TENCENTCLOUD_ names when the new ones are unset, and warns about each", () => {
+    const { TENCENT_API_SECRET_ID: _, TENCENT_API_SECRET_KEY: __, ...withoutKeys } = valid;
+    const old = { TENCENTCLOUD_SECRET_ID: "AKIDold", TENCENTCLOUD_SECRET_KEY: "old-key", TENCENTCLOUD_REGION: "ap-singapore", TENCENTCLOUD_ENDPOINT: "127.0.0.1:9" };
+    expect(parseConfig({ ...withoutKeys, ...old }).tencentCloud).toEqual({ region: "ap-singapore", endpoint: "127.0.0.1:9", secretId: "AKIDold", secretKey: "old-key", sessionToken: undefined });
+    expect(renamedVariableWarnings(old)).toEqual([
+      "TENCENTCLOUD_REGION is deprecated, set TENCENT_REGION instead",
+      "TENCENTCLOUD_ENDPOINT is deprecated, set TENCENT_API_ENDPOINT instead",
+      "TENCENTCLOUD_SECRET_ID is deprecated, set TENCENT_API_SECRET_ID instead",
+      "TENCENTCLOUD_SECRET_KEY is deprecated, set TENCENT_API_SECRET_KEY instead",
+    ]);
+    expect(parseConfig({ ...valid, TENCENTCLOUD_REGION: "ap-singapore", TENCENT_REGION: "ap-tokyo" }).tencentCloud.region).toBe("ap-tokyo");
+  });
+
+  it("requires a real AWS region for DynamoDB unless an endpoint is set", () => {
+    const { DYNAMODB_REGION: _, ...noRegion } = valid;
+    expect(() => parseConfig(noRegion)).toThrow(/DYNAMODB_REGION is missing/);
+    expect(() => parseConfig({ ...valid, DYNAMODB_REGION: "ap-guangzhou" })).toThrow(/DYNAMODB_REGION must be an AWS region/);
+    expect(parseConfig({ ...valid, DYNAMODB_REGION: "cn-north-1" }).dynamodb.region).toBe("cn-north-1");
+    // An endpoint (DynamoDB Local, a compatible service) signs with whatever region it names.
+    expect(parseConfig({ ...noRegion, DYNAMODB_ENDPOINT: "http://127.0.0.1:8000" }).dynamodb).toEqual({ endpoint: "http://127.0.0.1:8000", region: "us-east-1", table: "onair" });
+    expect(parseConfig({ ...valid, DYNAMODB_ENDPOINT: "https://ddb.example.com", DYNAMODB_REGION: "ap-guangzhou" }).dynamodb.region).toBe("ap-guangzhou");
+  });
+
+  it("uses the configured AWS keys even with an endpoint, and names them when missing", () => {
+    expect(parseConfig({ ...valid, DYNAMODB_ENDPOINT: "https://ddb.example.com" }).awsCredentials).toEqual({ accessKeyId: "AKIAEXAMPLE", secretAccessKey: "aws-secret", sessionToken: undefined });
+    const { AWS_ACCESS_KEY_ID: _, AWS_SECRET_ACCESS_KEY: __, ...noKeys } = valid;
+    expect(() => parseConfig(noKeys)).toThrow(/AWS_ACCESS_KEY_ID is missing; AWS_SECRET_ACCESS_KEY is missing/);
+  });
+
+  it("with a function's fields, reads only their variables and refuses to hand out any other field", () => {
+    const config = parseConfig({ TENCENT_SDKAPPID: "1400000000", TENCENT_SECRET_KEY: "a-usersig-key-that-is-long" }, ["sdkAppId", "userSigKey"]);
+    expect(config.sdkAppId).toBe(1400000000);
+    expect(() => config.cssPushKey).toThrow(/config.cssPushKey is not in this function's configuration.*CSS_PUSH_KEY/);
+    expect(() => parseConfig({}, ["dynamodb", "sdkAppId"])).toThrow(/TENCENT_SDKAPPID is missing; DYNAMODB_REGION is missing/);
   });
 
   it("refuses two JWT modes at once", () => {
