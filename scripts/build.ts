@@ -1,6 +1,6 @@
 /**
- * Bundle every function with esbuild into `dist/<name>/index.js` (CommonJS, node18: the SCF
- * runtime Nodejs18.15 loads `index.main_handler` with require) and a deployable
+ * Bundle every function with esbuild into `dist/<name>/index.js` (CommonJS, node20: the SCF
+ * runtime Nodejs20.19 loads `index.main_handler` with require) and a deployable
  * `dist/<name>.zip`, then print a size table.
  *
  *   npm run build
@@ -56,7 +56,7 @@ export const bundleOptions = (name: string): BuildOptions => ({
   plugins: [substitutePlugin],
   bundle: true,
   platform: "node",
-  target: "node18",
+  target: "node20",
   format: "cjs",
   minify: true,
   keepNames: true,

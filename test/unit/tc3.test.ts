@@ -28,6 +28,13 @@ describe("TC3-HMAC-SHA256 (emulator)", () => {
     expect(verifyTc3(headers(good), Buffer.from(body), secrets, 1700000010)).toEqual({ ok: true, secretId: "AKIDEXAMPLE", service: "127", action: "DismissRoom" });
   });
 
+  it("takes temporary credentials only with their session token", () => {
+    const tokens = { AKIDEXAMPLE: "role-session-token" };
+    expect(verifyTc3(headers(good, { "x-tc-token": "role-session-token" }), Buffer.from(body), secrets, 1700000010, tokens)).toMatchObject({ ok: true });
+    expect(verifyTc3(headers(good), Buffer.from(body), secrets, 1700000010, tokens)).toMatchObject({ ok: false, code: "AuthFailure.TokenFailure" });
+    expect(verifyTc3(headers(good, { "x-tc-token": "another" }), Buffer.from(body), secrets, 1700000010, tokens)).toMatchObject({ ok: false, code: "AuthFailure.TokenFailure" });
+  });
+
   it.each([
     ["a changed body", headers(good), '{"SdkAppId":1400000000,"RoomId":1235}', "AuthFailure.SignatureFailure"],
     ["an unknown secret id", headers(good, { authorization: headers(good).authorization.replace("AKIDEXAMPLE", "AKIDOTHER") }), body, "AuthFailure.SecretIdNotFound"],
