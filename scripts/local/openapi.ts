@@ -1,17 +1,27 @@
 type OpenApiSource = { name: string; app: { getOpenAPI31Document: Function } };
 type Document = { paths?: Record<string, unknown>; components?: Record<string, Record<string, unknown>> };
 
-/** One OpenAPI 3.1 document for the whole API, merged from each function's routes. */
-export function buildOpenApiDocument(sources: OpenApiSource[]) {
+/** The server variable naming a function's base URL: `im-callback` → `imCallbackUrl`. */
+export const serverVariable = (functionName: string) => `${functionName.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}Url`;
+
+/**
+ * One OpenAPI 3.1 document for the whole API, merged from each function's routes. Deployed, each
+ * function has its own Function URL, so every path names its function's base URL as a server
+ * variable (default `baseUrl`); behind one domain (docs/deploy.md) they are all that domain.
+ */
+export function buildOpenApiDocument(sources: OpenApiSource[], baseUrl: string) {
   const merged = {
     openapi: "3.1.0",
     info: { title: "onair API", version: "1", description: "Live-streaming business backend on Tencent Cloud. Errors: {\"error\":{\"code\",\"message\"}}." },
+    servers: [{ url: baseUrl, description: "one domain in front of every function (docs/deploy.md), or the local stack" }],
     paths: {} as Record<string, unknown>,
     components: {} as Record<string, Record<string, unknown>>,
   };
-  for (const { app } of sources) {
+  for (const { name, app } of sources) {
     const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: merged.info }) as Document;
-    Object.assign(merged.paths, doc.paths);
+    const variable = serverVariable(name);
+    const servers = [{ url: `{${variable}}`, description: `the ${name} function's Function URL, or the one domain`, variables: { [variable]: { default: baseUrl } } }];
+    for (const [path, item] of Object.entries(doc.paths ?? {})) merged.paths[path] = { servers, ...(item as object) };
     for (const [kind, entries] of Object.entries(doc.components ?? {})) {
       merged.components[kind] = { ...merged.components[kind], ...entries };
     }

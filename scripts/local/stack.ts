@@ -98,7 +98,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       handlers.set(spec.name, module.main_handler);
       apps.push({ name: spec.name, app: module.app });
     }
-    const openApi = JSON.stringify(buildOpenApiDocument(apps));
+    const openApi = JSON.stringify(buildOpenApiDocument(apps, `http://127.0.0.1:${port}`));
     const docs = docsPage();
 
     server = createLocalServer(

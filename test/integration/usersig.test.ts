@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loginWindowSeconds } from "../../shared/auth/index.js";
-import { api, newUser, uniqueUserId } from "../helpers.js";
+import { api, newUser, stackUrl, uniqueUserId } from "../helpers.js";
 import { checkUserSig } from "../usersig-decoder.js";
 
 const userSigKey = () => process.env.TENCENT_SECRET_KEY!;
@@ -133,5 +133,21 @@ describe("routing", () => {
     expect(doc.body.openapi).toBe("3.1.0");
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(["/v1/accounts", "/v1/sessions", "/v1/sessions/current", "/v1/usersig"]));
     expect(doc.body.components.schemas.Credentials.required).toEqual(["userId", "password"]);
+  });
+
+  it("names each path's function as a server variable, the leaderboard's being wallet's", async () => {
+    const { body } = await api("GET", "/openapi.json");
+    const variableOf = (path: string) => Object.keys(body.paths[path].servers[0].variables);
+    expect(body.servers).toEqual([expect.objectContaining({ url: stackUrl() })]);
+    expect(variableOf("/v1/usersig")).toEqual(["usersigUrl"]);
+    expect(variableOf("/v1/rooms/{roomId}")).toEqual(["roomsUrl"]);
+    expect(variableOf("/v1/rooms/{roomId}/leaderboard")).toEqual(["walletUrl"]);
+    expect(variableOf("/v1/callbacks/im")).toEqual(["imCallbackUrl"]);
+    expect(variableOf("/v1/callbacks/vod")).toEqual(["liveCallbackUrl"]);
+    for (const item of Object.values(body.paths) as { servers: { url: string; variables: Record<string, { default: string }> }[] }[]) {
+      const [server] = item.servers;
+      expect(server!.url).toBe(`{${Object.keys(server!.variables)[0]}}`);
+      expect(Object.values(server!.variables)[0]!.default).toBe(stackUrl());
+    }
   });
 });
