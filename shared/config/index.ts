@@ -3,8 +3,8 @@ import { createLogger } from "../log/index.js";
 import { localSecrets, localStackMarker } from "./local-secrets.js";
 
 /**
- * Configuration is read from the environment once per cold start and validated as a whole:
- * every missing or malformed variable is named in one `ConfigError`.
+ * Configuration is read from the environment once per cold start and validated as a whole (or,
+ * for a function, the part it reads): every missing or malformed variable is named in one `ConfigError`.
  */
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const secret = z.string().min(8, "must be at least 8 characters");
