@@ -1,3 +1,4 @@
+import { renamedVariables } from "../../shared/config/index.js";
 import { localSecrets, localStackMarker } from "../../shared/config/local-secrets.js";
 
 /**
@@ -35,8 +36,10 @@ export function localEnvDefaults(ports: { port: number; emulatorPort: number }):
 /** Fill unset variables of `env` with `defaults`; returns the names that took a default. */
 export function applyDefaults(env: NodeJS.ProcessEnv, defaults: Record<string, string>): string[] {
   const applied: string[] = [];
+  // A variable set under its old name (TENCENTCLOUD_ENDPOINT…) keeps that value: the config reads it.
+  const setUnderOldName = new Set(Object.entries(renamedVariables).filter(([old]) => env[old]).map(([, name]) => name as string));
   for (const [name, value] of Object.entries(defaults)) {
-    if (env[name] === undefined || env[name] === "") {
+    if ((env[name] === undefined || env[name] === "") && !setUnderOldName.has(name)) {
       env[name] = value;
       applied.push(name);
     }
