@@ -30,7 +30,8 @@ export default async function setup(project: TestProject) {
   // The browser test serves its page here; the same page from http://localhost:<port> is not listed.
   const pagePort = await freePort();
   process.env.CORS_ORIGINS ??= `http://127.0.0.1:${pagePort}`;
-  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
+  // The fault proxy runs with no faults; the fault suite switches faults on for its own keys only.
+  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0, dynamodbFaults: "" });
   project.provide("stackUrl", stack.url);
   project.provide("emulatorUrl", stack.emulatorUrl);
   project.provide("pagePort", pagePort);

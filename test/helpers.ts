@@ -1,10 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { SignJWT } from "jose";
 import { inject } from "vitest";
 import { getConfig } from "../shared/config/index.js";
-import { createDb } from "../shared/db/index.js";
+import { batchGet, createDb } from "../shared/db/index.js";
+import { createLogger } from "../shared/log/index.js";
+import { dueKey, outboxShards, runOutbox, type OutboxEntry } from "../shared/outbox/index.js";
+import { createTencentDeps } from "../shared/tencent/index.js";
 import type { EmulatorState, Fault } from "../scripts/emulator/server.js";
 import { testJwtSecret } from "./jwt-secret.js";
 
@@ -108,4 +111,35 @@ export async function getItem(key: { pk: string; sk: string }): Promise<Record<s
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }));
   db.raw.destroy();
   return Item;
+}
+
+/**
+ * Run every pending outbox entry of these rooms now, whatever its due time, as the sweeper
+ * would once it is due; entries of other tests' rooms are left alone. Returns how many ran.
+ */
+export async function drainOutbox(roomIds: number[]): Promise<number> {
+  const db = testDb();
+  const rooms = new Set(roomIds);
+  const keys = [];
+  for (let shard = 0; shard < outboxShards; shard++) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.doc.send(
+        new QueryCommand({
+          TableName: db.table,
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :pk AND gsi1sk < :end",
+          ExpressionAttributeValues: { ":pk": `OUTBOX#${shard}`, ":end": dueKey(Date.now() + 365 * 86_400_000, "~") },
+          ExclusiveStartKey: start,
+        }),
+      );
+      keys.push(...(page.Items ?? []).map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+  const entries = (await batchGet(db, keys, true)).filter((item) => item.status === "pending" && rooms.has(Number(item.roomId))) as unknown as (OutboxEntry & { attempts: number })[];
+  const log = createLogger({ service: "test" });
+  for (const entry of entries) await runOutbox(db, createTencentDeps(getConfig()), [entry], log, entry.attempts);
+  db.raw.destroy();
+  return entries.length;
 }

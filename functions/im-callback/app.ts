@@ -69,10 +69,11 @@ export function createImCallbackApp(deps: ImCallbackDeps) {
     }
   };
 
-  type Handler = (body: Body, log: Logger) => Promise<ReturnType<typeof ok>>;
+  type Handler = (body: Body, log: Logger, requestTimeSeconds?: number) => Promise<ReturnType<typeof ok>>;
   // A Map, not an object literal: a command named `constructor` or `__proto__` must find nothing.
   const handlers = new Map<string, Handler>(Object.entries({
-    "Group.CallbackBeforeSendMsg": async (body, log) => ok(await billing(log).giftFromCallback(body)),
+    // IM's 2 s run from when it sent the callback: billing is budgeted from RequestTime.
+    "Group.CallbackBeforeSendMsg": async (body, log, requestTimeSeconds) => ok(await billing(log).giftFromCallback(body, requestTimeSeconds)),
     "Group.CallbackAfterNewMemberJoin": async (body, log) => {
       const roomId = roomIdOfGroup(body.GroupId);
       if (roomId !== undefined) await eachMember(log, memberIds(body.NewMemberList), (userId) => rooms(log).join(roomId, userId, String(body.GroupId)));
@@ -118,7 +119,7 @@ export function createImCallbackApp(deps: ImCallbackDeps) {
       c.var.log.info("IM callback acknowledged without action", { command });
       return c.json(ok(), 200);
     }
-    return c.json(await handler(body, c.var.log), 200);
+    return c.json(await handler(body, c.var.log, query.RequestTime === undefined ? undefined : Number(query.RequestTime)), 200);
   });
   return app;
 }

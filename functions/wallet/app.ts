@@ -18,7 +18,7 @@ const IdempotencyHeaders = z.object({
 });
 const GiftRequest = z.strictObject({ roomId: RoomId, giftId: z.string().min(1).max(64), count: z.number().int().min(1).max(maxGiftCount) });
 const GiftResult = z
-  .object({ roomId: z.number(), giftId: z.string(), count: z.number(), amount: z.number(), heat: z.number(), ledgerId: z.string().optional(), delivery: z.enum(["sent", "queued"]) })
+  .object({ roomId: z.number(), giftId: z.string(), count: z.number(), amount: z.number(), heat: z.number(), ledgerId: z.string().optional(), delivery: z.enum(["sent", "queued", "undelivered"]) })
   .openapi("GiftResult");
 const LedgerItem = z
   .object({

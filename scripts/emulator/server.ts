@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   imCallback?: { url: string; token: string };
   /** Where CSS, TRTC and VOD send their events (onair's base URL) and their keys. */
   liveCallbacks?: { baseUrl: string; cssKey: string; trtcKey: string; vodToken: string };
+  /** The local stack's DynamoDB fault proxy, switched through `/_control/dynamodb/faults`; `set` throws on a bad body. */
+  dynamodbFaults?: { get(): unknown; set(body: unknown): void };
 }
 
 /** How a fired callback should be wrong, to test onair's authentication. */
@@ -180,7 +182,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const trtc = createTrtc(signer, state.trtc);
   const faults = new Map<string, Fault>();
   const recentGroupMessages = new Map<string, number>();
+  const recentC2CMessages = new Map<string, { time: number; key: string }>();
   let seq = 0;
+  let msgIds = 0;
   const now = () => Math.floor(Date.now() / 1000);
 
   const findGroup = (groupId: unknown) => {
@@ -249,9 +253,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       const from = typeof body.From_Account === "string" ? body.From_Account : options.imAdminUser;
       const random = Number(body.MsgRandom);
       if (!Number.isInteger(random) || random < 0 || random > 0xffffffff) throw new ImFailure(90001, "MsgRandom is invalid");
+      // As for groups: the same sender, recipient, content and Random within 5 minutes is one message.
+      const dedupeKey = `${from}|${String(body.To_Account)}|${random}|${JSON.stringify(body.MsgBody)}`;
+      const previous = recentC2CMessages.get(dedupeKey);
+      if (previous !== undefined && now() - previous.time < 300) return { MsgTime: previous.time, MsgKey: previous.key };
       const entry = { from, to: String(body.To_Account), random, time: now(), body: body.MsgBody as unknown[] };
       state.c2cMessages.push(entry);
-      return { MsgTime: entry.time, MsgKey: `${seq++}_${random}_${entry.time}` };
+      const key = `${seq++}_${random}_${entry.time}`;
+      recentC2CMessages.set(dedupeKey, { time: entry.time, key });
+      return { MsgTime: entry.time, MsgKey: key };
     },
     get_online_member_num: (body) => {
       const group = findGroup(body.GroupId);
@@ -562,7 +572,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       From_Account: from,
       Operator_Account: from,
       Random: random,
-      MsgId: `${seq + 1}-${now()}-${random}`,
+      // IM's own id for the message: unique per send, whatever Random the client chose.
+      MsgId: `${++msgIds}-${now()}-${random}`,
       OnlineOnlyFlag: 0,
       MsgBody: msgBody,
       CloudCustomData: "",
@@ -639,6 +650,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (method === "PUT" && path === "/_control/trtc/settings") {
       if (typeof body.roomProtection === "boolean") state.trtc.roomProtection = body.roomProtection;
       return send(response, 200, { roomProtection: state.trtc.roomProtection });
+    }
+    if (path === "/_control/dynamodb/faults" && options.dynamodbFaults && (method === "GET" || method === "PUT")) {
+      if (method === "PUT") {
+        try {
+          options.dynamodbFaults.set(body);
+        } catch (error) {
+          return send(response, 400, { error: (error as Error).message });
+        }
+      }
+      return send(response, 200, options.dynamodbFaults.get());
     }
     if (method === "POST" && path === "/_control/faults") {
       if (typeof body.action !== "string") return send(response, 400, { error: "action is required" });

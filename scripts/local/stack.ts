@@ -6,6 +6,7 @@ import { startEmulator, type Emulator } from "../emulator/server.js";
 import { functionForPath, functionSpecs } from "../functions.js";
 import { buildOpenApiDocument, docsPage } from "./openapi.js";
 import { applyDefaults, localEnvDefaults } from "./env.js";
+import { checkFaults, parseFaults, startFaultProxy, type FaultProxy } from "./dynamodb-faults.js";
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local.js";
 import { createLocalServer, type HttpHandler } from "./server.js";
 
@@ -28,6 +29,11 @@ export interface StackOptions {
   sweepIntervalSeconds?: number;
   /** Keep DynamoDB Local's data in this folder instead of memory. */
   persistDir?: string;
+  /**
+   * Put the fault proxy in front of DynamoDB with these faults (`throttle=0.2,lost=0.12,…`; ""
+   * for none yet). Without it there is no proxy. @default DYNAMODB_FAULTS
+   */
+  dynamodbFaults?: string;
   /** Called with each line worth showing an operator (the sweeper's failures). */
   onError?: (message: string, error: unknown) => void;
 }
@@ -36,6 +42,8 @@ export interface Stack {
   url: string;
   emulatorUrl: string;
   dynamodbEndpoint: string;
+  /** The DynamoDB fault proxy, when one runs. */
+  faultProxy?: FaultProxy;
   emulator: Emulator;
   /** Names of variables that took their local default. */
   defaulted: string[];
@@ -54,9 +62,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   resetConfig();
 
   let dynamo: DynamoDbLocal | undefined;
+  let faultProxy: FaultProxy | undefined;
   let emulator: Emulator | undefined;
   let server: Server | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let directEndpoint: string | undefined;
   const stop = async () => {
     if (sweepTimer) clearInterval(sweepTimer);
     if (server) {
@@ -64,10 +74,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await new Promise((resolve) => server!.close(resolve));
     }
     await emulator?.stop();
+    await faultProxy?.stop();
     await dynamo?.stop();
     // Leave the environment as it was, so another stack in this process starts clean.
     for (const name of defaulted) delete process.env[name];
     if (dynamo) delete process.env.DYNAMODB_ENDPOINT;
+    else if (faultProxy) process.env.DYNAMODB_ENDPOINT = directEndpoint;
     resetConfig();
   };
 
@@ -76,10 +88,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dynamo = await startDynamoDbLocal({ persistDir: options.persistDir });
       process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
     }
+    directEndpoint = process.env.DYNAMODB_ENDPOINT;
+    const tableDb = createDb(getConfig());
+    await ensureTable(tableDb.raw, tableDb.table);
+    tableDb.raw.destroy();
+    const faultSpec = options.dynamodbFaults ?? process.env.DYNAMODB_FAULTS;
+    if (faultSpec !== undefined) {
+      // Every function (and the sweeper) then reaches DynamoDB through the proxy.
+      faultProxy = await startFaultProxy(directEndpoint, parseFaults(faultSpec));
+      process.env.DYNAMODB_ENDPOINT = faultProxy.endpoint;
+      resetConfig();
+    }
     const config = getConfig();
-    const db = createDb(config);
-    await ensureTable(db.raw, config.dynamodb.table);
-    db.raw.destroy();
 
     emulator = await startEmulator({
       port: emulatorPort,
@@ -89,6 +109,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       apiSecrets: { [config.tencentCloud.secretId ?? ""]: config.tencentCloud.secretKey ?? "" },
       imCallback: { url: `http://127.0.0.1:${port}/v1/callbacks/im`, token: config.imCallbackToken },
       liveCallbacks: { baseUrl: `http://127.0.0.1:${port}`, cssKey: config.cssCallbackKey, trtcKey: config.trtcCallbackKey, vodToken: config.vodCallbackToken },
+      dynamodbFaults: faultProxy && {
+        get: () => ({ ...faultProxy!.faults(), injected: faultProxy!.injected() }),
+        set: (body) => faultProxy!.setFaults(checkFaults(body)),
+      },
     });
 
     const handlers = new Map<string, HttpHandler>();
@@ -139,7 +163,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       sweepTimer.unref();
     }
 
-    return { url: `http://127.0.0.1:${port}`, emulatorUrl: emulator.url, dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT!, emulator, defaulted, stop };
+    return { url: `http://127.0.0.1:${port}`, emulatorUrl: emulator.url, dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT!, faultProxy, emulator, defaulted, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,12 +1,13 @@
-import { createHash, randomInt } from "node:crypto";
+import { createHash, randomInt, randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { AppError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from "../errors/index.js";
+import { isUnresolvedWrite } from "../db/index.js";
+import { AppError, ConflictError, ForbiddenError, NotFoundError, StoreUnavailableError, UnprocessableError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
-import { outboxKey, runOutbox, type OutboxEntry } from "../outbox/index.js";
+import { outboxKey, outboxPut, runOutbox, type OutboxEntry } from "../outbox/index.js";
 import { roomIdOfGroup, RoomStore, type Room } from "../rooms/index.js";
 import type { TencentDeps } from "../tencent/index.js";
 import { findGift, maxGiftCount, type Gift } from "./catalog.js";
-import { chargeFor, idempotencyTtlSeconds, inFlightLeaseMs, WalletStore, type IdempotencyRecord } from "./store.js";
+import { chargeFor, idempotencyTtlSeconds, inFlightLeaseMs, movementId, WalletStore, type IdempotencyRecord } from "./store.js";
 
 /** An HTTP answer to store and replay for an Idempotency-Key. */
 export interface StoredAnswer {
@@ -26,6 +27,7 @@ export const giftRejections = {
   roomNotLive: { code: 10103, info: "the room is not live" },
   unknownGift: { code: 10104, info: "no such gift" },
   ownRoom: { code: 10105, info: "hosts cannot send gifts in their own room" },
+  severalGifts: { code: 10106, info: "one gift per message: send each gift as its own message" },
   unavailable: { code: 10199, info: "the gift could not be billed just now; please retry" },
 } as const;
 
@@ -37,8 +39,23 @@ export interface CallbackVerdict {
 const allow: CallbackVerdict = { ErrorCode: 0, ErrorInfo: "" };
 const reject = (rejection: { code: number; info: string }): CallbackVerdict => ({ ErrorCode: rejection.code, ErrorInfo: rejection.info });
 
-/** IM's before-send callback times out after 2 s; billing must have answered well before. */
+/**
+ * IM's before-send callback times out 2 s after IM sent it (cold start, network and reply
+ * included). Billing must be settled this long after `RequestTime`, leaving 0.5 s for the reply.
+ */
 export const callbackBillingDeadlineMs = 1500;
+/** How long a refused charge may take to be made certain once IM has its answer coming. */
+const rejectionBudgetMs = 5_000;
+
+/**
+ * When a callback's verdict must be settled: `callbackBillingDeadlineMs` after IM sent it. IM's
+ * `RequestTime` is whole seconds, so the earliest moment it can mean is used; a clock that reads
+ * it in the future falls back to the handler's own start.
+ */
+export function callbackDeadline(requestTimeSeconds: number | undefined, nowMs: number): number {
+  const sentAt = requestTimeSeconds !== undefined && Number.isFinite(requestTimeSeconds) ? Math.min(requestTimeSeconds * 1000, nowMs) : nowMs;
+  return sentAt + callbackBillingDeadlineMs;
+}
 
 const fingerprintOf = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex");
 
@@ -62,6 +79,9 @@ export interface GiftPayload {
   giftId: string;
   count: number;
 }
+
+/** Host and group of rooms seen live by this instance (they never change; liveness is checked by the charge). */
+const knownRooms = new Map<number, Pick<Room, "roomId" | "hostId" | "groupId" | "status">>();
 
 export class BillingService {
   constructor(private readonly deps: BillingDeps) {}
@@ -96,7 +116,8 @@ export class BillingService {
     const charge = chargeFor(gift!, request.count, senderId, room.hostId, room.roomId);
     const now = Date.now();
     const outbox: OutboxEntry = {
-      entryId: `gift:${createHash("sha256").update(scope).digest("base64url").slice(0, 22)}`,
+      // The record's time in the id: a key reused after its record expired bills a new gift, with its own message.
+      entryId: `gift:${movementId(scope)}:${now}`,
       roomId: room.roomId,
       command: {
         kind: "sendGroupMessage",
@@ -116,16 +137,29 @@ export class BillingService {
       expiresAt: now + idempotencyTtlSeconds * 1000,
       outboxEntryId: outbox.entryId,
     };
-    const result = await this.deps.wallets.bill(charge, record, outbox);
+    let result: Awaited<ReturnType<WalletStore["bill"]>>;
+    try {
+      result = await this.deps.wallets.bill(charge, record, { message: outboxPut(this.deps.wallets.db, outbox, now) });
+    } catch (error) {
+      if (!isUnresolvedWrite(error)) throw error;
+      // Did it commit? The record says; when even that read fails, the client retries with the key.
+      const stored = await this.deps.wallets.getIdempotency(scope).catch(() => undefined);
+      if (!stored || stored.createdAt !== now) throw new StoreUnavailableError(error);
+      result = { outcome: "billed", ledgerId: movementId(scope) };
+    }
     if (result.outcome === "duplicate") {
       if (!result.record) throw new ConflictError("request_in_progress", "a request with this Idempotency-Key is in progress; retry shortly", { "retry-after": "1" });
       return this.replay(result.record, fingerprint);
     }
     if (result.outcome === "insufficient_balance") throw new PaymentRequiredError(`${charge.amount} coins needed for ${request.count} × ${gift!.giftId}`);
+    if (result.outcome === "room_not_live") throw new ConflictError("room_not_live", `room ${room.roomId} is not live`);
     if (result.outcome === "contended") throw new ConflictError("wallet_busy", "your wallet is busy with other gifts; retry shortly", { "retry-after": "1" });
-    const { failed } = await runOutbox(this.deps.wallets.db, this.deps.tencent, [outbox], this.deps.log);
-    const final = { status: 201, body: { ...body, ledgerId: result.ledgerId, delivery: failed.length === 0 ? "sent" : "queued" } };
-    await this.deps.wallets.completeIdempotency(scope, final);
+    const { failed, undelivered } = await runOutbox(this.deps.wallets.db, this.deps.tencent, [outbox], this.deps.log);
+    // "sent" only when the message reached the group: a group destroyed since the charge is "undelivered".
+    const delivery = failed.length > 0 ? "queued" : undelivered.length > 0 ? "undelivered" : "sent";
+    const final = { status: 201, body: { ...body, ledgerId: result.ledgerId, delivery } };
+    // A failure here leaves the record in progress; a retry after its lease replays "billed" and retries the delivery.
+    await this.deps.wallets.completeIdempotency(scope, final).catch((error) => this.deps.log.warn("could not complete an idempotency record", { scope, error }));
     return { ...final, replayed: false };
   }
 
@@ -138,107 +172,122 @@ export class BillingService {
         throw new ConflictError("request_in_progress", "a request with this Idempotency-Key is in progress; retry shortly", { "retry-after": "1" });
       }
       // The first request died after billing: the charge stands; try its delivery again.
-      const delivered = await this.retryDelivery(record.outboxEntryId);
-      const response = { ...record.response, body: { ...record.response.body, delivery: delivered ? "sent" : "queued" } };
+      const delivery = await this.retryDelivery(record.outboxEntryId);
+      const response = { ...record.response, body: { ...record.response.body, delivery } };
       await this.deps.wallets.completeIdempotency(record.scope, response).catch(() => undefined);
       return { ...response, replayed: true };
     }
     return { ...record.response, replayed: true };
   }
 
-  private async retryDelivery(entryId: string | undefined): Promise<boolean> {
-    if (!entryId) return true;
+  private async retryDelivery(entryId: string | undefined): Promise<"sent" | "queued" | "undelivered"> {
+    if (!entryId) return "sent";
     const { Item } = await this.deps.wallets.db.doc.send(new GetCommand({ TableName: this.deps.wallets.db.table, Key: outboxKey(entryId), ConsistentRead: true }));
-    if (!Item || Item.status === "done") return true;
-    if (Item.status === "dead") return false;
-    const { failed } = await runOutbox(this.deps.wallets.db, this.deps.tencent, [{ entryId, command: Item.command, roomId: Item.roomId }], this.deps.log, Number(Item.attempts ?? 0));
-    return failed.length === 0;
+    if (!Item) return "sent";
+    if (Item.status === "done") return Item.undelivered === true ? "undelivered" : "sent";
+    if (Item.status === "dead") return "queued";
+    const { failed, undelivered } = await runOutbox(this.deps.wallets.db, this.deps.tencent, [{ entryId, command: Item.command, roomId: Item.roomId }], this.deps.log, Number(Item.attempts ?? 0));
+    return failed.length > 0 ? "queued" : undelivered.length > 0 ? "undelivered" : "sent";
   }
 
   /**
    * Mode (a): Group.CallbackBeforeSendMsg. A gift in a live room is billed and allowed; any
-   * problem rejects it with a code the client can show. When billing cannot finish in time the
-   * message is rejected (fail closed) and a charge that lands late is refunded.
+   * problem rejects it with a code the client can show. The rule when billing cannot be settled
+   * in time (README "Gifts in the IM before-send callback"): onair answers "allow" only once the
+   * charge and the `allowed` verdict are both committed before the deadline; every other ending
+   * is "reject", and a charge that stands is refunded exactly once through the outbox entry the
+   * charge wrote beside itself.
    */
-  async giftFromCallback(event: { GroupId?: unknown; From_Account?: unknown; Random?: unknown; MsgId?: unknown; MsgBody?: unknown }): Promise<CallbackVerdict> {
+  async giftFromCallback(
+    event: { GroupId?: unknown; From_Account?: unknown; Random?: unknown; MsgId?: unknown; MsgBody?: unknown },
+    requestTimeSeconds?: number,
+  ): Promise<CallbackVerdict> {
+    const deadline = callbackDeadline(requestTimeSeconds, Date.now());
     const parsed = parseGiftMessage(event.MsgBody);
     if (parsed === "not_a_gift") return allow;
     if (parsed === "malformed") return reject(giftRejections.malformed);
+    if (parsed === "several_gifts") return reject(giftRejections.severalGifts);
     const gift = findGift(parsed.giftId);
     if (!gift) return reject(giftRejections.unknownGift);
     const senderId = typeof event.From_Account === "string" ? event.From_Account : "";
     const groupId = typeof event.GroupId === "string" ? event.GroupId : "";
     const roomId = roomIdOfGroup(groupId);
     if (!senderId || roomId === undefined) return reject(giftRejections.roomNotLive);
-    // Set by the timer itself: once it fires, no charge may stand, whatever finishes next.
-    const deadline = { passed: false };
-    const work = this.billCallbackGift(Number(roomId), senderId, gift, parsed, event, deadline);
-    const timeout = new Promise<"timeout">((resolve) =>
-      setTimeout(() => {
-        deadline.passed = true;
-        resolve("timeout");
-      }, callbackBillingDeadlineMs).unref(),
-    );
-    const first = await Promise.race([work, timeout]);
-    if (first !== "timeout") return first;
-    this.deps.log.warn("gift billing missed the callback deadline; rejecting", { roomId, senderId });
-    // IM has (or will have) given up on us: a charge that still lands must be undone.
-    await work.catch(() => undefined);
-    return reject(giftRejections.unavailable);
-  }
-
-  private async billCallbackGift(
-    roomId: number,
-    senderId: string,
-    gift: Gift,
-    payload: GiftPayload,
-    event: { GroupId?: unknown; Random?: unknown; MsgId?: unknown },
-    deadline: { passed: boolean },
-  ): Promise<CallbackVerdict> {
     try {
-      const room = await this.deps.rooms.getRoom(roomId);
-      // A group that only borrows a room's number is not that room.
-      if (!room || room.status !== "live" || room.groupId !== event.GroupId) return reject(giftRejections.roomNotLive);
-      if (room.hostId === senderId) return reject(giftRejections.ownRoom);
-      // The message's identity: a redelivered callback carries the same group, sender, Random and MsgId.
-      const scope = `im:${room.groupId}:${senderId}:${String(event.Random ?? "")}:${String(event.MsgId ?? "")}`;
-      const fingerprint = fingerprintOf(payload);
-      const charge = chargeFor(gift, payload.count, senderId, room.hostId, room.roomId);
-      const now = Date.now();
-      const result = await this.deps.wallets.bill(charge, {
-        scope,
-        fingerprint,
-        status: "completed",
-        response: { status: 200, body: { ErrorCode: 0 } },
-        createdAt: now,
-        expiresAt: now + idempotencyTtlSeconds * 1000,
-      });
-      if (result.outcome === "billed") {
-        if (deadline.passed) {
-          // Too late for IM: the message was not let through, so give the coins back.
-          await this.deps.wallets.refund(scope, charge);
-          this.deps.log.warn("late gift charge refunded", { roomId, senderId, amount: charge.amount });
-          return reject(giftRejections.unavailable);
-        }
-        return allow;
-      }
-      if (result.outcome === "duplicate") {
-        const record = result.record;
-        if (!record || record.fingerprint !== fingerprint) return reject(giftRejections.unavailable);
-        return record.status === "completed" ? allow : reject(giftRejections.unavailable);
-      }
-      if (result.outcome === "insufficient_balance") return reject(giftRejections.insufficientBalance);
-      return reject(giftRejections.unavailable);
+      return await this.billCallbackGift(roomId, senderId, gift, parsed, event, deadline);
     } catch (error) {
       this.deps.log.error("gift billing failed; rejecting the message", { roomId, senderId, error });
       return reject(giftRejections.unavailable);
     }
   }
+
+  /**
+   * The room of a callback gift. Its host and group never change, so a warm instance keeps them
+   * and spends IM's 2 s on the charge; whether it is live is a condition of the charge itself.
+   */
+  private async roomOf(roomId: number): Promise<Pick<Room, "roomId" | "hostId" | "groupId" | "status"> | undefined> {
+    const known = knownRooms.get(roomId);
+    if (known) return known;
+    const room = await this.deps.rooms.getRoom(roomId, true);
+    if (room?.status === "live") {
+      if (knownRooms.size >= 10_000) knownRooms.clear();
+      knownRooms.set(roomId, { roomId, hostId: room.hostId, groupId: room.groupId, status: "live" });
+    }
+    return room;
+  }
+
+  private async billCallbackGift(roomId: number, senderId: string, gift: Gift, payload: GiftPayload, event: { GroupId?: unknown; MsgId?: unknown }, deadline: number): Promise<CallbackVerdict> {
+    const room = await this.roomOf(roomId);
+    // A group that only borrows a room's number is not that room.
+    if (!room || room.status === "closed" || room.groupId !== event.GroupId) return reject(giftRejections.roomNotLive);
+    if (room.hostId === senderId) return reject(giftRejections.ownRoom);
+    if (Date.now() >= deadline) return reject(giftRejections.unavailable);
+    // IM assigns MsgId, so a redelivery of one message is billed once. Random is the sender's
+    // client's choice and proves nothing: without a MsgId every callback is its own charge.
+    const messageId = typeof event.MsgId === "string" && event.MsgId !== "" ? event.MsgId : `once-${randomUUID()}`;
+    const scope = `im:${room.groupId}:${messageId}`;
+    const fingerprint = fingerprintOf({ senderId, ...payload });
+    const charge = chargeFor(gift, payload.count, senderId, room.hostId, room.roomId);
+    const now = Date.now();
+    const refund: OutboxEntry = { entryId: `refund:${movementId(scope)}:${now}`, roomId: room.roomId, command: { kind: "refundGift", scope } };
+    let result: Awaited<ReturnType<WalletStore["bill"]>>;
+    try {
+      result = await this.deps.wallets.bill(
+        charge,
+        { scope, fingerprint, status: "charged", response: { status: 200, body: {} }, createdAt: now, expiresAt: now + idempotencyTtlSeconds * 1000, outboxEntryId: refund.entryId },
+        // Due once the callback is long over: whatever happens to this handler, a charge nobody allowed goes back.
+        { refund: outboxPut(this.deps.wallets.db, refund, now) },
+        deadline,
+      );
+    } catch (error) {
+      if (!isUnresolvedWrite(error)) throw error;
+      this.deps.log.warn("gift charge unresolved at the callback deadline; rejecting (a charge that stood is refunded by its outbox entry)", { roomId, senderId });
+      return reject(giftRejections.unavailable);
+    }
+    if (result.outcome === "duplicate") {
+      const record = result.record;
+      return record?.status === "allowed" && record.fingerprint === fingerprint ? allow : reject(giftRejections.unavailable);
+    }
+    if (result.outcome === "insufficient_balance") return reject(giftRejections.insufficientBalance);
+    if (result.outcome === "room_not_live") return reject(giftRejections.roomNotLive);
+    if (result.outcome === "contended") return reject(giftRejections.unavailable);
+    if (await this.deps.wallets.allowCallbackGift(scope, refund.entryId, deadline)) return allow;
+    // Charged but not (certainly) allowed in time: make the refusal certain, then refund now.
+    this.deps.log.warn("gift charged but not allowed in time; refunding", { roomId, senderId, amount: charge.amount });
+    const rejected = await this.deps.wallets.rejectCallbackGift(scope, refund.entryId, Date.now() + rejectionBudgetMs).catch(() => false);
+    if (rejected) await runOutbox(this.deps.wallets.db, this.deps.tencent, [refund], this.deps.log);
+    else this.deps.log.error("could not record a refused gift; its charge may stand for a message IM refused", { scope });
+    return reject(giftRejections.unavailable);
+  }
 }
 
-/** Find the gift in a message body: `not_a_gift` for anything else, `malformed` for a broken gift. */
-export function parseGiftMessage(msgBody: unknown): GiftPayload | "not_a_gift" | "malformed" {
+/**
+ * Find the gift in a message body: `not_a_gift` for anything else, `malformed` for a broken gift,
+ * `several_gifts` when more than one element is a gift (each must be billed, so such a message is refused).
+ */
+export function parseGiftMessage(msgBody: unknown): GiftPayload | "not_a_gift" | "malformed" | "several_gifts" {
   if (!Array.isArray(msgBody)) return "not_a_gift";
+  const found: (GiftPayload | "malformed")[] = [];
   for (const element of msgBody) {
     if (typeof element !== "object" || element === null || (element as { MsgType?: unknown }).MsgType !== "TIMCustomElem") continue;
     const data = (element as { MsgContent?: { Data?: unknown } }).MsgContent?.Data;
@@ -250,12 +299,18 @@ export function parseGiftMessage(msgBody: unknown): GiftPayload | "not_a_gift" |
       continue; // custom data that is not JSON is some other kind of message
     }
     if (typeof payload !== "object" || payload === null || (payload as { type?: unknown }).type !== "gift") continue;
-    const { giftId, count, ...rest } = payload as { giftId?: unknown; count?: unknown; type: string };
-    const extra = Object.keys(rest).filter((field) => field !== "type");
-    if (typeof giftId !== "string" || giftId.length === 0 || giftId.length > 64) return "malformed";
-    if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > maxGiftCount) return "malformed";
-    if (extra.length > 0) return "malformed";
-    return { type: "gift", giftId, count };
+    found.push(giftPayloadOf(payload as Record<string, unknown>));
   }
-  return "not_a_gift";
+  if (found.length === 0) return "not_a_gift";
+  if (found.length > 1) return "several_gifts";
+  return found[0]!;
+}
+
+function giftPayloadOf(payload: Record<string, unknown>): GiftPayload | "malformed" {
+  const { giftId, count, ...rest } = payload;
+  const extra = Object.keys(rest).filter((field) => field !== "type");
+  if (typeof giftId !== "string" || giftId.length === 0 || giftId.length > 64) return "malformed";
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > maxGiftCount) return "malformed";
+  if (extra.length > 0) return "malformed";
+  return { type: "gift", giftId, count };
 }

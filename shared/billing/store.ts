@@ -1,76 +1,52 @@
-import { createHash } from "node:crypto";
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { batchGet, cancellationCodes, type Db } from "../db/index.js";
-import { outboxPut, type OutboxEntry } from "../outbox/index.js";
-import { counterKey, counterShards, padded, shardOf } from "../rooms/index.js";
+import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { batchGet, transact, type Db, type TransactItem } from "../db/index.js";
+import { outboxCancelItem, outboxRearmItem } from "../outbox/index.js";
+import { roomKey } from "../rooms/index.js";
 import type { Gift } from "./catalog.js";
+import {
+  earningShards,
+  earningsKey,
+  giftMovementItems,
+  idempotencyKey,
+  leaderboardShards,
+  ledgerPut,
+  ledgerShards,
+  movementId,
+  walletKey,
+  type GiftCharge,
+  type LedgerEntry,
+} from "./items.js";
+
+export { earningShards, ledgerShards, movementId, type GiftCharge, type LedgerEntry } from "./items.js";
 
 /**
- * DynamoDB access for money. Keys (README "Data model"):
- *
- * - wallet        pk `WALLET#<userId>`            sk `WALLET`       { balance }        coins to spend
- * - earnings      pk `EARN#<userId>#<0-15>`       sk `EARN`         { earnings }       a host's income, sharded
- * - ledger        pk `LEDGER#<userId>#<0-15>`     sk `<createdAt>#<entryId>`           one entry per money movement
- * - idempotency   pk `IDEMP#<scope>`              sk `IDEMP`        { fingerprint, status, response, expiresAt }
- * - gifter        pk `GIFTER#<roomId>#<userId>`   sk `GIFTER`       { coins }; gsi4 `LEADER#<roomId>#<0-9>` / coins (number)
- *
- * Every movement is one transaction: the balances it changes, both ledger entries and the
- * idempotency record, so the ledger always sums to the balances and a retry never bills twice.
+ * DynamoDB access for money (keys in `items.ts` and README "Data model"). Every movement is one
+ * transaction: the balances it changes, both ledger entries and the idempotency record, so the
+ * ledger always sums to the balances and a retry never bills twice.
  */
-export const earningShards = 16;
-export const ledgerShards = 16;
-export const leaderboardShards = 10;
 
 /** How long a used idempotency key answers with its first response. */
 export const idempotencyTtlSeconds = 24 * 3600;
 /** A record still `in_progress` after this long belongs to a request that died after billing. */
 export const inFlightLeaseMs = 10_000;
 
-export type LedgerKind = "credit" | "gift_sent" | "gift_received" | "gift_refund_sent" | "gift_refund_received";
-
-export interface LedgerEntry {
-  entryId: string;
-  kind: LedgerKind;
-  account: "balance" | "earnings";
-  /** Signed coins: negative for money leaving the account. */
-  amount: number;
-  createdAt: number;
-  roomId?: number;
-  giftId?: string;
-  count?: number;
-  counterparty?: string;
-  reason?: string;
-}
+/**
+ * `in_progress` → `completed`: an app gift or admin credit. A callback gift is `charged` by its
+ * billing transaction, then `allowed` (its message let through: the charge stands) or
+ * `rejected` → `refunded` (its message refused: the coins go back, through the outbox).
+ */
+export type IdempotencyStatus = "in_progress" | "completed" | "charged" | "allowed" | "rejected" | "refunded";
 
 export interface IdempotencyRecord {
   scope: string;
   fingerprint: string;
-  status: "in_progress" | "completed" | "refunded";
+  status: IdempotencyStatus;
   response: { status: number; body: Record<string, unknown> };
   createdAt: number;
   expiresAt: number;
   outboxEntryId?: string;
   charge?: GiftCharge;
 }
-
-/** Everything needed to bill one gift message or request, and to undo it. */
-export interface GiftCharge {
-  senderId: string;
-  hostId: string;
-  roomId: number;
-  giftId: string;
-  count: number;
-  amount: number;
-  heat: number;
-}
-
-export const walletKey = (userId: string) => ({ pk: `WALLET#${userId}`, sk: "WALLET" });
-export const earningsKey = (userId: string, shard: number) => ({ pk: `EARN#${userId}#${shard}`, sk: "EARN" });
-export const idempotencyKey = (scope: string) => ({ pk: `IDEMP#${scope}`, sk: "IDEMP" });
-const gifterKey = (roomId: number, userId: string) => ({ pk: `GIFTER#${roomId}#${userId}`, sk: "GIFTER" });
-
-/** A stable id for the movement a scope names. */
-export const movementId = (scope: string) => createHash("sha256").update(scope).digest("base64url").slice(0, 22);
 
 export function chargeFor(gift: Gift, count: number, senderId: string, hostId: string, roomId: number): GiftCharge {
   return { senderId, hostId, roomId, giftId: gift.giftId, count, amount: gift.price * count, heat: gift.heat * count };
@@ -80,131 +56,122 @@ export type BillOutcome =
   | { outcome: "billed"; ledgerId: string }
   | { outcome: "duplicate"; record: IdempotencyRecord | undefined }
   | { outcome: "insufficient_balance" }
+  | { outcome: "room_not_live" }
   | { outcome: "contended" };
 
 export class WalletStore {
   constructor(readonly db: Db) {}
 
-  private ledgerPut(userId: string, entry: LedgerEntry) {
-    return {
-      Put: {
-        TableName: this.db.table,
-        Item: { pk: `LEDGER#${userId}#${shardOf(entry.entryId, ledgerShards)}`, sk: `${padded(entry.createdAt)}#${entry.entryId}`, type: "ledger", userId, ...entry },
-      },
-    };
-  }
-
   /** The idempotency record's Put: only when the key is unused or its record has expired. */
-  private idempotencyPut(record: IdempotencyRecord) {
+  private idempotencyPut(record: IdempotencyRecord): TransactItem {
     return {
       Put: {
         TableName: this.db.table,
         Item: { ...idempotencyKey(record.scope), type: "idempotency", ...record, ttl: Math.ceil(record.expiresAt / 1000) },
         ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
         ExpressionAttributeValues: { ":now": record.createdAt },
+        // A duplicate's answer comes back with the cancellation: no second read.
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       },
     };
   }
 
   /**
-   * Bill a gift in one transaction: debit the sender (never below zero), credit one shard of
-   * the host's earnings, write both ledger entries, the idempotency record, the room's gift
-   * counters, the sender's leaderboard total and, when given, the outbox entry that delivers
-   * the gift message. Retries on write contention.
+   * Bill a gift in one transaction, on the condition that its room is live and hosted by the
+   * charge's host: the money items, the idempotency record and, when given, the outbox entries
+   * written beside it (the gift message, a callback gift's refund). Throws `UnresolvedWriteError`
+   * when the outcome is still unknown at `deadlineMs`.
    */
-  async bill(charge: GiftCharge, record: Omit<IdempotencyRecord, "charge">, outbox?: OutboxEntry): Promise<BillOutcome> {
+  async bill(charge: GiftCharge, record: Omit<IdempotencyRecord, "charge">, alongside: Record<string, TransactItem> = {}, deadlineMs?: number): Promise<BillOutcome> {
     const ledgerId = movementId(record.scope);
-    const now = record.createdAt;
-    const common = { createdAt: now, roomId: charge.roomId, giftId: charge.giftId, count: charge.count };
-    const shard = shardOf(ledgerId, counterShards);
-    const items = [
-      this.idempotencyPut({ ...record, charge }),
+    const result = await transact(
+      this.db,
       {
-        Update: {
-          TableName: this.db.table,
-          Key: walletKey(charge.senderId),
-          UpdateExpression: "SET balance = balance - :amount",
-          ConditionExpression: "balance >= :amount",
-          ExpressionAttributeValues: { ":amount": charge.amount },
+        record: this.idempotencyPut({ ...record, charge }),
+        room: {
+          ConditionCheck: {
+            TableName: this.db.table,
+            Key: roomKey(charge.roomId),
+            ConditionExpression: "#status = :live AND hostId = :host",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":live": "live", ":host": charge.hostId },
+          },
         },
+        ...giftMovementItems(this.db.table, charge, ledgerId, record.createdAt, 1),
+        ...alongside,
       },
-      {
-        Update: {
-          TableName: this.db.table,
-          Key: earningsKey(charge.hostId, shardOf(ledgerId, earningShards)),
-          UpdateExpression: "SET #type = :type, userId = :user ADD earnings :amount",
-          ExpressionAttributeNames: { "#type": "type" },
-          ExpressionAttributeValues: { ":amount": charge.amount, ":type": "earnings", ":user": charge.hostId },
-        },
-      },
-      this.ledgerPut(charge.senderId, { entryId: `${ledgerId}-s`, kind: "gift_sent", account: "balance", amount: -charge.amount, counterparty: charge.hostId, ...common }),
-      this.ledgerPut(charge.hostId, { entryId: `${ledgerId}-r`, kind: "gift_received", account: "earnings", amount: charge.amount, counterparty: charge.senderId, ...common }),
-      {
-        Update: {
-          TableName: this.db.table,
-          Key: counterKey(charge.roomId, shard),
-          UpdateExpression: "SET #type = :type ADD giftIncome :amount, giftHeat :heat",
-          ExpressionAttributeNames: { "#type": "type" },
-          ExpressionAttributeValues: { ":amount": charge.amount, ":heat": charge.heat, ":type": "room_counter" },
-        },
-      },
-      this.gifterUpdate(charge.roomId, charge.senderId, charge.amount),
-      ...(outbox ? [outboxPut(this.db, outbox, now)] : []),
-    ];
-    const result = await this.transactWithRetry(items);
-    if (result === "ok") return { outcome: "billed", ledgerId };
-    if (result === "contended") return { outcome: "contended" };
-    if (result[0] === "ConditionalCheckFailed") return { outcome: "duplicate", record: await this.getIdempotency(record.scope) };
-    if (result[1] === "ConditionalCheckFailed") return { outcome: "insufficient_balance" };
-    throw new Error(`gift transaction cancelled: ${result.join(",")}`);
+      { deadlineMs },
+    );
+    if (result.ok) return { outcome: "billed", ledgerId };
+    if (result.failed.includes("record")) return { outcome: "duplicate", record: (result.old.record as IdempotencyRecord | undefined) ?? (await this.getIdempotency(record.scope)) };
+    if (result.failed.includes("room")) return { outcome: "room_not_live" };
+    if (result.failed.includes("wallet")) return { outcome: "insufficient_balance" };
+    return { outcome: "contended" };
   }
 
-  /** Undo a billed gift (a callback answered too late to let its message through). */
-  async refund(scope: string, charge: GiftCharge): Promise<boolean> {
-    const ledgerId = movementId(`refund:${scope}`);
+  /**
+   * A charged callback gift is let through: `charged` → `allowed`, and its refund is called off,
+   * in one transaction. False when that did not happen (or could not be known by the deadline).
+   */
+  async allowCallbackGift(scope: string, refundEntryId: string, deadlineMs: number): Promise<boolean> {
+    try {
+      const result = await transact(
+        this.db,
+        {
+          record: {
+            Update: {
+              TableName: this.db.table,
+              Key: idempotencyKey(scope),
+              UpdateExpression: "SET #status = :allowed",
+              ConditionExpression: "#status = :charged",
+              ExpressionAttributeNames: { "#status": "status" },
+              ExpressionAttributeValues: { ":allowed": "allowed", ":charged": "charged" },
+            },
+          },
+          refund: outboxCancelItem(this.db, refundEntryId, Date.now()),
+        },
+        { deadlineMs },
+      );
+      return result.ok;
+    } catch (error) {
+      if ((error as Error).name === "UnresolvedWriteError") return false;
+      throw error;
+    }
+  }
+
+  /**
+   * A charged callback gift is refused (whatever was recorded before): `rejected`, with its
+   * refund due now. True once that is certain.
+   */
+  async rejectCallbackGift(scope: string, refundEntryId: string, deadlineMs: number): Promise<boolean> {
     const now = Date.now();
-    const common = { createdAt: now, roomId: charge.roomId, giftId: charge.giftId, count: charge.count };
-    const result = await this.transactWithRetry([
+    const result = await transact(
+      this.db,
       {
-        Update: {
-          TableName: this.db.table,
-          Key: idempotencyKey(scope),
-          UpdateExpression: "SET #status = :refunded, #response = :response",
-          ConditionExpression: "#status = :completed",
-          ExpressionAttributeNames: { "#status": "status", "#response": "response" },
-          ExpressionAttributeValues: { ":refunded": "refunded", ":completed": "completed", ":response": { status: 409, body: { refunded: true } } },
+        record: {
+          Update: {
+            TableName: this.db.table,
+            Key: idempotencyKey(scope),
+            UpdateExpression: "SET #status = :rejected",
+            ConditionExpression: "#status IN (:charged, :allowed)",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":rejected": "rejected", ":charged": "charged", ":allowed": "allowed" },
+          },
         },
+        refund: outboxRearmItem(this.db, refundEntryId, now),
       },
-      { Update: { TableName: this.db.table, Key: walletKey(charge.senderId), UpdateExpression: "ADD balance :amount", ExpressionAttributeValues: { ":amount": charge.amount } } },
-      {
-        Update: {
-          TableName: this.db.table,
-          Key: earningsKey(charge.hostId, shardOf(movementId(scope), earningShards)),
-          UpdateExpression: "ADD earnings :minus",
-          ExpressionAttributeValues: { ":minus": -charge.amount },
-        },
-      },
-      this.ledgerPut(charge.senderId, { entryId: `${ledgerId}-s`, kind: "gift_refund_sent", account: "balance", amount: charge.amount, counterparty: charge.hostId, ...common }),
-      this.ledgerPut(charge.hostId, { entryId: `${ledgerId}-r`, kind: "gift_refund_received", account: "earnings", amount: -charge.amount, counterparty: charge.senderId, ...common }),
-      {
-        Update: {
-          TableName: this.db.table,
-          Key: counterKey(charge.roomId, shardOf(movementId(scope), counterShards)),
-          UpdateExpression: "ADD giftIncome :minus, giftHeat :minusHeat",
-          ExpressionAttributeValues: { ":minus": -charge.amount, ":minusHeat": -charge.heat },
-        },
-      },
-      this.gifterUpdate(charge.roomId, charge.senderId, -charge.amount),
-    ]);
-    return result === "ok";
+      { deadlineMs },
+    );
+    // Not charged/allowed any more means already rejected or refunded: certain either way.
+    return result.ok || result.failed.includes("record");
   }
 
   /** Admin top-up: balance, ledger entry and idempotency record in one transaction. */
   async credit(userId: string, amount: number, reason: string, record: IdempotencyRecord): Promise<BillOutcome> {
     const ledgerId = movementId(record.scope);
-    const result = await this.transactWithRetry([
-      this.idempotencyPut(record),
-      {
+    const result = await transact(this.db, {
+      record: this.idempotencyPut(record),
+      wallet: {
         Update: {
           TableName: this.db.table,
           Key: walletKey(userId),
@@ -213,42 +180,11 @@ export class WalletStore {
           ExpressionAttributeValues: { ":amount": amount, ":type": "wallet", ":user": userId },
         },
       },
-      this.ledgerPut(userId, { entryId: `${ledgerId}-c`, kind: "credit", account: "balance", amount, reason, createdAt: record.createdAt }),
-    ]);
-    if (result === "ok") return { outcome: "billed", ledgerId };
-    if (result === "contended") return { outcome: "contended" };
-    if (result[0] === "ConditionalCheckFailed") return { outcome: "duplicate", record: await this.getIdempotency(record.scope) };
-    throw new Error(`credit transaction cancelled: ${result.join(",")}`);
-  }
-
-  private gifterUpdate(roomId: number, userId: string, amount: number) {
-    return {
-      Update: {
-        TableName: this.db.table,
-        Key: gifterKey(roomId, userId),
-        // Both SET operands read the value before this update, so gsi4sk is the new total.
-        UpdateExpression: "SET coins = if_not_exists(coins, :zero) + :amount, gsi4sk = if_not_exists(coins, :zero) + :amount, gsi4pk = :board, userId = :user, #type = :type",
-        ExpressionAttributeNames: { "#type": "type" },
-        ExpressionAttributeValues: { ":zero": 0, ":amount": amount, ":board": `LEADER#${roomId}#${shardOf(userId, leaderboardShards)}`, ":user": userId, ":type": "gifter" },
-      },
-    };
-  }
-
-  /** Run a transaction; on contention (another transaction on the same items) back off and retry. */
-  private async transactWithRetry(items: unknown[]): Promise<"ok" | "contended" | string[]> {
-    for (let attempt = 0; attempt < 12; attempt++) {
-      try {
-        await this.db.doc.send(new TransactWriteCommand({ TransactItems: items as never }));
-        return "ok";
-      } catch (error) {
-        const codes = cancellationCodes(error);
-        const contended = (error as Error).name === "TransactionConflictException" || codes?.includes("TransactionConflict");
-        if (codes && !contended) return codes;
-        if (!contended) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 10 * 2 ** attempt)));
-      }
-    }
-    return "contended";
+      ledger: ledgerPut(this.db.table, userId, { entryId: `${ledgerId}-c`, kind: "credit", account: "balance", amount, reason, createdAt: record.createdAt }),
+    });
+    if (result.ok) return { outcome: "billed", ledgerId };
+    if (result.failed.includes("record")) return { outcome: "duplicate", record: (result.old.record as IdempotencyRecord | undefined) ?? (await this.getIdempotency(record.scope)) };
+    return { outcome: "contended" };
   }
 
   async getIdempotency(scope: string): Promise<IdempotencyRecord | undefined> {

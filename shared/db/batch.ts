@@ -17,9 +17,3 @@ export async function batchGet(db: Db, keys: Key[], consistent = false): Promise
   }
   return items;
 }
-
-/** The reasons DynamoDB gives for a cancelled transaction, one per item (`None` when that item was fine). */
-export function cancellationCodes(error: unknown): string[] | undefined {
-  if ((error as { name?: string } | null)?.name !== "TransactionCanceledException") return undefined;
-  return ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((reason) => reason.Code ?? "None");
-}

@@ -8,4 +8,5 @@ export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 export function isConditionFailed(error: unknown): boolean {
   return (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
 }
-export { batchGet, cancellationCodes } from "./batch.js";
+export { batchGet } from "./batch.js";
+export { defaultWriteBudgetMs, isUnresolvedWrite, transact, UnresolvedWriteError, type TransactItem, type TransactResult } from "./transact.js";

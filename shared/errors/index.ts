@@ -92,3 +92,15 @@ export class UpstreamError extends AppError {
     super(502, "upstream_unavailable", message, { cause });
   }
 }
+
+/**
+ * The store did not answer (throttled past every retry, a 500, a reset) and the outcome could
+ * not be made certain in time. Nothing the caller asked for is known to have happened: retrying
+ * with the same Idempotency-Key is safe.
+ */
+export class StoreUnavailableError extends AppError {
+  override readonly name = "StoreUnavailableError";
+  constructor(cause: unknown) {
+    super(503, "store_unavailable", "the store is not answering just now; retry (with the same Idempotency-Key) shortly", { cause, headers: { "retry-after": "1" } });
+  }
+}

@@ -4,6 +4,8 @@ import { batchGet, isConditionFailed, type Db } from "../db/index.js";
 import type { Logger } from "../log/index.js";
 import { runPooled } from "../pool/index.js";
 import { runCommand, type TencentCommand, type TencentDeps } from "../tencent/index.js";
+// The module, not the billing index: billing writes outbox entries, the outbox runs refunds.
+import { refundGift } from "../billing/refund.js";
 
 /**
  * The outbox: every Tencent side effect of a state change is written in the same DynamoDB
@@ -24,9 +26,12 @@ const doneRetentionSeconds = 7 * 86_400;
 
 export type OutboxStatus = "pending" | "done" | "dead";
 
+/** A Tencent side effect, or giving a callback gift's coins back (a durable refund). */
+export type OutboxCommand = TencentCommand | { kind: "refundGift"; scope: string };
+
 export interface OutboxEntry {
   entryId: string;
-  command: TencentCommand;
+  command: OutboxCommand;
   roomId?: number;
 }
 
@@ -64,6 +69,43 @@ export function outboxPut(db: Db, entry: OutboxEntry, nowMs: number) {
   };
 }
 
+/** Settle a pending entry without running it (its state change made it moot), for the caller's transaction. */
+export function outboxCancelItem(db: Db, entryId: string, nowMs: number) {
+  return {
+    Update: {
+      TableName: db.table,
+      Key: outboxKey(entryId),
+      UpdateExpression: "SET #status = :done, doneAt = :now, #ttl = :ttl REMOVE gsi1pk, gsi1sk",
+      ConditionExpression: "#status = :pending",
+      ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
+      ExpressionAttributeValues: { ":done": "done", ":pending": "pending", ":now": nowMs, ":ttl": Math.floor(nowMs / 1000) + doneRetentionSeconds },
+    },
+  };
+}
+
+/** Make an existing entry pending and due now, whatever it was (a cancelled refund that must run after all). */
+export function outboxRearmItem(db: Db, entryId: string, nowMs: number) {
+  return {
+    Update: {
+      TableName: db.table,
+      Key: outboxKey(entryId),
+      UpdateExpression: "SET #status = :pending, nextAttemptAt = :now, gsi1pk = :pk, gsi1sk = :due REMOVE doneAt, #ttl",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
+      ExpressionAttributeValues: { ":pending": "pending", ":now": nowMs, ":pk": `OUTBOX#${shardOf(entryId)}`, ":due": dueKey(nowMs, entryId) },
+    },
+  };
+}
+
+/** Run one entry's command: a refund in DynamoDB, anything else at Tencent Cloud. */
+async function runEntry(db: Db, deps: TencentDeps, command: OutboxCommand): Promise<{ taskId?: string; undelivered?: boolean } | void> {
+  if (command.kind === "refundGift") {
+    await refundGift(db, command.scope);
+    return undefined;
+  }
+  return runCommand(command, deps);
+}
+
 /**
  * Write a new pending entry on its own (outside a state change's transaction): a plain
  * conditional Put. False when the entry id is already written, so a repeated trigger adds nothing.
@@ -85,14 +127,28 @@ export const backoffMs = (attempts: number) => Math.min(600_000, 5_000 * 2 ** Ma
  * Run entries now and record each outcome. Failures stay pending with a backoff (or dead after
  * `maxAttempts`); nothing here throws, the caller's state change already stands.
  */
-export async function runOutbox(db: Db, deps: TencentDeps, entries: OutboxEntry[], log: Logger, attemptsBefore = 0): Promise<{ done: string[]; failed: string[] }> {
+export async function runOutbox(
+  db: Db,
+  deps: TencentDeps,
+  entries: OutboxEntry[],
+  log: Logger,
+  attemptsBefore = 0,
+): Promise<{ done: string[]; failed: string[]; undelivered: string[] }> {
   const done: string[] = [];
   const failed: string[] = [];
+  const undelivered: string[] = [];
   await Promise.all(
     entries.map(async (entry) => {
       try {
-        const result = await runCommand(entry.command, deps);
-        await markDone(db, entry.entryId);
+        if (await waitsForRoomClosed(db, entry)) {
+          // Still pending at its lease: it runs once the group has heard, or its notice is dead.
+          failed.push(entry.entryId);
+          log.info("group kept until it hears room_closed", { entryId: entry.entryId });
+          return;
+        }
+        const result = await runEntry(db, deps, entry.command);
+        await markDone(db, entry.entryId, result?.undelivered === true);
+        if (result?.undelivered) undelivered.push(entry.entryId);
         if (entry.command.kind === "startRecording" && result?.taskId) await keepRecordingTask(db, deps, entry.command.roomId, result.taskId, log);
         done.push(entry.entryId);
       } catch (error) {
@@ -108,7 +164,20 @@ export async function runOutbox(db: Db, deps: TencentDeps, entries: OutboxEntry[
       }
     }),
   );
-  return { done, failed };
+  return { done, failed, undelivered };
+}
+
+/** The outbox entry that tells a closing room's group `room_closed` (written by the close). */
+export const roomClosedNoticeId = (roomId: number) => `${roomId}:close:notify`;
+
+/**
+ * A group is destroyed only after it heard `room_closed`, or after that notice is known to have
+ * failed (dead, for an operator): a destroyed group would answer the notice's retry with 10010.
+ */
+async function waitsForRoomClosed(db: Db, entry: OutboxEntry): Promise<boolean> {
+  if (entry.command.kind !== "destroyGroup" || entry.roomId === undefined) return false;
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: outboxKey(roomClosedNoticeId(entry.roomId)), ConsistentRead: true }));
+  return Item?.status === "pending";
 }
 
 /**
@@ -136,14 +205,15 @@ async function keepRecordingTask(db: Db, deps: TencentDeps, roomId: number, task
   }
 }
 
-async function markDone(db: Db, entryId: string) {
+/** Settled; `undelivered` when it was a message whose group was already gone. */
+async function markDone(db: Db, entryId: string, undelivered: boolean) {
   await db.doc.send(
     new UpdateCommand({
       TableName: db.table,
       Key: outboxKey(entryId),
-      UpdateExpression: "SET #status = :done, doneAt = :now, #ttl = :ttl REMOVE gsi1pk, gsi1sk",
+      UpdateExpression: "SET #status = :done, doneAt = :now, #ttl = :ttl, undelivered = :undelivered REMOVE gsi1pk, gsi1sk",
       ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
-      ExpressionAttributeValues: { ":done": "done", ":now": Date.now(), ":ttl": Math.floor(Date.now() / 1000) + doneRetentionSeconds },
+      ExpressionAttributeValues: { ":done": "done", ":now": Date.now(), ":ttl": Math.floor(Date.now() / 1000) + doneRetentionSeconds, ":undelivered": undelivered },
     }),
   );
 }
@@ -175,7 +245,7 @@ async function markFailed(db: Db, entryId: string, attempts: number, message: st
 
 export interface DeadEntry {
   entryId: string;
-  kind: TencentCommand["kind"];
+  kind: OutboxCommand["kind"];
   roomId?: number;
   attempts: number;
   lastError: string;
@@ -201,7 +271,7 @@ export async function listDeadEntries(db: Db, limit: number, before?: string): P
     const item = byPk.get(pk);
     // Revived between the Query and the BatchGet: no longer dead, so not listed.
     if (!item || item.status !== "dead") return [];
-    const { entryId, command, roomId, attempts, lastError, createdAt, deadAt } = item as Record<string, unknown> & { command: TencentCommand };
+    const { entryId, command, roomId, attempts, lastError, createdAt, deadAt } = item as Record<string, unknown> & { command: OutboxCommand };
     return [{ entryId: String(entryId), kind: command.kind, ...(roomId === undefined ? {} : { roomId: Number(roomId) }), attempts: Number(attempts), lastError: String(lastError ?? ""), createdAt: Number(createdAt), deadAt: Number(deadAt) }];
   });
   return { items, next: page.LastEvaluatedKey ? String(page.Items?.at(-1)?.gsi1sk) : undefined };
@@ -213,7 +283,7 @@ export async function listDeadEntries(db: Db, limit: number, before?: string): P
  */
 export async function retryDeadEntry(db: Db, deps: TencentDeps, log: Logger, entryId: string): Promise<{ revived: true; status: "done" | "pending" } | { revived: false; status: OutboxStatus } | undefined> {
   const leaseUntil = Date.now() + inlineLeaseMs;
-  let revived: { command: TencentCommand; roomId?: number };
+  let revived: { command: OutboxCommand; roomId?: number };
   try {
     const { Attributes } = await db.doc.send(
       new UpdateCommand({
@@ -302,7 +372,7 @@ export async function retryDueEntries(
     async (entries) => {
       for (const { entryId, dueKey: seen } of entries) {
         try {
-          const claimed = await claim(db, entryId, seen, nowMs);
+          const claimed = await claim(db, entryId, seen);
           if (!claimed) {
             summary.skipped++;
             continue;
@@ -323,9 +393,13 @@ export async function retryDueEntries(
   return summary;
 }
 
-/** Take an entry for one run: only if it is still pending at the due key we read. */
-async function claim(db: Db, entryId: string, seenDueKey: string, nowMs: number) {
-  const leaseUntil = nowMs + inlineLeaseMs;
+/**
+ * Take an entry for one run: only if it is still pending at the due key we read. The lease counts
+ * from the claim, not from the start of the run: a claim made late in a long run must still
+ * hold off an overlapping run for the whole lease.
+ */
+async function claim(db: Db, entryId: string, seenDueKey: string) {
+  const leaseUntil = Date.now() + inlineLeaseMs;
   try {
     const { Attributes } = await db.doc.send(
       new UpdateCommand({
@@ -338,7 +412,7 @@ async function claim(db: Db, entryId: string, seenDueKey: string, nowMs: number)
         ReturnValues: "ALL_NEW",
       }),
     );
-    return Attributes as { command: TencentCommand; roomId?: number; attempts: number };
+    return Attributes as { command: OutboxCommand; roomId?: number; attempts: number };
   } catch (error) {
     if ((error as Error).name === "ConditionalCheckFailedException") return undefined;
     throw error;

@@ -1,5 +1,5 @@
-import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { batchGet, cancellationCodes, type Db } from "../db/index.js";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { batchGet, transact, type Db } from "../db/index.js";
 import { orderKey } from "../rooms/index.js";
 
 /**
@@ -39,45 +39,39 @@ export class ReplayStore {
 
   /** Store a segment once; the room's replay totals grow in the same transaction. False if already stored. */
   async addSegment(segment: Segment, room: { title: string; hostId: string }, nowMs = Date.now()): Promise<boolean> {
-    try {
-      await this.db.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.db.table,
-                Item: { pk: `REPLAY#${segment.roomId}`, sk: `FILE#${segment.fileId}`, type: "replay_segment", ...segment },
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            },
-            {
-              Update: {
-                TableName: this.db.table,
-                Key: summaryKey(segment.roomId),
-                UpdateExpression:
-                  "SET #type = :type, roomId = :room, title = :title, hostId = :host, updatedAt = :now, gsi2pk = :pk, gsi2sk = :sk ADD #segments :one, totalDurationSeconds :duration",
-                ExpressionAttributeNames: { "#type": "type", "#segments": "segments" },
-                ExpressionAttributeValues: {
-                  ":type": "replay",
-                  ":room": segment.roomId,
-                  ":title": room.title,
-                  ":host": room.hostId,
-                  ":now": nowMs,
-                  ":pk": "REPLAYS",
-                  ":sk": orderKey(nowMs, segment.roomId),
-                  ":one": 1,
-                  ":duration": segment.durationSeconds,
-                },
-              },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (cancellationCodes(error)?.[0] === "ConditionalCheckFailed") return false;
-      throw error;
-    }
+    // A redelivered event finds its file stored: the condition fails and nothing is added twice.
+    const result = await transact(this.db, {
+      segment: {
+        Put: {
+          TableName: this.db.table,
+          Item: { pk: `REPLAY#${segment.roomId}`, sk: `FILE#${segment.fileId}`, type: "replay_segment", ...segment },
+          ConditionExpression: "attribute_not_exists(pk)",
+        },
+      },
+      totals: {
+        Update: {
+          TableName: this.db.table,
+          Key: summaryKey(segment.roomId),
+          UpdateExpression:
+            "SET #type = :type, roomId = :room, title = :title, hostId = :host, updatedAt = :now, gsi2pk = :pk, gsi2sk = :sk ADD #segments :one, totalDurationSeconds :duration",
+          ExpressionAttributeNames: { "#type": "type", "#segments": "segments" },
+          ExpressionAttributeValues: {
+            ":type": "replay",
+            ":room": segment.roomId,
+            ":title": room.title,
+            ":host": room.hostId,
+            ":now": nowMs,
+            ":pk": "REPLAYS",
+            ":sk": orderKey(nowMs, segment.roomId),
+            ":one": 1,
+            ":duration": segment.durationSeconds,
+          },
+        },
+      },
+    });
+    // Still contended at the deadline: an error, so the platform delivers the event again.
+    if (!result.ok && result.failed.length === 0) throw new Error("the replay segment stayed contended; retry");
+    return result.ok;
   }
 
   /** A room's segments in recording order. */

@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import type { Config } from "../config/index.js";
 import { ConflictError, ForbiddenError, NotFoundError, UpstreamError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
-import { outboxPut, putOutboxEntry, runOutbox, type OutboxEntry } from "../outbox/index.js";
+import { outboxPut, putOutboxEntry, roomClosedNoticeId, runOutbox, type OutboxEntry } from "../outbox/index.js";
 import { isTencentError, UserSigSigner, type TencentDeps } from "../tencent/index.js";
 import {
   groupIdFor,
@@ -445,7 +445,10 @@ export class RoomService {
     throw new ConflictError("room_busy", `room ${roomId} changed while closing; retry`);
   }
 
-  /** Tell the group before destroying it; dismissing the TRTC room and dropping the stream run alongside. */
+  /**
+   * Tell the group before destroying it (the destroy waits in the outbox while the notice is
+   * pending); dismissing the TRTC room and dropping the stream run alongside.
+   */
   private async runCloseEffects(effects: OutboxEntry[]) {
     const [notify, destroy, ...rest] = effects;
     const results = await Promise.all([
@@ -468,7 +471,7 @@ export class RoomService {
     const id = (kind: string) => `${room.roomId}:close:${kind}`;
     const entry = (kind: string, command: OutboxEntry["command"]): OutboxEntry => ({ entryId: id(kind), roomId: room.roomId, command });
     return [
-      this.groupMessage(room, { type: "room_closed", roomId: room.roomId, reason, summary }, id("notify")),
+      this.groupMessage(room, { type: "room_closed", roomId: room.roomId, reason, summary }, roomClosedNoticeId(room.roomId)),
       entry("destroyGroup", { kind: "destroyGroup", groupId: room.groupId }),
       entry("dismissRoom", { kind: "dismissRoom", roomId: room.roomId }),
       reason === "moderation"

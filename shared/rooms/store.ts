@@ -1,5 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
-import { batchGet, cancellationCodes, isConditionFailed, type Db } from "../db/index.js";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { batchGet, isConditionFailed, isUnresolvedWrite, transact, type Db, type TransactItem } from "../db/index.js";
+import { ConflictError, StoreUnavailableError } from "../errors/index.js";
 import {
   counterShards,
   firstRoomId,
@@ -131,20 +132,17 @@ export class RoomStore {
 
   /** The new room and the host's pointer to it (IM login-state callbacks name only the user). */
   async putNewRoom(room: Room): Promise<void> {
-    await this.db.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.table,
-              Item: { ...roomKey(room.roomId), type: "room", ...room, ...heartbeatIndexKeys(room.roomId, room.createdAt, "created") },
-              ConditionExpression: "attribute_not_exists(pk)",
-            },
-          },
-          { Put: { TableName: this.table, Item: { ...hostingKey(room.hostId), type: "hosting", roomId: room.roomId } } },
-        ],
-      }),
-    );
+    // The id is fresh, so the condition can only fail if this very write committed once already.
+    await this.transact([
+      {
+        Put: {
+          TableName: this.table,
+          Item: { ...roomKey(room.roomId), type: "room", ...room, ...heartbeatIndexKeys(room.roomId, room.createdAt, "created") },
+          ConditionExpression: "attribute_not_exists(pk)",
+        },
+      },
+      { Put: { TableName: this.table, Item: { ...hostingKey(room.hostId), type: "hosting", roomId: room.roomId } } },
+    ]);
   }
 
   /** Remove a room nobody has seen yet (its create failed), only while it is still just created. */
@@ -346,9 +344,14 @@ export class RoomStore {
     return { items, next };
   }
 
+  /**
+   * Likes are an ADD, which a repeat would count twice: written as a one-item transaction, whose
+   * token makes a repeat after a lost answer count once. A 2xx counted exactly once; a 503 may or
+   * may not have counted (README "Likes").
+   */
   async addLikes(roomId: number, count: number): Promise<void> {
     const shard = Math.floor(Math.random() * counterShards);
-    await this.db.doc.send(new UpdateCommand(counterUpdate(this.table, counterKey(roomId, shard), { likes: count }).Update));
+    await this.transact([counterUpdate(this.table, counterKey(roomId, shard), { likes: count })]);
   }
 
   /** Live rooms newest first (one index partition, written only at live and close). */
@@ -471,16 +474,20 @@ export class RoomStore {
     await this.db.doc.send(new DeleteCommand({ TableName: this.table, Key: streamGoneKey(roomId) }));
   }
 
-  /** Write items in one transaction; `conflict` when a condition failed, with the per-item reasons. */
-  async transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]>): Promise<"ok" | "conflict"> {
+  /**
+   * Write items in one transaction (the shared helper: conflicts retried, a lost answer resolved
+   * by repeating it); `conflict` when a condition failed. Items still contended at the deadline
+   * are 409 `store_busy`, an outcome still unknown is 503: the caller retries, every write here
+   * is conditional or idempotent.
+   */
+  async transact(items: TransactItem[]): Promise<"ok" | "conflict"> {
     try {
-      await this.db.doc.send(new TransactWriteCommand({ TransactItems: items }));
-      return "ok";
+      const result = await transact(this.db, Object.fromEntries(items.map((item, index) => [String(index), item])));
+      if (result.ok) return "ok";
+      if (result.failed.length > 0) return "conflict";
+      throw new ConflictError("store_busy", "the room is busy with other changes; retry shortly", { "retry-after": "1" });
     } catch (error) {
-      const codes = cancellationCodes(error);
-      if (codes && codes.some((code) => code === "ConditionalCheckFailed") && codes.every((code) => code === "ConditionalCheckFailed" || code === "None")) {
-        return "conflict";
-      }
+      if (isUnresolvedWrite(error)) throw new StoreUnavailableError(error);
       throw error;
     }
   }

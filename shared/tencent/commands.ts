@@ -47,9 +47,10 @@ const alreadyDoneCloudCodes = new Set([
 
 /**
  * Run one command. A command whose effect already holds (group already destroyed, stream not
- * pushing) counts as done, so replays are harmless. Returns what later state needs (a task id).
+ * pushing) counts as done, so replays are harmless; a message whose group is gone is done but
+ * `undelivered`. Returns what later state needs (a task id).
  */
-export async function runCommand(command: TencentCommand, deps: TencentDeps): Promise<{ taskId?: string } | void> {
+export async function runCommand(command: TencentCommand, deps: TencentDeps): Promise<{ taskId?: string; undelivered?: boolean } | void> {
   try {
     switch (command.kind) {
       case "sendGroupMessage":
@@ -104,6 +105,8 @@ export async function runCommand(command: TencentCommand, deps: TencentDeps): Pr
         return;
     }
   } catch (error) {
+    // A message to a group that is gone is settled too, but it did not reach anyone.
+    if (isTencentError(error) && command.kind === "sendGroupMessage" && groupGoneCodes.has(error.code)) return { undelivered: true };
     if (isTencentError(error) && (alreadyDoneCloudCodes.has(error.code) || (isGroupCommand(command) && groupGoneCodes.has(error.code)))) return;
     throw error;
   }

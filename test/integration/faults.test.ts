@@ -1,0 +1,302 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { afterEach, describe, expect, it } from "vitest";
+import { findGift, WalletStore } from "../../shared/billing/index.js";
+import { getConfig } from "../../shared/config/index.js";
+import { createLogger } from "../../shared/log/index.js";
+import { inlineLeaseMs, outboxKey, putOutboxEntry, retryDueEntries } from "../../shared/outbox/index.js";
+import { createTencentDeps } from "../../shared/tencent/index.js";
+import { api, drainOutbox, emulatorState, emulatorUrl, injectFault, jwtUser, testDb, type ApiResponse } from "../helpers.js";
+
+/**
+ * The fault suite: DynamoDB fails under every caller (through the local stack's fault proxy,
+ * limited to this suite's own keys), the callers retry as real clients do, then the faults stop
+ * and the store must agree with every answer the callers got.
+ */
+type Faults = { throttle?: number; lost?: number; cut?: number; conflict?: number; match?: string[]; sequence?: string[]; operations?: string[] };
+
+async function setFaults(faults: Faults) {
+  const response = await fetch(`${emulatorUrl()}/_control/dynamodb/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults) });
+  expect(response.status).toBe(200);
+  return response.json() as Promise<{ injected: Record<string, number> }>;
+}
+
+afterEach(async () => {
+  await setFaults({});
+});
+
+const adminHeaders = (key: string) => ({ "x-admin-key": process.env.ONAIR_ADMIN_KEY!, "idempotency-key": key });
+
+/** A client that retries 409/5xx answers with the same request (and key), honouring Retry-After. */
+async function withRetries(call: () => Promise<ApiResponse>, attempts = 12): Promise<ApiResponse> {
+  let last: ApiResponse | undefined;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    last = await call();
+    const retryable = last.status >= 500 || (last.status === 409 && last.headers.get("retry-after") !== null);
+    if (!retryable) return last;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(300, Number(last!.headers.get("retry-after") ?? 0) * 100) + Math.random() * 100));
+  }
+  return last!;
+}
+
+/** A fan sends a gift message through the emulated IM (which runs the before-send callback). */
+async function clientSendsGift(groupId: string, from: string, giftId: string) {
+  const msgBody = [{ MsgType: "TIMCustomElem", MsgContent: { Data: JSON.stringify({ type: "gift", giftId, count: 1 }), Desc: "gift", Ext: "" } }];
+  const response = await fetch(`${emulatorUrl()}/_control/groups/${groupId}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from, msgBody }) });
+  return ((await response.json()) as { delivered: boolean }).delivered;
+}
+
+const mixes: [string, Faults][] = [
+  ["throttle only", { throttle: 0.2 }],
+  ["lost answers only", { lost: 0.12 }],
+  ["throttle, lost answers, cut connections and conflicts", { throttle: 0.2, lost: 0.12, cut: 0.08, conflict: 0.1 }],
+];
+
+describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
+  it("ends with balances, earnings, ledgers, counters, group messages and the close summary agreeing with every answer", async () => {
+    const tag = randomBytes(3).toString("hex");
+    const host = await jwtUser(`fh${tag}`);
+    const created = await api("POST", "/v1/rooms", { token: host.token, body: { title: "faults" } });
+    const { roomId, groupId } = created.body as { roomId: number; groupId: string };
+    expect((await api("POST", `/v1/rooms/${roomId}/live`, { token: host.token })).status).toBe(200);
+    const fans = await Promise.all(Array.from({ length: 6 }, () => jwtUser(`ff${tag}`)));
+
+    // Faults on for this room's and these users' items only: other test files run alongside.
+    await setFaults({ ...rates, match: [tag, `"ROOM#${roomId}"`, `ROOMCTR#${roomId}#`, `ROOMMEM#${roomId}#`, `GIFTER#${roomId}#`, `OUTBOX#${roomId}:`, groupId] });
+    const credited = new Map<string, number>();
+    const spent = new Map<string, number>();
+    let likesAnswered = 0;
+    let likesUnknown = 0;
+    let appGiftsSent = 0;
+    await Promise.all(
+      fans.map(async (fan, index) => {
+        const credit = await withRetries(() => api("POST", `/v1/admin/wallets/${fan.userId}/credits`, { body: { amount: 25, reason: "faults" }, headers: adminHeaders(`c-${fan.userId}`) }));
+        expect(credit.status).toBe(201);
+        // A retried credit with the key it already used moves nothing and answers the same.
+        const again = await withRetries(() => api("POST", `/v1/admin/wallets/${fan.userId}/credits`, { body: { amount: 25, reason: "faults" }, headers: adminHeaders(`c-${fan.userId}`) }));
+        expect(again.body).toEqual(credit.body);
+        credited.set(fan.userId, 25);
+        expect((await withRetries(() => api("POST", `/v1/rooms/${roomId}/members`, { token: fan.token }))).status).toBe(200);
+        if (index % 2 === 1) expect((await withRetries(() => api("DELETE", `/v1/rooms/${roomId}/members/me`, { token: fan.token }))).status).toBe(200);
+        const like = await api("POST", `/v1/rooms/${roomId}/likes`, { token: fan.token, body: { count: 3 } });
+        if (like.status === 200) likesAnswered += 3;
+        else likesUnknown += 3;
+        let paid = 0;
+        for (let gift = 0; gift < 8; gift++) {
+          if (await clientSendsGift(groupId, fan.userId, "heart")) paid += findGift("heart")!.price;
+        }
+        for (let gift = 0; gift < 3; gift++) {
+          const key = randomUUID();
+          const answer = await withRetries(() => api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 2 }, headers: { "idempotency-key": key } }));
+          expect([201, 402]).toContain(answer.status);
+          if (answer.status === 201) {
+            paid += answer.body.amount;
+            appGiftsSent++;
+          }
+        }
+        spent.set(fan.userId, paid);
+      }),
+    );
+    const cohost = fans[0]!;
+    const invited = await withRetries(() => api("POST", `/v1/rooms/${roomId}/cohosts/invitations`, { token: host.token, body: { userId: cohost.userId } }));
+    expect(invited.status).toBe(201);
+    expect((await withRetries(() => api("POST", `/v1/rooms/${roomId}/cohosts`, { token: cohost.token }))).status).toBe(200);
+    const kicked = await withRetries(() => api("DELETE", `/v1/rooms/${roomId}/cohosts/${cohost.userId}`, { token: host.token }));
+    expect([200, 404]).toContain(kicked.status); // 404: a retry found the first kick had landed
+    const closed = await withRetries(() => api("POST", `/v1/rooms/${roomId}/close`, { token: host.token }));
+    expect(closed.status).toBe(200);
+    const { injected } = await setFaults({});
+    expect(Object.values(injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+
+    // Faults off: settle whatever was left for the sweeper (refunds, messages), then compare.
+    await drainOutbox([roomId]);
+    const db = testDb();
+    const wallets = new WalletStore(db);
+    let income = 0;
+    for (const fan of fans) {
+      const [current, entries] = await Promise.all([wallets.wallet(fan.userId), wallets.allLedgerEntries(fan.userId)]);
+      expect(current.balance).toBe(credited.get(fan.userId)! - spent.get(fan.userId)!);
+      expect(entries.filter((e) => e.account === "balance").reduce((sum, e) => sum + e.amount, 0)).toBe(current.balance);
+      income += spent.get(fan.userId)!;
+    }
+    const hostWallet = await wallets.wallet(host.userId);
+    const hostLedger = await wallets.allLedgerEntries(host.userId);
+    expect(hostWallet.earnings).toBe(income);
+    expect(hostLedger.filter((e) => e.account === "earnings").reduce((sum, e) => sum + e.amount, 0)).toBe(income);
+    db.raw.destroy();
+
+    const summary = (await api("GET", `/v1/rooms/${roomId}/summary`, { token: host.token })).body.summary;
+    const room = (await api("GET", `/v1/rooms/${roomId}`, { token: host.token })).body;
+    expect(room.counts.giftIncome).toBe(income);
+    expect(summary.giftIncome).toBe(income);
+    expect(room.counts.totalViewers).toBe(fans.length);
+    expect(room.counts.likes).toBeGreaterThanOrEqual(likesAnswered);
+    expect(room.counts.likes).toBeLessThanOrEqual(likesAnswered + likesUnknown);
+    expect(room.cohosts).toEqual([]);
+
+    const group = (await emulatorState()).groups.find((g) => g.groupId === groupId)!;
+    const data = group.messages.flatMap((m) => {
+      const content = (m.body[0] as { MsgContent?: { Data?: string } }).MsgContent?.Data;
+      return content ? [{ from: m.from, data: JSON.parse(content) as { type: string; giftId?: string } }] : [];
+    });
+    const callbackGifts = data.filter((m) => m.data.type === "gift" && m.data.giftId === "heart");
+    expect(callbackGifts.length * findGift("heart")!.price + appGiftsSent * 2).toBe(income);
+    // App gifts whose message was not out before the close stay undelivered (the group is gone), never doubled.
+    expect(data.filter((m) => m.data.type === "gift" && m.data.giftId === "rose").length).toBeLessThanOrEqual(appGiftsSent);
+    expect(data.filter((m) => m.data.type === "room_closed")).toHaveLength(1);
+    expect(group.destroyed).toBe(true);
+  }, 90_000);
+});
+
+/** A live room and a fan with 25 coins, set up with the faults off. */
+async function giftScene() {
+  const host = await jwtUser("fh");
+  const created = await api("POST", "/v1/rooms", { token: host.token, body: { title: "interleavings" } });
+  const { roomId, groupId } = created.body as { roomId: number; groupId: string };
+  await api("POST", `/v1/rooms/${roomId}/live`, { token: host.token });
+  const fan = await jwtUser("ff");
+  expect((await api("POST", `/v1/admin/wallets/${fan.userId}/credits`, { body: { amount: 25, reason: "scene" }, headers: adminHeaders(randomUUID()) })).status).toBe(201);
+  return { host, fan, roomId, groupId };
+}
+
+async function moneyOf(userId: string) {
+  const db = testDb();
+  const wallets = new WalletStore(db);
+  const [current, entries] = await Promise.all([wallets.wallet(userId), wallets.allLedgerEntries(userId)]);
+  db.raw.destroy();
+  return { ...current, kinds: entries.map((e) => e.kind).sort() };
+}
+
+/** Fire a before-send callback the way IM would, with this body (no MsgId unless given). */
+async function beforeSend(body: Record<string, unknown>) {
+  const response = await fetch(`${emulatorUrl()}/_control/callbacks/im`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ command: "Group.CallbackBeforeSendMsg", body }) });
+  return ((await response.json()) as { reply: { ErrorCode: number } }).reply.ErrorCode;
+}
+const giftElem = (giftId: string, count: number) => ({ MsgType: "TIMCustomElem", MsgContent: { Data: JSON.stringify({ type: "gift", giftId, count }), Desc: "gift", Ext: "" } });
+
+describe("ambiguous writes, forced one by one", () => {
+  it("IM before-send: the charge commits, its answer is lost and every retry fails; IM is told reject and the charge is refunded once", async () => {
+    const { host, fan, roomId, groupId } = await giftScene();
+    await setFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["lost", ...Array(60).fill("throttle")] });
+    expect(await clientSendsGift(groupId, fan.userId, "heart")).toBe(false);
+    await setFaults({});
+    // The charge stood with its refund entry beside it; the sweeper's run gives the coins back, a second run nothing more.
+    await drainOutbox([roomId]);
+    await drainOutbox([roomId]);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 25, kinds: ["credit", "gift_refund_sent", "gift_sent"] });
+    expect(await moneyOf(host.userId)).toMatchObject({ earnings: 0 });
+    expect((await api("GET", `/v1/rooms/${roomId}`, { token: fan.token })).body.counts.giftIncome).toBe(0);
+  });
+
+  it("IM before-send: a lost answer whose retry succeeds charges once and lets the message through", async () => {
+    const { host, fan, groupId } = await giftScene();
+    await setFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["lost"] });
+    expect(await clientSendsGift(groupId, fan.userId, "heart")).toBe(true);
+    await setFaults({});
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 20, kinds: ["credit", "gift_sent"] });
+    expect(await moneyOf(host.userId)).toMatchObject({ earnings: 5 });
+  });
+
+  it("app gift: the charge commits and every retry fails; onair finds the charge and answers 201, and a retry with the key replays it", async () => {
+    const { fan, roomId } = await giftScene();
+    const key = randomUUID();
+    await setFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["cut", ...Array(60).fill("throttle")] });
+    const first = await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "heart", count: 1 }, headers: { "idempotency-key": key } });
+    await setFaults({});
+    expect(first.status).toBe(201);
+    const again = await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "heart", count: 1 }, headers: { "idempotency-key": key } });
+    expect(again.status).toBe(201);
+    expect(again.body.ledgerId).toBe(first.body.ledgerId);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 20, kinds: ["credit", "gift_sent"] });
+  });
+
+  it("bills every before-send callback that carries no MsgId, whatever Random the client repeats", async () => {
+    const { fan, groupId } = await giftScene();
+    const event = { GroupId: groupId, From_Account: fan.userId, Random: 777, MsgBody: [giftElem("heart", 1)] };
+    expect([await beforeSend(event), await beforeSend(event), await beforeSend(event)]).toEqual([0, 0, 0]);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 10 });
+  });
+
+  it("refuses a message holding more than one gift, and charges nothing", async () => {
+    const { fan, groupId } = await giftScene();
+    expect(await beforeSend({ GroupId: groupId, From_Account: fan.userId, Random: 1, MsgBody: [giftElem("rose", 1), giftElem("castle", 99)] })).toBe(10106);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 25, kinds: ["credit"] });
+  });
+
+  it("refuses a gift that reaches billing after the room closed, in both modes, and charges nothing", async () => {
+    const { host, fan, roomId, groupId } = await giftScene();
+    expect(await clientSendsGift(groupId, fan.userId, "rose")).toBe(true); // this instance now knows the room
+    expect((await api("POST", `/v1/rooms/${roomId}/close`, { token: host.token })).status).toBe(200);
+    expect(await beforeSend({ GroupId: groupId, From_Account: fan.userId, Random: 2, MsgBody: [giftElem("rose", 1)] })).toBe(10103);
+    const app = await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } });
+    expect(app.status).toBe(409);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 24, kinds: ["credit", "gift_sent"] });
+  });
+
+  it("answers an app gift undelivered, not sent, when its group is gone by the time the message goes out", async () => {
+    const { fan, roomId, groupId } = await giftScene();
+    const disarm = await injectFault({ action: "send_group_msg", match: groupId, code: 10010, message: "the group does not exist or has been dismissed", times: 1 });
+    const answer = await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } });
+    await disarm();
+    expect([answer.status, answer.body.delivery]).toEqual([201, "undelivered"]);
+  });
+
+  it("bills an Idempotency-Key reused after its record expired as a new gift", async () => {
+    const { fan, roomId } = await giftScene();
+    const key = randomUUID();
+    const send = () => api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": key } });
+    expect((await send()).status).toBe(201);
+    // Its 24 hours are over (DynamoDB's TTL deletes lazily, so the record may still be there).
+    const db = testDb();
+    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `IDEMP#app:${fan.userId}:${key}`, sk: "IDEMP" }, UpdateExpression: "SET expiresAt = :past", ExpressionAttributeValues: { ":past": Date.now() - 1 } }));
+    db.raw.destroy();
+    const reused = await send();
+    expect(reused.status).toBe(201);
+    expect(reused.headers.get("idempotent-replayed")).toBeNull();
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 23 });
+  });
+});
+
+describe("side effects under faults", () => {
+  it("keeps the group until it has heard room_closed: a failed notice holds the destroy, the sweeper delivers it, then destroys", async () => {
+    const host = await jwtUser("fh");
+    const created = await api("POST", "/v1/rooms", { token: host.token, body: { title: "notice" } });
+    const { roomId, groupId } = created.body as { roomId: number; groupId: string };
+    await api("POST", `/v1/rooms/${roomId}/live`, { token: host.token });
+    const disarm = await injectFault({ action: "send_group_msg", match: groupId, code: 80002, times: 1 });
+    const closed = await api("POST", `/v1/rooms/${roomId}/close`, { token: host.token });
+    await disarm();
+    expect(closed.status).toBe(200);
+    expect(closed.body.pendingEffects).toBeGreaterThanOrEqual(2);
+    const before = (await emulatorState()).groups.find((g) => g.groupId === groupId)!;
+    expect(before.destroyed).toBe(false);
+    // The sweeper's runs (in any order): the notice first gets through, then the destroy.
+    await drainOutbox([roomId]);
+    await drainOutbox([roomId]);
+    const after = (await emulatorState()).groups.find((g) => g.groupId === groupId)!;
+    expect(after.messages.filter((m) => JSON.stringify(m.body).includes("room_closed"))).toHaveLength(1);
+    expect(after.destroyed).toBe(true);
+  });
+});
+
+describe("sweeper leases", () => {
+  it("counts an entry's lease from its claim, not from the start of the run that claimed it", async () => {
+    const db = testDb();
+    const roomId = 900_000_000 + Math.floor(Math.random() * 99_999_999);
+    const entry = { entryId: `${roomId}:close:dismissRoom`, roomId, command: { kind: "dismissRoom" as const, roomId } };
+    // Due for a while already.
+    await putOutboxEntry(db, entry, Date.now() - inlineLeaseMs - 60_000);
+    const disarm = await injectFault({ action: "DismissRoom", match: String(roomId), delayMs: 1500, times: 1 });
+    // A run that started 25 s ago claims it now.
+    const runStartedAt = Date.now() - 25_000;
+    const run = retryDueEntries(db, createTencentDeps(getConfig()), createLogger({ service: "test" }), runStartedAt);
+    const claimedAfter = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: outboxKey(entry.entryId), ConsistentRead: true }));
+    expect(Item!.nextAttemptAt).toBeGreaterThanOrEqual(claimedAfter + inlineLeaseMs);
+    await run;
+    await disarm();
+    expect((await emulatorState()).dismissedRooms.filter((id) => id === roomId)).toHaveLength(1);
+    db.raw.destroy();
+  });
+});
