@@ -1,12 +1,12 @@
-import { createHash } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import { BillingService, catalogVersion, gifts, maxGiftCount, movementId, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
 import type { Config } from "../../shared/config/index.js";
-import type { Db } from "../../shared/db/index.js";
-import { BadRequestError, ConflictError, UnprocessableError } from "../../shared/errors/index.js";
+import { isUnresolvedWrite, type Db } from "../../shared/db/index.js";
+import { ConflictError, StoreUnavailableError } from "../../shared/errors/index.js";
+import { getRecord, idempotencyKeyFrom, newRecord, replayOf, requestInProgress } from "../../shared/idempotency/index.js";
 import { bearerSecurity, createApp, decodeCursor, encodeCursor, errorResponses, jsonBody, jsonResponse, PageQuerySchema, pageOf, type AppEnv } from "../../shared/http/index.js";
 import type { Logger } from "../../shared/log/index.js";
 import { maxRoomId, RoomStore } from "../../shared/rooms/index.js";
@@ -98,12 +98,7 @@ const routes = {
 const LedgerCursor = z.object({ before: z.string().max(64) });
 
 /** The Idempotency-Key header, or a 400 naming what is wrong with it. */
-function idempotencyKeyOf(c: Context): string {
-  const key = c.req.header("idempotency-key");
-  if (key === undefined) throw new BadRequestError("idempotency_key_required", "the Idempotency-Key header is required");
-  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new BadRequestError("invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters");
-  return key;
-}
+const idempotencyKeyOf = (c: Context) => idempotencyKeyFrom(c.req.header("idempotency-key"));
 
 function answer(c: Context<AppEnv>, result: StoredAnswer) {
   if (result.replayed) c.header("idempotent-replayed", "true");
@@ -159,22 +154,25 @@ export function createWalletApp(deps: WalletAppDeps) {
     const { userId } = c.req.valid("param");
     const { amount, reason } = c.req.valid("json");
     const scope = `admin:${key}`;
-    const fingerprint = createHash("sha256").update(JSON.stringify({ userId, amount, reason })).digest("hex");
     const now = Date.now();
     const body = { userId, amount, reason, ledgerId: movementId(scope) };
-    const result = await wallets.credit(userId, amount, reason, {
-      scope,
-      fingerprint,
-      status: "completed",
-      response: { status: 201, body },
-      createdAt: now,
-      expiresAt: now + 24 * 3600 * 1000,
-    });
+    const record = newRecord(scope, { userId, amount, reason }, "completed", { status: 201, body }, now);
+    let result: Awaited<ReturnType<WalletStore["credit"]>>;
+    try {
+      result = await wallets.credit(userId, amount, reason, record);
+    } catch (error) {
+      if (!isUnresolvedWrite(error)) throw error;
+      // Did it commit? The record says; otherwise the caller retries with the key.
+      const stored = await getRecord(deps.db, scope).catch(() => undefined);
+      if (stored?.createdAt !== now) throw new StoreUnavailableError(error);
+      result = { outcome: "billed", ledgerId: body.ledgerId };
+    }
     if (result.outcome === "billed") return c.json(body, 201);
     if (result.outcome === "duplicate" && result.record) {
-      if (result.record.fingerprint !== fingerprint) throw new UnprocessableError("idempotency_key_reused", "this Idempotency-Key was used with a different request");
+      const outcome = replayOf(result.record, record.fingerprint);
+      if (outcome === "stale") throw requestInProgress(); // credits are completed in their transaction
       c.header("idempotent-replayed", "true");
-      return c.json(result.record.response.body as typeof body, 201);
+      return c.json(outcome.answer.body as typeof body, 201);
     }
     throw new ConflictError("wallet_busy", "the wallet is busy; retry shortly", { "retry-after": "1" });
   });

@@ -1,3 +1,3 @@
 export { catalogVersion, findGift, gifts, maxGiftCount, type Gift } from "./catalog.js";
 export { BillingService, callbackBillingDeadlineMs, giftRejections, parseGiftMessage, type CallbackVerdict, type GiftPayload, type StoredAnswer } from "./service.js";
-export { chargeFor, earningShards, movementId, idempotencyTtlSeconds, ledgerShards, WalletStore, type GiftCharge, type IdempotencyRecord, type LedgerEntry } from "./store.js";
+export { chargeFor, earningShards, movementId, ledgerShards, WalletStore, type GiftCharge, type LedgerEntry } from "./store.js";

@@ -10,7 +10,7 @@ import { counterKey } from "../rooms/store.js";
  * - wallet        pk `WALLET#<userId>`            sk `WALLET`       { balance }        coins to spend
  * - earnings      pk `EARN#<userId>#<0-15>`       sk `EARN`         { earnings }       a host's income, sharded
  * - ledger        pk `LEDGER#<userId>#<0-15>`     sk `<createdAt>#<entryId>`           one entry per money movement
- * - idempotency   pk `IDEMP#<scope>`              sk `IDEMP`        { fingerprint, status, response, charge, expiresAt }
+ * - idempotency   pk `IDEMP#<scope>`              sk `IDEMP`        (shared/idempotency) a movement's record, with a callback gift's charge
  * - gifter        pk `GIFTER#<roomId>#<userId>`   sk `GIFTER`       { coins }; gsi4 `LEADER#<roomId>#<0-9>` / coins (number)
  */
 export const earningShards = 16;
@@ -46,7 +46,6 @@ export interface GiftCharge {
 
 export const walletKey = (userId: string) => ({ pk: `WALLET#${userId}`, sk: "WALLET" });
 export const earningsKey = (userId: string, shard: number) => ({ pk: `EARN#${userId}#${shard}`, sk: "EARN" });
-export const idempotencyKey = (scope: string) => ({ pk: `IDEMP#${scope}`, sk: "IDEMP" });
 const gifterKey = (roomId: number, userId: string) => ({ pk: `GIFTER#${roomId}#${userId}`, sk: "GIFTER" });
 
 /** A stable id for the movement a scope names. */

@@ -2,7 +2,8 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { transact, type Db } from "../db/index.js";
 // The store module, not the rooms index: the outbox runs refunds, and the rooms service imports the outbox.
 import { roomKey } from "../rooms/store.js";
-import { giftMovementItems, idempotencyKey, movementId, type GiftCharge } from "./items.js";
+import { idempotencyKey } from "../idempotency/index.js";
+import { giftMovementItems, movementId, type GiftCharge } from "./items.js";
 
 /** Callback-gift record states from which the charge goes back to the sender. */
 const refundable = ["charged", "rejected"];

@@ -1,13 +1,14 @@
-import { createHash, randomInt, randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { isUnresolvedWrite } from "../db/index.js";
 import { AppError, ConflictError, ForbiddenError, NotFoundError, StoreUnavailableError, UnprocessableError } from "../errors/index.js";
+import { completeRecord, fingerprintOf, getRecord, newRecord, replayOf, requestInProgress, type IdempotencyRecord } from "../idempotency/index.js";
 import type { Logger } from "../log/index.js";
 import { outboxKey, outboxPut, runOutbox, type OutboxEntry } from "../outbox/index.js";
 import { roomIdOfGroup, RoomStore, type Room } from "../rooms/index.js";
 import type { TencentDeps } from "../tencent/index.js";
 import { findGift, maxGiftCount, type Gift } from "./catalog.js";
-import { chargeFor, idempotencyTtlSeconds, inFlightLeaseMs, movementId, WalletStore, type IdempotencyRecord } from "./store.js";
+import { chargeFor, movementId, WalletStore } from "./store.js";
 
 /** An HTTP answer to store and replay for an Idempotency-Key. */
 export interface StoredAnswer {
@@ -56,8 +57,6 @@ export function callbackDeadline(requestTimeSeconds: number | undefined, nowMs: 
   const sentAt = requestTimeSeconds !== undefined && Number.isFinite(requestTimeSeconds) ? Math.min(requestTimeSeconds * 1000, nowMs) : nowMs;
   return sentAt + callbackBillingDeadlineMs;
 }
-
-const fingerprintOf = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex");
 
 class PaymentRequiredError extends AppError {
   override readonly name = "PaymentRequiredError";
@@ -109,7 +108,7 @@ export class BillingService {
       room = await this.liveRoomFor(request.roomId, senderId);
     } catch (error) {
       // A retry after the room closed must still get the first answer.
-      const record = await this.deps.wallets.getIdempotency(scope);
+      const record = await getRecord(this.deps.wallets.db, scope);
       if (record) return this.replay(record, fingerprint);
       throw error;
     }
@@ -128,27 +127,19 @@ export class BillingService {
       },
     };
     const body = { roomId: room.roomId, giftId: gift!.giftId, count: request.count, amount: charge.amount, heat: charge.heat, delivery: "queued" };
-    const record: Omit<IdempotencyRecord, "charge"> = {
-      scope,
-      fingerprint,
-      status: "in_progress",
-      response: { status: 201, body },
-      createdAt: now,
-      expiresAt: now + idempotencyTtlSeconds * 1000,
-      outboxEntryId: outbox.entryId,
-    };
+    const record = newRecord(scope, { route: "POST /v1/wallet/gifts", ...request }, "in_progress", { status: 201, body }, now, { outboxEntryId: outbox.entryId });
     let result: Awaited<ReturnType<WalletStore["bill"]>>;
     try {
       result = await this.deps.wallets.bill(charge, record, { message: outboxPut(this.deps.wallets.db, outbox, now) });
     } catch (error) {
       if (!isUnresolvedWrite(error)) throw error;
       // Did it commit? The record says; when even that read fails, the client retries with the key.
-      const stored = await this.deps.wallets.getIdempotency(scope).catch(() => undefined);
+      const stored = await getRecord(this.deps.wallets.db, scope).catch(() => undefined);
       if (!stored || stored.createdAt !== now) throw new StoreUnavailableError(error);
       result = { outcome: "billed", ledgerId: movementId(scope) };
     }
     if (result.outcome === "duplicate") {
-      if (!result.record) throw new ConflictError("request_in_progress", "a request with this Idempotency-Key is in progress; retry shortly", { "retry-after": "1" });
+      if (!result.record) throw requestInProgress();
       return this.replay(result.record, fingerprint);
     }
     if (result.outcome === "insufficient_balance") throw new PaymentRequiredError(`${charge.amount} coins needed for ${request.count} × ${gift!.giftId}`);
@@ -159,25 +150,18 @@ export class BillingService {
     const delivery = failed.length > 0 ? "queued" : undelivered.length > 0 ? "undelivered" : "sent";
     const final = { status: 201, body: { ...body, ledgerId: result.ledgerId, delivery } };
     // A failure here leaves the record in progress; a retry after its lease replays "billed" and retries the delivery.
-    await this.deps.wallets.completeIdempotency(scope, final).catch((error) => this.deps.log.warn("could not complete an idempotency record", { scope, error }));
+    await completeRecord(this.deps.wallets.db, scope, final).catch((error) => this.deps.log.warn("could not complete an idempotency record", { scope, error }));
     return { ...final, replayed: false };
   }
 
   private async replay(record: IdempotencyRecord, fingerprint: string): Promise<StoredAnswer> {
-    if (record.fingerprint !== fingerprint) {
-      throw new UnprocessableError("idempotency_key_reused", "this Idempotency-Key was used with a different request");
-    }
-    if (record.status === "in_progress") {
-      if (Date.now() - record.createdAt < inFlightLeaseMs) {
-        throw new ConflictError("request_in_progress", "a request with this Idempotency-Key is in progress; retry shortly", { "retry-after": "1" });
-      }
-      // The first request died after billing: the charge stands; try its delivery again.
-      const delivery = await this.retryDelivery(record.outboxEntryId);
-      const response = { ...record.response, body: { ...record.response.body, delivery } };
-      await this.deps.wallets.completeIdempotency(record.scope, response).catch(() => undefined);
-      return { ...response, replayed: true };
-    }
-    return { ...record.response, replayed: true };
+    const outcome = replayOf(record, fingerprint);
+    if (outcome !== "stale") return { ...outcome.answer, replayed: true };
+    // The first request died after billing: the charge stands; try its delivery again.
+    const delivery = await this.retryDelivery(record.outboxEntryId);
+    const response = { ...record.response, body: { ...record.response.body, delivery } };
+    await completeRecord(this.deps.wallets.db, record.scope, response).catch(() => undefined);
+    return { ...response, replayed: true };
   }
 
   private async retryDelivery(entryId: string | undefined): Promise<"sent" | "queued" | "undelivered"> {
@@ -246,7 +230,7 @@ export class BillingService {
     // client's choice and proves nothing: without a MsgId every callback is its own charge.
     const messageId = typeof event.MsgId === "string" && event.MsgId !== "" ? event.MsgId : `once-${randomUUID()}`;
     const scope = `im:${room.groupId}:${messageId}`;
-    const fingerprint = fingerprintOf({ senderId, ...payload });
+    const request = { senderId, ...payload };
     const charge = chargeFor(gift, payload.count, senderId, room.hostId, room.roomId);
     const now = Date.now();
     const refund: OutboxEntry = { entryId: `refund:${movementId(scope)}:${now}`, roomId: room.roomId, command: { kind: "refundGift", scope } };
@@ -254,7 +238,7 @@ export class BillingService {
     try {
       result = await this.deps.wallets.bill(
         charge,
-        { scope, fingerprint, status: "charged", response: { status: 200, body: {} }, createdAt: now, expiresAt: now + idempotencyTtlSeconds * 1000, outboxEntryId: refund.entryId },
+        newRecord(scope, request, "charged", { status: 200, body: {} }, now, { outboxEntryId: refund.entryId }),
         // Due once the callback is long over: whatever happens to this handler, a charge nobody allowed goes back.
         { refund: outboxPut(this.deps.wallets.db, refund, now) },
         deadline,
@@ -266,7 +250,7 @@ export class BillingService {
     }
     if (result.outcome === "duplicate") {
       const record = result.record;
-      return record?.status === "allowed" && record.fingerprint === fingerprint ? allow : reject(giftRejections.unavailable);
+      return record?.status === "allowed" && record.fingerprint === fingerprintOf(request) ? allow : reject(giftRejections.unavailable);
     }
     if (result.outcome === "insufficient_balance") return reject(giftRejections.insufficientBalance);
     if (result.outcome === "room_not_live") return reject(giftRejections.roomNotLive);

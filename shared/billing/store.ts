@@ -1,5 +1,6 @@
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { batchGet, transact, type Db, type TransactItem } from "../db/index.js";
+import { getRecord, idempotencyKey, recordPut, type IdempotencyRecord } from "../idempotency/index.js";
 import { outboxCancelItem, outboxRearmItem } from "../outbox/index.js";
 import { roomKey } from "../rooms/index.js";
 import type { Gift } from "./catalog.js";
@@ -7,7 +8,6 @@ import {
   earningShards,
   earningsKey,
   giftMovementItems,
-  idempotencyKey,
   leaderboardShards,
   ledgerPut,
   ledgerShards,
@@ -25,29 +25,6 @@ export { earningShards, ledgerShards, movementId, type GiftCharge, type LedgerEn
  * ledger always sums to the balances and a retry never bills twice.
  */
 
-/** How long a used idempotency key answers with its first response. */
-export const idempotencyTtlSeconds = 24 * 3600;
-/** A record still `in_progress` after this long belongs to a request that died after billing. */
-export const inFlightLeaseMs = 10_000;
-
-/**
- * `in_progress` → `completed`: an app gift or admin credit. A callback gift is `charged` by its
- * billing transaction, then `allowed` (its message let through: the charge stands) or
- * `rejected` → `refunded` (its message refused: the coins go back, through the outbox).
- */
-export type IdempotencyStatus = "in_progress" | "completed" | "charged" | "allowed" | "rejected" | "refunded";
-
-export interface IdempotencyRecord {
-  scope: string;
-  fingerprint: string;
-  status: IdempotencyStatus;
-  response: { status: number; body: Record<string, unknown> };
-  createdAt: number;
-  expiresAt: number;
-  outboxEntryId?: string;
-  charge?: GiftCharge;
-}
-
 export function chargeFor(gift: Gift, count: number, senderId: string, hostId: string, roomId: number): GiftCharge {
   return { senderId, hostId, roomId, giftId: gift.giftId, count, amount: gift.price * count, heat: gift.heat * count };
 }
@@ -62,20 +39,6 @@ export type BillOutcome =
 export class WalletStore {
   constructor(readonly db: Db) {}
 
-  /** The idempotency record's Put: only when the key is unused or its record has expired. */
-  private idempotencyPut(record: IdempotencyRecord): TransactItem {
-    return {
-      Put: {
-        TableName: this.db.table,
-        Item: { ...idempotencyKey(record.scope), type: "idempotency", ...record, ttl: Math.ceil(record.expiresAt / 1000) },
-        ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
-        ExpressionAttributeValues: { ":now": record.createdAt },
-        // A duplicate's answer comes back with the cancellation: no second read.
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      },
-    };
-  }
-
   /**
    * Bill a gift in one transaction, on the condition that its room is live and hosted by the
    * charge's host: the money items, the idempotency record and, when given, the outbox entries
@@ -87,7 +50,7 @@ export class WalletStore {
     const result = await transact(
       this.db,
       {
-        record: this.idempotencyPut({ ...record, charge }),
+        record: recordPut(this.db, { ...record, charge }),
         room: {
           ConditionCheck: {
             TableName: this.db.table,
@@ -103,7 +66,7 @@ export class WalletStore {
       { deadlineMs },
     );
     if (result.ok) return { outcome: "billed", ledgerId };
-    if (result.failed.includes("record")) return { outcome: "duplicate", record: (result.old.record as IdempotencyRecord | undefined) ?? (await this.getIdempotency(record.scope)) };
+    if (result.failed.includes("record")) return { outcome: "duplicate", record: (result.old.record as IdempotencyRecord | undefined) ?? (await getRecord(this.db, record.scope)) };
     if (result.failed.includes("room")) return { outcome: "room_not_live" };
     if (result.failed.includes("wallet")) return { outcome: "insufficient_balance" };
     return { outcome: "contended" };
@@ -170,7 +133,7 @@ export class WalletStore {
   async credit(userId: string, amount: number, reason: string, record: IdempotencyRecord): Promise<BillOutcome> {
     const ledgerId = movementId(record.scope);
     const result = await transact(this.db, {
-      record: this.idempotencyPut(record),
+      record: recordPut(this.db, record),
       wallet: {
         Update: {
           TableName: this.db.table,
@@ -183,26 +146,8 @@ export class WalletStore {
       ledger: ledgerPut(this.db.table, userId, { entryId: `${ledgerId}-c`, kind: "credit", account: "balance", amount, reason, createdAt: record.createdAt }),
     });
     if (result.ok) return { outcome: "billed", ledgerId };
-    if (result.failed.includes("record")) return { outcome: "duplicate", record: (result.old.record as IdempotencyRecord | undefined) ?? (await this.getIdempotency(record.scope)) };
+    if (result.failed.includes("record")) return { outcome: "duplicate", record: (result.old.record as IdempotencyRecord | undefined) ?? (await getRecord(this.db, record.scope)) };
     return { outcome: "contended" };
-  }
-
-  async getIdempotency(scope: string): Promise<IdempotencyRecord | undefined> {
-    const { Item } = await this.db.doc.send(new GetCommand({ TableName: this.db.table, Key: idempotencyKey(scope), ConsistentRead: true }));
-    return Item && Item.expiresAt >= Date.now() ? (Item as unknown as IdempotencyRecord) : undefined;
-  }
-
-  async completeIdempotency(scope: string, response: IdempotencyRecord["response"]): Promise<void> {
-    await this.db.doc.send(
-      new UpdateCommand({
-        TableName: this.db.table,
-        Key: idempotencyKey(scope),
-        UpdateExpression: "SET #status = :completed, #response = :response",
-        ConditionExpression: "#status = :inProgress",
-        ExpressionAttributeNames: { "#status": "status", "#response": "response" },
-        ExpressionAttributeValues: { ":completed": "completed", ":inProgress": "in_progress", ":response": response },
-      }),
-    );
   }
 
   /** Balance and the sum of every earnings shard, in one BatchGetItem. */
