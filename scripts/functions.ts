@@ -14,7 +14,7 @@ export interface FunctionSpec {
 export const functionSpecs: FunctionSpec[] = [
   { name: "usersig", kind: "http", paths: [/^\/v1\/(accounts|sessions|usersig)(\/|$)/] },
   // The room leaderboard is money data, so wallet serves it although it sits under /v1/rooms.
-  { name: "wallet", kind: "http", paths: [/^\/v1\/rooms\/[^/]+\/leaderboard\/?$/, /^\/v1\/(gifts|wallet|admin\/wallets)(\/|$)/] },
+  { name: "wallet", kind: "http", paths: [/^\/v1\/rooms\/[^/]+\/leaderboard\/?$/, /^\/v1\/(gifts|wallet|admin\/wallets|admin\/audit\/wallets)(\/|$)/] },
   { name: "rooms", kind: "http", paths: [/^\/v1\/(rooms|replays|admin\/outbox)(\/|$)/] },
   { name: "im-callback", kind: "http", paths: [/^\/v1\/callbacks\/im\/?$/] },
   { name: "live-callback", kind: "http", paths: [/^\/v1\/callbacks\/(live|trtc|vod)\/?$/] },

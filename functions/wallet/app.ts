@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
-import { BillingService, catalogVersion, gifts, maxGiftCount, movementId, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
+import { auditWallet, BillingService, catalogVersion, gifts, maxGiftCount, movementId, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
 import type { Config } from "../../shared/config/index.js";
 import { isUnresolvedWrite, type Db } from "../../shared/db/index.js";
 import { ConflictError, StoreUnavailableError } from "../../shared/errors/index.js";
@@ -93,6 +93,20 @@ const routes = {
       ...errorResponses(400, 401, 409, 422),
     },
   }),
+  audit: createRoute({
+    method: "get",
+    path: "/v1/admin/audit/wallets/{userId}",
+    summary: "Admin: a wallet's ledger summed against its balance and earnings (X-Admin-Key)",
+    security: [{ adminKey: [] }],
+    request: { params: z.object({ userId: UserIdSchema.openapi({ param: { name: "userId", in: "path" } }) }) },
+    responses: {
+      200: jsonResponse(
+        "Audit",
+        z.object({ userId: z.string(), balance: z.number(), earnings: z.number(), ledgerBalance: z.number(), ledgerEarnings: z.number(), consistent: z.boolean() }).openapi("WalletAudit"),
+      ),
+      ...errorResponses(400, 401),
+    },
+  }),
 };
 
 const LedgerCursor = z.object({ before: z.string().max(64) });
@@ -175,6 +189,12 @@ export function createWalletApp(deps: WalletAppDeps) {
       return c.json(outcome.answer.body as typeof body, 201);
     }
     throw new ConflictError("wallet_busy", "the wallet is busy; retry shortly", { "retry-after": "1" });
+  });
+
+  app.openapi({ ...routes.audit, middleware: [admin] }, async (c) => {
+    const { userId } = c.req.valid("param");
+    const [wallet, entries] = await Promise.all([wallets.wallet(userId), wallets.allLedgerEntries(userId)]);
+    return c.json(auditWallet(userId, wallet, entries), 200);
   });
 
   return app;

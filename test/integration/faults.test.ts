@@ -119,6 +119,10 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
       expect(entries.filter((e) => e.account === "balance").reduce((sum, e) => sum + e.amount, 0)).toBe(current.balance);
       income += spent.get(fan.userId)!;
     }
+    for (const user of [...fans, host]) {
+      const audit = await api("GET", `/v1/admin/audit/wallets/${user.userId}`, { headers: { "x-admin-key": process.env.ONAIR_ADMIN_KEY! } });
+      expect([audit.status, audit.body.consistent]).toEqual([200, true]);
+    }
     const hostWallet = await wallets.wallet(host.userId);
     const hostLedger = await wallets.allLedgerEntries(host.userId);
     expect(hostWallet.earnings).toBe(income);
