@@ -1,7 +1,9 @@
 /**
  * Gifts: throughput of the IM before-send callback on the local stack (signed HTTP callbacks
  * to /v1/callbacks/im, billing in DynamoDB Local) at 1, 8 and 32 concurrent senders, and the
- * DynamoDB requests one gift costs, counted by a middleware on the client.
+ * DynamoDB requests one gift costs, counted by a middleware on the client; then gifts/s and p99
+ * at 8 senders with DynamoDB faults on (BENCH_DYNAMODB_FAULTS, default the issue's mix) as a
+ * ratio to the same run with them off.
  *
  *   npm run bench -- gifts
  *
@@ -15,6 +17,7 @@ import { getConfig } from "../../shared/config/index.js";
 import { createDb } from "../../shared/db/index.js";
 import { signImCallback } from "../../shared/signatures/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
+import { noFaults, parseFaults } from "../local/dynamodb-faults.js";
 import { countRequests, formatCounts, startBenchStack } from "./support.js";
 
 const secondsPerLevel = 5;
@@ -62,9 +65,7 @@ export async function benchGifts(): Promise<void> {
     if (reply.ErrorCode !== 0) throw new Error(`gift rejected: ${JSON.stringify(reply)}`);
     console.log(`DynamoDB requests per billed gift (callback mode): ${formatCounts(requests.counts)}`);
 
-    console.log(`\nbefore-send callback throughput on the local stack (${secondsPerLevel} s per level, every gift billed)`);
-    console.log("senders   gifts/s   median ms   p99 ms   rejected");
-    for (const concurrency of [1, 8, 32]) {
+    const measure = async (concurrency: number) => {
       const latencies: number[] = [];
       let rejected = 0;
       const deadline = performance.now() + secondsPerLevel * 1000;
@@ -81,9 +82,27 @@ export async function benchGifts(): Promise<void> {
       );
       const elapsed = (performance.now() - started) / 1000;
       latencies.sort((a, b) => a - b);
-      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1);
-      console.log(`${String(concurrency).padStart(7)} ${((latencies.length - rejected) / elapsed).toFixed(0).padStart(9)} ${at(0.5).padStart(11)} ${at(0.99).padStart(8)} ${String(rejected).padStart(10)}`);
+      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+      return { giftsPerSecond: (latencies.length - rejected) / elapsed, median: at(0.5), p99: at(0.99), rejected };
+    };
+
+    console.log(`\nbefore-send callback throughput on the local stack (${secondsPerLevel} s per level, every gift billed)`);
+    console.log("senders   gifts/s   median ms   p99 ms   rejected");
+    for (const concurrency of [1, 8, 32]) {
+      const level = await measure(concurrency);
+      console.log(`${String(concurrency).padStart(7)} ${level.giftsPerSecond.toFixed(0).padStart(9)} ${level.median.toFixed(1).padStart(11)} ${level.p99.toFixed(1).padStart(8)} ${String(level.rejected).padStart(10)}`);
     }
+
+    // The same load with DynamoDB failing (the stack's fault proxy; both runs go through it).
+    const mix = process.env.BENCH_DYNAMODB_FAULTS ?? "throttle=0.2,lost=0.12,cut=0.08,conflict=0.1";
+    const off = await measure(8);
+    stack.faultProxy!.setFaults(parseFaults(mix));
+    const on = await measure(8);
+    stack.faultProxy!.setFaults(noFaults);
+    console.log(`\n8 senders with DynamoDB faults ${mix}, against none (${secondsPerLevel} s each; "rejected" gifts were refused to IM and cost nothing)`);
+    console.log("faults   gifts/s   p99 ms   rejected");
+    for (const [name, level] of [["off", off], ["on", on]] as const) console.log(`${name.padEnd(6)} ${level.giftsPerSecond.toFixed(0).padStart(9)} ${level.p99.toFixed(1).padStart(8)} ${String(level.rejected).padStart(10)}`);
+    console.log(`ratio on/off: gifts/s ×${(on.giftsPerSecond / off.giftsPerSecond).toFixed(2)}, p99 ×${(on.p99 / off.p99).toFixed(2)}`);
     db.raw.destroy();
     countedDb.raw.destroy();
   } finally {

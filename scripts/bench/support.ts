@@ -11,7 +11,8 @@ const jwtSecret = "bench-identity-provider-secret-0123456789";
 export async function startBenchStack(): Promise<{ stack: Stack; token: (userId: string) => Promise<string> }> {
   process.env.LOG_LEVEL = "error";
   process.env.AUTH_JWT_SECRET = jwtSecret;
-  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0 });
+  // The fault proxy, with no faults: the gifts bench switches them on for its comparison.
+  const stack = await startStack({ port: 0, emulatorPort: 0, sweepIntervalSeconds: 0, dynamodbFaults: "" });
   const token = (userId: string) => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret));
   return { stack, token };
 }
