@@ -159,7 +159,8 @@ export function roleCredentials(env: NodeJS.ProcessEnv): { secretId: string; sec
 }
 
 // A real AWS region; `ap-guangzhou` is Tencent's and would resolve dynamodb.ap-guangzhou.amazonaws.com.
-const awsRegion = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/;
+// AWS names regions by compass direction (`ap-southeast-1`); Tencent by city (`ap-guangzhou`, zone `ap-guangzhou-3`).
+const awsRegion = /^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d+$/;
 
 /**
  * Validate `env` and return the typed config, or throw one `ConfigError` naming every problem.

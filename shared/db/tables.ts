@@ -4,6 +4,7 @@ import {
   DescribeTimeToLiveCommand,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
+  waitUntilTableExists,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
@@ -61,6 +62,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       if ((createError as Error).name !== "ResourceInUseException") throw createError;
     }
   }
+  // AWS creates a table (and its indexes) in the background; TTL can be set only once it is ACTIVE.
+  await waitUntilTableExists({ client, maxWaitTime: 600 }, { TableName: tableName });
   const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
   if (status !== "ENABLED" && status !== "ENABLING") {

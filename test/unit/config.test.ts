@@ -94,6 +94,8 @@ describe("config", () => {
     const { DYNAMODB_REGION: _, ...noRegion } = valid;
     expect(() => parseConfig(noRegion)).toThrow(/DYNAMODB_REGION is missing/);
     expect(() => parseConfig({ ...valid, DYNAMODB_REGION: "ap-guangzhou" })).toThrow(/DYNAMODB_REGION must be an AWS region/);
+    expect(() => parseConfig({ ...valid, DYNAMODB_REGION: "ap-guangzhou-3" })).toThrow(/DYNAMODB_REGION must be an AWS region/);
+    for (const region of ["ap-southeast-1", "cn-north-1", "us-gov-west-1", "eu-central-2", "mx-central-1"]) expect(parseConfig({ ...valid, DYNAMODB_REGION: region }).dynamodb.region).toBe(region);
     expect(parseConfig({ ...valid, DYNAMODB_REGION: "cn-north-1" }).dynamodb.region).toBe("cn-north-1");
     // An endpoint (DynamoDB Local, a compatible service) signs with whatever region it names.
     expect(parseConfig({ ...noRegion, DYNAMODB_ENDPOINT: "http://127.0.0.1:8000" }).dynamodb).toEqual({ endpoint: "http://127.0.0.1:8000", region: "us-east-1", table: "onair" });

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { functionForPath } from "../../scripts/functions.js";
@@ -22,5 +22,24 @@ describe("docs/deploy.md single-domain rules", () => {
   ])("send %s where the stack serves it", (path) => {
     expect(rules).toHaveLength(6);
     expect(routeOf(path)).toBe(functionForPath(path)?.name);
+  });
+});
+
+describe("docs/deploy.md CAM policy", () => {
+  it("allows exactly the cloud API actions the code calls", () => {
+    const policy = /"version": "2\.0",\s*"statement": \[\s*\{\s*"effect": "allow",\s*"action": \[([^\]]+)\]/.exec(doc);
+    expect(policy).not.toBeNull();
+    const allowed = [...policy![1]!.matchAll(/"\w+:(\w+)"/g)].map(([, action]) => action!).sort();
+    const called = new Set<string>();
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (path.endsWith(".ts")) for (const [, action] of readFileSync(path, "utf8").matchAll(/cloudCall\("(\w+)"/g)) called.add(action!);
+      }
+    };
+    for (const dir of ["shared", "functions"]) walk(join(import.meta.dirname, "../..", dir));
+    expect(called.size).toBeGreaterThan(5);
+    expect(allowed).toEqual([...called].sort());
   });
 });
