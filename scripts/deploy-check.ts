@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 import { ConfigError, configVariableNames, parseConfig, renamedVariableWarnings } from "../shared/config/index.js";
+import { examplePlaceholderPrefix } from "../shared/config/local-secrets.js";
 import { functionConfigFields, type FunctionName } from "../shared/config/functions.js";
 import { deployedVariables, functionSpecs } from "./functions.js";
 import { resolveDeployment } from "./deployment.js";
@@ -31,9 +32,16 @@ export interface CheckResult {
 }
 
 /** Check `manifestText` resolved against `env` (the .env file under the shell's variables). */
-export function checkDeployment({ manifestText, env, distDir }: { manifestText: string; env: Record<string, string | undefined>; distDir: string }): CheckResult {
+export function checkDeployment({ manifestText, env: fromFile, distDir }: { manifestText: string; env: Record<string, string | undefined>; distDir: string }): CheckResult {
+  let env = fromFile;
   const problems: string[] = [];
   const warnings: string[] = [...renamedVariableWarnings(env)];
+  // The example's placeholders stand for values that pass; the functions refuse them at cold start.
+  const placeholders = Object.keys(env).filter((name) => env[name]?.startsWith(examplePlaceholderPrefix));
+  if (placeholders.length) {
+    warnings.push(`still .env.example placeholders, to replace before sls deploy (the functions refuse them at cold start): ${placeholders.join(", ")}`);
+    env = { ...env, ...Object.fromEntries(placeholders.map((name) => [name, `checked-placeholder-${name.toLowerCase()}-0123456789abcdef`])) };
+  }
   const deployment = resolveDeployment(manifestText, env);
   const lines = [`stage ${deployment.stage ?? "?"}, region ${deployment.region ?? "?"}, app ${deployment.app ?? "?"}`];
 
@@ -98,5 +106,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(`problems (${problems.length}):\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
     process.exit(1);
   }
-  console.log("ready to deploy: sls deploy");
+  console.log(warnings.some((warning) => warning.startsWith("still .env.example placeholders")) ? "ready to deploy once the placeholders are replaced: sls deploy" : "ready to deploy: sls deploy");
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { createLogger } from "../log/index.js";
-import { localSecrets, localStackMarker } from "./local-secrets.js";
+import { examplePlaceholderPrefix, localSecrets, localStackMarker } from "./local-secrets.js";
 
 /**
  * Configuration is read from the environment once per cold start and validated as a whole (or,
@@ -191,6 +191,9 @@ export function parseConfig(env: NodeJS.ProcessEnv, fields?: readonly (keyof Con
     if (missing.length) problems.push(`${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing (deployed: bind an execution role, SCF then injects its credentials)`);
   }
   if (present.AUTH_JWT_SECRET && present.AUTH_JWKS_URL && names.has("AUTH_JWT_SECRET")) problems.push("set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both");
+  for (const name of names) {
+    if (present[name]?.trim().toLowerCase().startsWith(examplePlaceholderPrefix)) problems.push(`${name} is still the .env.example placeholder; set a real value`);
+  }
   if (present[localStackMarker.name] !== localStackMarker.value) {
     // A trailing space or other case is still the public value to anyone guessing.
     const sameSecret = (given: string | undefined, local: string) => given?.trim().toLowerCase() === local.toLowerCase();

@@ -16,3 +16,9 @@ export const localSecrets = {
 
 /** The variable and value the local stack (`npm start`, the tests) sets to allow its own secrets. */
 export const localStackMarker = { name: "ONAIR_STACK", value: "local" } as const;
+
+/**
+ * How `.env.example` marks a value the operator must replace. Configuration refuses any value
+ * that still starts with it, wherever it runs: the example file is as public as this one.
+ */
+export const examplePlaceholderPrefix = "replace-with-";

@@ -25,7 +25,10 @@ import { functionSpecs } from "../../scripts/functions.js";
  */
 
 const root = join(import.meta.dirname, "../..");
-const example = parseEnv(readFileSync(join(root, ".env.example"), "utf8"));
+// The functions refuse the example's placeholders, so each becomes a random value, as an operator's would.
+const example = Object.fromEntries(
+  Object.entries(parseEnv(readFileSync(join(root, ".env.example"), "utf8"))).map(([name, value]) => [name, value?.startsWith("replace-with-") ? `${name.toLowerCase()}-${randomBytes(16).toString("hex")}` : value]),
+) as Record<string, string | undefined>;
 const role = { TENCENTCLOUD_SECRETID: `AKIDrole${randomBytes(4).toString("hex")}`, TENCENTCLOUD_SECRETKEY: randomBytes(16).toString("hex"), TENCENTCLOUD_SESSIONTOKEN: randomBytes(24).toString("hex") };
 const table = `onair_deployed_${randomBytes(4).toString("hex")}`;
 

@@ -26,8 +26,10 @@ async function runCheck(envFile: string): Promise<{ code: number; stdout: string
 }
 
 describe("npm run deploy:check", () => {
-  it("passes on .env.example, every function ok", async () => {
+  it("passes on .env.example, every function ok, and names the placeholders to replace", async () => {
     const { code, stdout } = await runCheck(join(root, ".env.example"));
+    expect(stdout).toMatch(/still \.env\.example placeholders.*ONAIR_ADMIN_KEY/);
+    expect(stdout).toContain("ready to deploy once the placeholders are replaced");
     expect(code).toBe(0);
     expect(stdout.match(/^ {2}ok /gm)).toHaveLength(6);
     expect(stdout).toContain("ready to deploy");

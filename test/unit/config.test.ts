@@ -133,6 +133,12 @@ describe("config", () => {
     expect(parseConfig({ ...valid, ...localSecrets, ONAIR_STACK: "local" }).adminKey).toBe(localSecrets.ONAIR_ADMIN_KEY);
   });
 
+  it("refuses .env.example's placeholders anywhere, naming each", () => {
+    expect(() => parseConfig({ ...valid, ONAIR_STACK: "local", ONAIR_ADMIN_KEY: "replace-with-at-least-32-random-characters", CSS_PUSH_KEY: "Replace-With-the-push-key" })).toThrow(
+      /ONAIR_ADMIN_KEY is still the .env.example placeholder.*CSS_PUSH_KEY is still the .env.example placeholder|CSS_PUSH_KEY is still the .env.example placeholder.*ONAIR_ADMIN_KEY/,
+    );
+  });
+
   it("lists every IM admin account, the configured one first", () => {
     expect(parseConfig(valid).imAdminUsers).toEqual(["administrator"]);
     expect(parseConfig({ ...valid, IM_ADMIN_USER: "ops", IM_ADMIN_USERS: "admin2, root_im" }).imAdminUsers).toEqual(["ops", "admin2", "root_im"]);
