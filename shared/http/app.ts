@@ -3,7 +3,8 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isAppError } from "../errors/index.js";
+import { isStoreUnavailable } from "../db/transact.js";
+import { isAppError, StoreUnavailableError } from "../errors/index.js";
 import { createLogger, type Logger } from "../log/index.js";
 import type { RequestBindings } from "./adapter.js";
 import { corsPolicy } from "./cors.js";
@@ -106,6 +107,13 @@ export function createApp(options: {
       if (error.status === 415) return errorResponse(c, 415, "unsupported_media_type", "Content-Type must be application/json");
       if (/Malformed JSON/i.test(error.message)) return errorResponse(c, 400, "invalid_json", "request body is not valid JSON");
       return errorResponse(c, error.status, "bad_request", error.message);
+    }
+    if (isStoreUnavailable(error)) {
+      // A read (or a write outside the transaction helper) that DynamoDB would not answer: the
+      // caller can retry the same request, as the contract promises for the store's hiccups.
+      const unavailable = new StoreUnavailableError(error);
+      c.var.log?.warn("store unavailable", { error });
+      return errorResponse(c, unavailable.status, unavailable.code, unavailable.message, unavailable.headers);
     }
     c.var.log?.error("unhandled error", { error });
     return errorResponse(c, 500, "internal_error", "something went wrong on our side; please retry");

@@ -21,8 +21,21 @@ export interface ImMessageBody {
 
 /** A custom element carrying JSON `data`, the shape onair's signalling messages use. */
 export const customElem = (data: Record<string, unknown>, desc: string): ImMessageBody[] => [
-  { MsgType: "TIMCustomElem", MsgContent: { Data: JSON.stringify(data), Desc: desc, Ext: "" } },
+  { MsgType: "TIMCustomElem", MsgContent: { Data: canonicalJson(data), Desc: desc, Ext: "" } },
 ];
+
+/**
+ * JSON with object keys sorted. An outbox entry's data comes back from DynamoDB with its keys
+ * in another order; a resend must be the same content, or IM's de-duplication (same content,
+ * same Random) lets a second copy through.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === "object" && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}
 
 /** Cloud IM server REST API as the app admin (reference §2). */
 export class ImClient {

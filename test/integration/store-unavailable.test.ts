@@ -1,0 +1,30 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { canonicalJson, customElem } from "../../shared/tencent/im.js";
+import { api, emulatorUrl, jwtUser } from "../helpers.js";
+
+const setFaults = async (faults: Record<string, unknown>) =>
+  expect((await fetch(`${emulatorUrl()}/_control/dynamodb/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults) })).status).toBe(200);
+
+afterEach(() => setFaults({}));
+
+describe("a read DynamoDB will not answer", () => {
+  it.each([["throttle"], ["lost"], ["cut"]])("answers 503 store_unavailable with Retry-After, not 500, when every attempt meets %s", async (fault) => {
+    const user = await jwtUser("reader");
+    await setFaults({ match: [`WALLET#${user.userId}`], sequence: Array(8).fill(fault) });
+    const response = await api("GET", "/v1/wallet", { token: user.token });
+    expect([response.status, response.body.error.code]).toEqual([503, "store_unavailable"]);
+    expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+    await setFaults({});
+    expect((await api("GET", "/v1/wallet", { token: user.token })).status).toBe(200);
+  });
+});
+
+describe("message data", () => {
+  it("is the same text whatever order its keys come back in, so IM drops a resend", () => {
+    const first = { type: "gift", giftId: "rose", count: 2, from: "alice", nested: { b: 1, a: 2 } };
+    const fromDynamo = { nested: { a: 2, b: 1 }, from: "alice", count: 2, giftId: "rose", type: "gift" };
+    expect(canonicalJson(first)).toBe(canonicalJson(fromDynamo));
+    expect(customElem(first, "gift")).toEqual(customElem(fromDynamo, "gift"));
+    expect(JSON.parse(canonicalJson(first))).toEqual(first);
+  });
+});
