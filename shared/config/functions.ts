@@ -45,5 +45,6 @@ export type FunctionName = keyof typeof functionConfigFields;
 /** The environment variables `name` reads, in config order: what serverless.yml declares for it. */
 export function functionVariables(name: FunctionName): string[] {
   const fields = new Set<keyof Config>(functionConfigFields[name]);
-  return (Object.keys(configVariables) as (keyof Config)[]).filter((field) => fields.has(field)).flatMap((field) => configVariables[field]);
+  // Two fields may read one variable (imAdminUser and imAdminUsers both read IM_ADMIN_USER).
+  return [...new Set((Object.keys(configVariables) as (keyof Config)[]).filter((field) => fields.has(field)).flatMap((field) => configVariables[field]))];
 }
