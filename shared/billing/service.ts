@@ -45,14 +45,8 @@ const reject = (rejection: { code: number; info: string }): CallbackVerdict => (
  * included). Billing must be settled this long after `RequestTime`, leaving 0.5 s for the reply.
  */
 export const callbackBillingDeadlineMs = 1500;
-/**
- * How long past the billing deadline a refused charge may take to be made certain before IM is
- * answered: the reject must still reach IM within its 2 s. Past it the charge's own refund entry,
- * due once the callback is over, returns the coins from the sweeper.
- */
-const rejectionGraceMs = 350;
-/** The least time the refusal write gets, however late the handler is. */
-const minimumRejectionMs = 100;
+/** How long a refused charge may take to be made certain once IM has its answer coming. */
+const rejectionBudgetMs = 5_000;
 
 /**
  * When a callback's verdict must be settled: `callbackBillingDeadlineMs` after IM sent it. IM's
@@ -264,13 +258,9 @@ export class BillingService {
     if (await this.deps.wallets.allowCallbackGift(scope, refund.entryId, deadline)) return allow;
     // Charged but not (certainly) allowed in time: make the refusal certain, then refund now.
     this.deps.log.warn("gift charged but not allowed in time; refunding", { roomId, senderId, amount: charge.amount });
-    const rejectBy = Math.max(deadline + rejectionGraceMs, Date.now() + minimumRejectionMs);
-    const rejected = await this.deps.wallets.rejectCallbackGift(scope, refund.entryId, rejectBy).catch(() => false);
-    if (rejected) {
-      await runOutbox(this.deps.wallets.db, this.deps.tencent, [refund], this.deps.log);
-    } else {
-      this.deps.log.error("could not record a refused gift in time; its refund entry returns the coins unless the gift was recorded allowed", { scope });
-    }
+    const rejected = await this.deps.wallets.rejectCallbackGift(scope, refund.entryId, Date.now() + rejectionBudgetMs).catch(() => false);
+    if (rejected) await runOutbox(this.deps.wallets.db, this.deps.tencent, [refund], this.deps.log);
+    else this.deps.log.error("could not record a refused gift; its charge may stand for a message IM refused", { scope });
     return reject(giftRejections.unavailable);
   }
 }
