@@ -75,9 +75,8 @@ export async function benchImports(bundles: { label: string; path: string }[]): 
   for (const bundle of bundles) {
     const wall = median(loaded.get(bundle.label)!.map((b) => b.wallMs));
     const cpu = median(loaded.get(bundle.label)!.map((b) => b.cpuMs));
-    const cells = [wall, bareWall, cpu, bareCpu];
     console.log(
-      `${bundle.label.padEnd(26)} ${cells[0]!.toFixed(0).padStart(8)} ${`+${(wall - bareWall).toFixed(0)}`.padStart(10)} ${(wall / bareWall).toFixed(2).padStart(7)}` +
+      `${bundle.label.padEnd(26)} ${wall.toFixed(0).padStart(8)} ${`+${(wall - bareWall).toFixed(0)}`.padStart(10)} ${(wall / bareWall).toFixed(2).padStart(7)}` +
         ` ${cpu.toFixed(0).padStart(9)} ${`+${(cpu - bareCpu).toFixed(0)}`.padStart(10)} ${(cpu / bareCpu).toFixed(2).padStart(7)}`,
     );
   }
