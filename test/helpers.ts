@@ -78,7 +78,11 @@ export async function newUser(prefix = "u"): Promise<{ userId: string; password:
 
 /** A user of the app's own identity provider: a signed JWT whose sub is the user id. */
 export async function jwtUser(prefix = "v"): Promise<{ userId: string; token: string }> {
-  const userId = uniqueUserId(prefix);
+  return jwtUserNamed(uniqueUserId(prefix));
+}
+
+/** The same, for a user id the test chooses. */
+export async function jwtUserNamed(userId: string): Promise<{ userId: string; token: string }> {
   const token = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setIssuedAt().setExpirationTime("1h").sign(new TextEncoder().encode(testJwtSecret));
   return { userId, token };
 }

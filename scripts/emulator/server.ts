@@ -131,7 +131,8 @@ class CloudFailure extends Error {
 const imOk = (fields: Json = {}): ImReply => ({ ActionStatus: "OK", ErrorInfo: "", ErrorCode: 0, ...fields });
 const imFail = (code: number, info: string): ImReply => ({ ActionStatus: "FAIL", ErrorInfo: info, ErrorCode: code });
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
+/** The whole body of a request (the emulator's and the DynamoDB fault proxy's). */
+export function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));

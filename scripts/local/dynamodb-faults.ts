@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { freePort } from "./dynamodb-local.js";
+import { readBody } from "../emulator/server.js";
 
 /**
  * A fault-injecting HTTP proxy in front of DynamoDB Local, so the local stack fails the way
@@ -92,14 +93,6 @@ export interface FaultProxy {
 const amzError = (type: string, message: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message, ...extra });
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks)));
-    request.on("error", reject);
-  });
-}
 
 /** Start the proxy on a free loopback port, forwarding to `target` (DynamoDB Local's endpoint). */
 export async function startFaultProxy(target: string, initial: DynamoDbFaults = noFaults): Promise<FaultProxy> {

@@ -1,5 +1,5 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { batchGet, transact, type Db, type TransactItem } from "../db/index.js";
+import { batchGet, isUnresolvedWrite, transact, type Db, type TransactItem } from "../db/index.js";
 import { getRecord, idempotencyKey, recordPut, type IdempotencyRecord } from "../idempotency/index.js";
 import { outboxCancelItem, outboxRearmItem } from "../outbox/index.js";
 import { roomKey } from "../rooms/index.js";
@@ -97,7 +97,7 @@ export class WalletStore {
       );
       return result.ok;
     } catch (error) {
-      if ((error as Error).name === "UnresolvedWriteError") return false;
+      if (isUnresolvedWrite(error)) return false;
       throw error;
     }
   }

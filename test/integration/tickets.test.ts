@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodePrivateMapKey, UserSigSigner } from "../../shared/tencent/index.js";
-import { SignJWT } from "jose";
-import { api, emulatorState, emulatorUrl, jwtUser } from "../helpers.js";
-import { testJwtSecret } from "../jwt-secret.js";
+import { api, emulatorState, emulatorUrl, jwtUser, jwtUserNamed } from "../helpers.js";
 
 type User = { userId: string; token: string };
 
@@ -165,10 +163,7 @@ describe("TRTC room entry with room-entry protection (emulator)", () => {
 });
 
 describe("users named like built-in object properties", () => {
-  const named = async (userId: string) => ({
-    userId,
-    token: await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setExpirationTime("1h").sign(new TextEncoder().encode(testJwtSecret)),
-  });
+  const named = jwtUserNamed;
 
   it("refuses __proto__ as an identity: objects read from JSON cannot hold it as a key", async () => {
     const response = await api("POST", "/v1/usersig", { token: (await named("__proto__")).token });
