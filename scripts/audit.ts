@@ -34,6 +34,7 @@ do {
 } while (start);
 db.raw.destroy();
 
+for (const notice of audit.notices) console.log(`  note: ${notice}`);
 const problems = audit.problems();
 for (const problem of problems) console.log(`  ${problem}`);
 const figures = `${audit.wallets} wallets, ${audit.ledgerEntries} ledger entries, credited ${audit.credited}, spent ${audit.spent}, balances ${audit.balances}, received ${audit.received}, earnings ${audit.earnings}; ${pages} pages`;

@@ -2,11 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
-import { auditWallet, BillingService, catalogVersion, gifts, maxGiftCount, movementId, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
+import { auditWallet, BillingService, catalogVersion, gifts, maxGiftCount, movementId, staleRecordOf, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
 import type { Config } from "../../shared/config/index.js";
 import { isUnresolvedWrite, type Db } from "../../shared/db/index.js";
 import { ConflictError, StoreUnavailableError } from "../../shared/errors/index.js";
-import { getRecord, idempotencyKeyFrom, newRecord, replayOf, requestInProgress } from "../../shared/idempotency/index.js";
+import { getRecord, idempotencyKeyFrom, idempotencyTtlSeconds, newRecord, replayOf, requestInProgress } from "../../shared/idempotency/index.js";
 import { bearerSecurity, createApp, decodeCursor, encodeCursor, errorResponses, jsonBody, jsonResponse, PageQuerySchema, pageOf, type AppEnv } from "../../shared/http/index.js";
 import type { Logger } from "../../shared/log/index.js";
 import { maxRoomId, RoomStore } from "../../shared/rooms/index.js";
@@ -102,7 +102,17 @@ const routes = {
     responses: {
       200: jsonResponse(
         "Audit",
-        z.object({ userId: z.string(), balance: z.number(), earnings: z.number(), ledgerBalance: z.number(), ledgerEarnings: z.number(), consistent: z.boolean() }).openapi("WalletAudit"),
+        z
+          .object({
+            userId: z.string(),
+            balance: z.number(),
+            earnings: z.number(),
+            ledgerBalance: z.number(),
+            ledgerEarnings: z.number(),
+            staleRecords: z.array(z.object({ scope: z.string(), status: z.string(), ageSeconds: z.number(), overdue: z.boolean() })),
+            consistent: z.boolean(),
+          })
+          .openapi("WalletAudit"),
       ),
       ...errorResponses(400, 401),
     },
@@ -193,8 +203,11 @@ export function createWalletApp(deps: WalletAppDeps) {
 
   app.openapi({ ...routes.audit, middleware: [admin] }, async (c) => {
     const { userId } = c.req.valid("param");
-    const [wallet, entries] = await Promise.all([wallets.wallet(userId), wallets.allLedgerEntries(userId)]);
-    return c.json(auditWallet(userId, wallet, entries), 200);
+    const now = Date.now();
+    // Idempotency records live 24 h, so only that day's charges can have one left unsettled.
+    const [wallet, entries, records] = await Promise.all([wallets.wallet(userId), wallets.allLedgerEntries(userId), wallets.chargeRecordsSince(userId, now - idempotencyTtlSeconds * 1000)]);
+    const stale = records.flatMap((record) => staleRecordOf(record, now) ?? []);
+    return c.json(auditWallet(userId, wallet, entries, stale), 200);
   });
 
   return app;

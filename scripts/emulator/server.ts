@@ -58,6 +58,17 @@ export interface EmulatedGroup {
   messages: EmulatedMessage[];
 }
 
+/**
+ * What the IM console decides about callbacks. `beforeSendOnFailure`: what IM does with a message
+ * when the before-send callback times out or fails ("deliver" is IM's default; README tells
+ * operators to pick "drop"). `afterSendRetries`: repeats of a failed after-send callback (the
+ * console's retry on failure, which README tells operators to turn on).
+ */
+export interface ImCallbackSettings {
+  beforeSendOnFailure: "deliver" | "drop";
+  afterSendRetries: number;
+}
+
 export interface EmulatedStream {
   streamName: string;
   appName: string;
@@ -97,6 +108,8 @@ export interface EmulatorState {
   media: { fileId: string; durationSeconds: number; sizeBytes: number; url: string; createTime: string }[];
   /** TRTC rooms entered through the control API, and the app's room-entry protection. */
   trtc: TrtcState;
+  /** The IM console's callback settings (`PUT /_control/im/settings`). */
+  im: ImCallbackSettings;
   /** Every action served, in order (for tests counting calls). */
   calls: { action: string; ok: boolean }[];
 }
@@ -178,6 +191,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     recordings: [],
     media: [],
     trtc: { roomProtection: options.trtcRoomProtection ?? true, rooms: [] },
+    im: { beforeSendOnFailure: "drop", afterSendRetries: 2 },
     calls: [],
   };
   const trtc = createTrtc(signer, state.trtc);
@@ -465,7 +479,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   }
 
   /** POST an IM callback to onair as IM does: query parameters, Sign/RequestTime, JSON body. */
-  async function fireImCallback(command: string, body: Json, forge?: Forgery): Promise<{ status: number; reply: unknown }> {
+  async function fireImCallback(command: string, body: Json, forge?: Forgery, timeoutMs = 2000): Promise<{ status: number; reply: unknown }> {
     if (!options.imCallback) throw new Error("no IM callback URL configured");
     const requestTime = now() - (forge === "expired" ? 3600 : 0);
     const signature = signImCallback(forge === "sign" ? "not-the-token" : options.imCallback.token, requestTime);
@@ -478,7 +492,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       ...(forge === "unsigned" ? {} : signature),
     });
     // IM gives a callback 2 seconds.
-    return postCallback(`${options.imCallback.url}?${query}`, { "content-type": "application/json" }, JSON.stringify({ CallbackCommand: command, EventTime: Date.now(), ...body }), 2000);
+    return postCallback(`${options.imCallback.url}?${query}`, { "content-type": "application/json" }, JSON.stringify({ CallbackCommand: command, EventTime: Date.now(), ...body }), timeoutMs);
   }
 
   /** POST a CSS, TRTC or VOD event to onair, signed as that platform signs it (or forged). */
@@ -559,14 +573,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
   /**
    * A client sends a group message: IM runs the before-send callback and delivers the message
-   * only when it answers ErrorCode 0 (no answer in time, or a failure, is "do not deliver", as
-   * the README tells operators to configure). `repeat` redelivers the same callback.
+   * when it answers ErrorCode 0; no answer in time, or a failure, follows `beforeSendOnFailure`
+   * (or this message's `onFailure`, so a test need not change what every other test sees;
+   * `timeoutMs` shortens IM's 2 s).
+   * A delivered message is reported by the after-send callback. `repeat` redelivers the
+   * before-send callback.
    */
   async function clientSendsGroupMessage(groupId: string, body: Json) {
     const group = findGroup(groupId);
     const from = String(body.from);
     const random = Number(body.random ?? Math.floor(Math.random() * 0xffffffff));
     const msgBody = body.msgBody as unknown[];
+    // A test can make IM give up sooner than its 2 s, as if onair's answer were late.
+    const timeoutMs = Number.isInteger(body.timeoutMs) && Number(body.timeoutMs) > 0 ? Number(body.timeoutMs) : 2000;
     const event = {
       GroupId: groupId,
       Type: group.type,
@@ -580,11 +599,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       CloudCustomData: "",
     };
     const replies = [];
-    for (let i = 0; i < Math.max(1, Number(body.repeat ?? 1)); i++) replies.push(await fireImCallback("Group.CallbackBeforeSendMsg", event, body.forge as Forgery | undefined));
+    for (let i = 0; i < Math.max(1, Number(body.repeat ?? 1)); i++) replies.push(await fireImCallback("Group.CallbackBeforeSendMsg", event, body.forge as Forgery | undefined, timeoutMs));
     const first = replies[0]!;
-    const allowed = first.status === 200 && (first.reply as { ErrorCode?: number }).ErrorCode === 0;
-    if (allowed) group.messages.push({ from, random, seq: ++seq, time: now(), body: msgBody });
-    return { delivered: allowed, replies };
+    const answered = first.status === 200 && typeof (first.reply as { ErrorCode?: unknown }).ErrorCode === "number";
+    const onFailure = body.onFailure === "deliver" || body.onFailure === "drop" ? body.onFailure : state.im.beforeSendOnFailure;
+    const delivered = answered ? (first.reply as { ErrorCode: number }).ErrorCode === 0 : onFailure === "deliver";
+    if (!delivered) return { delivered, replies };
+    const message = { from, random, seq: ++seq, time: now(), body: msgBody };
+    group.messages.push(message);
+    // IM reports every delivered message, and repeats a failed report as the console says.
+    const afterSend = [];
+    for (let attempt = 0; attempt <= state.im.afterSendRetries; attempt++) {
+      const reply = await fireImCallback("Group.CallbackAfterSendMsg", { ...event, MsgSeq: message.seq, MsgTime: message.time });
+      afterSend.push(reply);
+      if (reply.status === 200) break;
+    }
+    return { delivered, replies, afterSend };
   }
 
   async function handleControl(method: string, path: string, raw: Buffer, response: ServerResponse) {
@@ -647,6 +677,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         if (error instanceof TrtcFailure) return send(response, 403, { code: error.code, message: error.message });
         throw error;
       }
+    }
+    if (method === "PUT" && path === "/_control/im/settings") {
+      if (body.beforeSendOnFailure === "deliver" || body.beforeSendOnFailure === "drop") state.im.beforeSendOnFailure = body.beforeSendOnFailure;
+      if (Number.isInteger(body.afterSendRetries) && Number(body.afterSendRetries) >= 0) state.im.afterSendRetries = Number(body.afterSendRetries);
+      return send(response, 200, state.im);
     }
     if (method === "PUT" && path === "/_control/trtc/settings") {
       if (typeof body.roomProtection === "boolean") state.trtc.roomProtection = body.roomProtection;

@@ -15,8 +15,9 @@ import { readBody } from "../emulator/server.js";
  *
  * `operations` limits faults to some DynamoDB operations (`TransactWriteItems`, `UpdateItem`…);
  * `match` limits them to requests whose body contains one of the strings (a test's own keys);
- * `sequence` gives the next matching requests their faults in order (`none` lets one through),
- * before the rates apply again: a test forces an exact interleaving with it.
+ * `sequence` gives the next matching requests their faults in order (`none` lets one through,
+ * `slow` forwards one after `slowMs` (default 2.5 s) and answers it normally, as a latency spike), before the
+ * rates apply again: a test forces an exact interleaving with it.
  */
 export interface DynamoDbFaults {
   throttle: number;
@@ -25,8 +26,12 @@ export interface DynamoDbFaults {
   conflict: number;
   operations?: string[];
   match?: string[];
-  sequence?: (FaultKind | "none")[];
+  sequence?: (FaultKind | "none" | "slow")[];
+  slowMs?: number;
 }
+
+/** How late a `slow` request is forwarded unless told: past IM's 2 s for a callback that waits on it. */
+const defaultSlowMs = 2_500;
 
 export const noFaults: DynamoDbFaults = { throttle: 0, lost: 0, cut: 0, conflict: 0 };
 const rateNames = ["throttle", "lost", "cut", "conflict"] as const;
@@ -58,7 +63,7 @@ export function parseFaults(text: string): DynamoDbFaults {
 export function checkFaults(input: unknown): DynamoDbFaults {
   if (typeof input !== "object" || input === null || Array.isArray(input)) throw new Error("faults must be a JSON object");
   const body = input as Record<string, unknown>;
-  const unknown = Object.keys(body).filter((key) => ![...rateNames, "operations", "match", "sequence"].includes(key));
+  const unknown = Object.keys(body).filter((key) => ![...rateNames, "operations", "match", "sequence", "slowMs"].includes(key));
   if (unknown.length > 0) throw new Error(`unknown field ${unknown[0]}`);
   const faults: DynamoDbFaults = { ...noFaults };
   for (const name of rateNames) {
@@ -75,8 +80,12 @@ export function checkFaults(input: unknown): DynamoDbFaults {
   }
   if (body.sequence !== undefined) {
     const sequence = body.sequence;
-    if (!Array.isArray(sequence) || !sequence.every((kind) => kind === "none" || rateNames.includes(kind))) throw new Error(`sequence must be a list of ${rateNames.join(", ")} or none`);
+    if (!Array.isArray(sequence) || !sequence.every((kind) => kind === "none" || kind === "slow" || rateNames.includes(kind))) throw new Error(`sequence must be a list of ${rateNames.join(", ")}, slow or none`);
     faults.sequence = [...sequence];
+  }
+  if (body.slowMs !== undefined) {
+    if (typeof body.slowMs !== "number" || !Number.isInteger(body.slowMs) || body.slowMs < 0 || body.slowMs > 30_000) throw new Error("slowMs must be a whole number of milliseconds up to 30000");
+    faults.slowMs = body.slowMs;
   }
   return faults;
 }
@@ -86,7 +95,7 @@ export interface FaultProxy {
   faults(): DynamoDbFaults;
   setFaults(faults: DynamoDbFaults): void;
   /** Faults injected since start, by kind. */
-  injected(): Record<FaultKind, number>;
+  injected(): Record<FaultKind | "slow", number>;
   stop(): Promise<void>;
 }
 
@@ -97,7 +106,7 @@ const amzError = (type: string, message: string, extra: Record<string, unknown> 
 /** Start the proxy on a free loopback port, forwarding to `target` (DynamoDB Local's endpoint). */
 export async function startFaultProxy(target: string, initial: DynamoDbFaults = noFaults): Promise<FaultProxy> {
   let faults = initial;
-  const injected: Record<FaultKind, number> = { throttle: 0, lost: 0, cut: 0, conflict: 0 };
+  const injected: Record<FaultKind | "slow", number> = { throttle: 0, lost: 0, cut: 0, conflict: 0, slow: 0 };
   const upstream = new URL(target);
 
   const forward = (request: IncomingMessage, body: Buffer) =>
@@ -110,7 +119,7 @@ export async function startFaultProxy(target: string, initial: DynamoDbFaults = 
       outgoing.end(body);
     });
 
-  const draw = (operation: string, body: Buffer): FaultKind | undefined => {
+  const draw = (operation: string, body: Buffer): FaultKind | "slow" | undefined => {
     if (faults.operations && !faults.operations.includes(operation)) return undefined;
     if (faults.match && !faults.match.some((text) => body.includes(text))) return undefined;
     const next = faults.sequence?.shift();
@@ -146,6 +155,7 @@ export async function startFaultProxy(target: string, initial: DynamoDbFaults = 
         const codes = reasons.map((reason) => reason.Code).join(", ");
         return reply(response, 400, amzError("TransactionCanceledException", `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes}]`, { CancellationReasons: reasons }));
       }
+      if (fault === "slow") await new Promise((resolve) => setTimeout(resolve, faults.slowMs ?? defaultSlowMs));
       const answer = await forward(request, body);
       if (fault === "lost") return reply(response, 500, amzError("InternalServerError", "Internal server error (injected after the request was applied)"));
       if (fault === "cut") return void request.socket.destroy();

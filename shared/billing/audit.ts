@@ -11,20 +11,48 @@ export interface WalletAudit {
   earnings: number;
   ledgerBalance: number;
   ledgerEarnings: number;
+  /** The wallet's recent charges whose idempotency record has not settled in time (see `staleRecordOf`). */
+  staleRecords: StaleRecord[];
   consistent: boolean;
+}
+
+export interface StaleRecord {
+  scope: string;
+  status: string;
+  ageSeconds: number;
+  /** True when money is owed back: a refund that should have run. A request that died in progress owes nothing. */
+  overdue: boolean;
+}
+
+/** A callback gift still `charged` or `rejected` this long after its charge missed its refund. */
+export const refundOverdueMs = 10 * 60_000;
+
+/**
+ * An idempotency record that should have settled by now, or undefined. `in_progress` past its
+ * lease: a request died after billing (the charge stands, its message is in the outbox; the
+ * client's retry with the key finishes the answer), worth a look but not a disagreement.
+ * `charged`/`rejected` past `refundOverdueMs`: IM never reported the message delivered and the
+ * refund has not run, so the outbox is not being swept.
+ */
+export function staleRecordOf(record: { scope?: unknown; pk?: unknown; status?: unknown; createdAt?: unknown; expiresAt?: unknown }, nowMs: number): StaleRecord | undefined {
+  const age = nowMs - Number(record.createdAt);
+  if (record.expiresAt !== undefined && Number(record.expiresAt) <= nowMs) return undefined;
+  const scope = String(record.scope ?? String(record.pk).slice("IDEMP#".length));
+  const stale = { scope, status: String(record.status), ageSeconds: Math.round(age / 1000) };
+  if (record.status === "in_progress" && age > inFlightLeaseMs) return { ...stale, overdue: false };
+  if ((record.status === "charged" || record.status === "rejected") && age > refundOverdueMs) return { ...stale, overdue: true };
+  return undefined;
 }
 
 const sumOf = (entries: Pick<LedgerEntry, "account" | "amount">[], account: LedgerEntry["account"]) =>
   entries.filter((entry) => entry.account === account).reduce((total, entry) => total + entry.amount, 0);
 
-export function auditWallet(userId: string, wallet: { balance: number; earnings: number }, entries: Pick<LedgerEntry, "account" | "amount">[]): WalletAudit {
+export function auditWallet(userId: string, wallet: { balance: number; earnings: number }, entries: Pick<LedgerEntry, "account" | "amount">[], staleRecords: StaleRecord[] = []): WalletAudit {
   const ledgerBalance = sumOf(entries, "balance");
   const ledgerEarnings = sumOf(entries, "earnings");
-  return { userId, ...wallet, ledgerBalance, ledgerEarnings, consistent: ledgerBalance === wallet.balance && ledgerEarnings === wallet.earnings && wallet.balance >= 0 };
+  const consistent = ledgerBalance === wallet.balance && ledgerEarnings === wallet.earnings && wallet.balance >= 0 && !staleRecords.some((record) => record.overdue);
+  return { userId, ...wallet, ledgerBalance, ledgerEarnings, staleRecords, consistent };
 }
-
-/** A callback gift still `charged` or `rejected` this long after its charge missed its refund. */
-export const refundOverdueMs = 10 * 60_000;
 
 /** Running totals over every item of the table, fed page by page. */
 export class TableAudit {
@@ -35,7 +63,10 @@ export class TableAudit {
   earnings = 0;
   ledgerEntries = 0;
   wallets = 0;
+  /** Overdue refunds: disagreements. */
   readonly stale: string[] = [];
+  /** Requests that died in progress: reported, not disagreements. */
+  readonly notices: string[] = [];
   private readonly ledgerByUser = new Map<string, { balance: number; earnings: number }>();
   private readonly walletByUser = new Map<string, { balance: number; earnings: number }>();
 
@@ -60,9 +91,9 @@ export class TableAudit {
       if (item.account === "balance") totals.balance += amount;
       else totals.earnings += amount;
     } else if (item.type === "idempotency") {
-      const age = this.nowMs - Number(item.createdAt);
-      if (item.status === "in_progress" && age > inFlightLeaseMs && item.expiresAt !== undefined && Number(item.expiresAt) > this.nowMs) this.stale.push(`${pk} in_progress for ${Math.round(age / 1000)} s`);
-      if ((item.status === "charged" || item.status === "rejected") && age > refundOverdueMs) this.stale.push(`${pk} ${String(item.status)} for ${Math.round(age / 1000)} s: its refund is overdue`);
+      const stale = staleRecordOf(item, this.nowMs);
+      if (stale?.overdue) this.stale.push(`${pk} ${stale.status} for ${stale.ageSeconds} s: its refund is overdue`);
+      else if (stale) this.notices.push(`${pk} in_progress for ${stale.ageSeconds} s: its request died after billing; the charge stands`);
     }
   }
 

@@ -31,6 +31,8 @@ export interface LedgerEntry {
   count?: number;
   counterparty?: string;
   reason?: string;
+  /** The idempotency scope behind a gift's charge (the sender's entry), so an audit can find its record. */
+  scope?: string;
 }
 
 /** Everything needed to bill one gift message or request, and to undo it. */
@@ -79,7 +81,7 @@ function gifterUpdate(table: string, roomId: number, userId: string, amount: num
  * the room's gift counters and the sender's leaderboard total. Shards come from the gift's
  * movement id, so a refund lands on the shards its gift did.
  */
-export function giftMovementItems(table: string, charge: GiftCharge, movement: string, createdAt: number, direction: 1 | -1) {
+export function giftMovementItems(table: string, charge: GiftCharge, movement: string, createdAt: number, direction: 1 | -1, scope?: string) {
   const amount = charge.amount * direction;
   const heat = charge.heat * direction;
   const common = { createdAt, roomId: charge.roomId, giftId: charge.giftId, count: charge.count };
@@ -104,7 +106,7 @@ export function giftMovementItems(table: string, charge: GiftCharge, movement: s
         ExpressionAttributeValues: { ":amount": amount, ":type": "earnings", ":user": charge.hostId },
       },
     },
-    sentLedger: ledgerPut(table, charge.senderId, { entryId: `${ledgerId}-s`, kind: sentKind, account: "balance", amount: -amount, counterparty: charge.hostId, ...common }),
+    sentLedger: ledgerPut(table, charge.senderId, { entryId: `${ledgerId}-s`, kind: sentKind, account: "balance", amount: -amount, counterparty: charge.hostId, ...common, ...(scope ? { scope } : {}) }),
     receivedLedger: ledgerPut(table, charge.hostId, { entryId: `${ledgerId}-r`, kind: receivedKind, account: "earnings", amount, counterparty: charge.senderId, ...common }),
     counters: {
       Update: {

@@ -10,8 +10,8 @@ const refundable = ["charged", "rejected"];
 
 /**
  * Give a callback gift's coins back, once: the outbox runs this for the `refundGift` entry the
- * charge wrote beside itself. A gift whose message was let through (`allowed`), one already
- * refunded, or one never charged is left alone, so any number of runs refund at most once. When
+ * charge wrote beside itself, once its window for IM's delivery report has passed. A gift IM
+ * delivered (`delivered`, or `allowed` from earlier versions), one already refunded, or one never charged is left alone, so any number of runs refund at most once. When
  * the room has closed since, its end summary gives the income back too.
  * Throws when the store does not answer; the outbox then retries.
  */
@@ -38,7 +38,8 @@ export async function refundGift(db: Db, scope: string): Promise<"refunded" | "n
           ConditionCheck: {
             TableName: db.table,
             Key: roomKey(charge.roomId),
-            ConditionExpression: "#status <> :closed",
+            // A close reading the room's final counters waits for nothing: the refund waits for it.
+            ConditionExpression: "#status <> :closed AND attribute_not_exists(closingAt)",
             ExpressionAttributeNames: { "#status": "status" },
             ExpressionAttributeValues: { ":closed": "closed" },
           },
@@ -58,6 +59,6 @@ export async function refundGift(db: Db, scope: string): Promise<"refunded" | "n
   if (result.ok) return "refunded";
   // Refunded (or let through) by a run that overlapped this one: nothing left to do.
   if (result.failed.includes("record")) return "nothing_to_refund";
-  if (result.failed.includes("room")) throw new Error("the room closed during the refund; the outbox retries it with the summary");
+  if (result.failed.includes("room")) throw new Error("the room is closing or closed since the refund began; the outbox retries it with the summary");
   throw new Error("the refund stayed contended; the outbox retries it");
 }

@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { isUnresolvedWrite } from "../db/index.js";
 import { AppError, ConflictError, ForbiddenError, NotFoundError, StoreUnavailableError, UnprocessableError } from "../errors/index.js";
@@ -8,7 +8,7 @@ import { outboxKey, outboxPut, runOutbox, type OutboxEntry } from "../outbox/ind
 import { roomIdOfGroup, RoomStore, type Room } from "../rooms/index.js";
 import type { TencentDeps } from "../tencent/index.js";
 import { findGift, maxGiftCount, type Gift } from "./catalog.js";
-import { chargeFor, movementId, WalletStore } from "./store.js";
+import { chargeFor, movementId, WalletStore, type DeliveryOutcome } from "./store.js";
 
 /** An HTTP answer to store and replay for an Idempotency-Key. */
 export interface StoredAnswer {
@@ -29,6 +29,7 @@ export const giftRejections = {
   unknownGift: { code: 10104, info: "no such gift" },
   ownRoom: { code: 10105, info: "hosts cannot send gifts in their own room" },
   severalGifts: { code: 10106, info: "one gift per message: send each gift as its own message" },
+  unidentified: { code: 10107, info: "the gift message has no MsgId, so it cannot be billed; nothing was charged" },
   unavailable: { code: 10199, info: "the gift could not be billed just now; please retry" },
 } as const;
 
@@ -45,8 +46,11 @@ const reject = (rejection: { code: number; info: string }): CallbackVerdict => (
  * included). Billing must be settled this long after `RequestTime`, leaving 0.5 s for the reply.
  */
 export const callbackBillingDeadlineMs = 1500;
-/** How long a refused charge may take to be made certain once IM has its answer coming. */
-const rejectionBudgetMs = 5_000;
+/**
+ * How long a callback gift's charge waits for IM's delivery report before it goes back. IM sends
+ * Group.CallbackAfterSendMsg as it delivers; this leaves room for its retries.
+ */
+export const deliveryConfirmWindowMs = 30_000;
 
 /**
  * When a callback's verdict must be settled: `callbackBillingDeadlineMs` after IM sent it. IM's
@@ -175,12 +179,12 @@ export class BillingService {
   }
 
   /**
-   * Mode (a): Group.CallbackBeforeSendMsg. A gift in a live room is billed and allowed; any
-   * problem rejects it with a code the client can show. The rule when billing cannot be settled
-   * in time (README "Gifts in the IM before-send callback"): onair answers "allow" only once the
-   * charge and the `allowed` verdict are both committed before the deadline; every other ending
-   * is "reject", and a charge that stands is refunded exactly once through the outbox entry the
-   * charge wrote beside itself.
+   * Mode (a): Group.CallbackBeforeSendMsg. A gift in a live room is charged and allowed; any
+   * problem rejects it with a code the client can show. The charge is provisional until IM
+   * reports the message delivered (`confirmCallbackGift`, from Group.CallbackAfterSendMsg): its
+   * refund is written beside it, due `deliveryConfirmWindowMs` later, and only that report calls
+   * it off. So whatever IM does with a late or lost answer (README "Gifts in the IM before-send
+   * callback"), a charge stands exactly when its message went out.
    */
   async giftFromCallback(
     event: { GroupId?: unknown; From_Account?: unknown; Random?: unknown; MsgId?: unknown; MsgBody?: unknown },
@@ -198,7 +202,7 @@ export class BillingService {
     const roomId = roomIdOfGroup(groupId);
     if (!senderId || roomId === undefined) return reject(giftRejections.roomNotLive);
     try {
-      return await this.billCallbackGift(roomId, senderId, gift, parsed, event, deadline);
+      return await this.billCallbackGift(roomId, senderId, gift, parsed, groupId, event.MsgId, deadline);
     } catch (error) {
       this.deps.log.error("gift billing failed; rejecting the message", { roomId, senderId, error });
       return reject(giftRejections.unavailable);
@@ -220,16 +224,16 @@ export class BillingService {
     return room;
   }
 
-  private async billCallbackGift(roomId: number, senderId: string, gift: Gift, payload: GiftPayload, event: { GroupId?: unknown; MsgId?: unknown }, deadline: number): Promise<CallbackVerdict> {
+  private async billCallbackGift(roomId: number, senderId: string, gift: Gift, payload: GiftPayload, groupId: string, messageId: unknown, deadline: number): Promise<CallbackVerdict> {
     const room = await this.roomOf(roomId);
     // A group that only borrows a room's number is not that room.
-    if (!room || room.status === "closed" || room.groupId !== event.GroupId) return reject(giftRejections.roomNotLive);
+    if (!room || room.status === "closed" || room.groupId !== groupId) return reject(giftRejections.roomNotLive);
     if (room.hostId === senderId) return reject(giftRejections.ownRoom);
+    // IM assigns MsgId, and its delivery report names the message by it. Random is the sender's
+    // client's choice and proves nothing, so a gift without a MsgId cannot be billed safely.
+    if (typeof messageId !== "string" || messageId === "") return reject(giftRejections.unidentified);
     if (Date.now() >= deadline) return reject(giftRejections.unavailable);
-    // IM assigns MsgId, so a redelivery of one message is billed once. Random is the sender's
-    // client's choice and proves nothing: without a MsgId every callback is its own charge.
-    const messageId = typeof event.MsgId === "string" && event.MsgId !== "" ? event.MsgId : `once-${randomUUID()}`;
-    const scope = `im:${room.groupId}:${messageId}`;
+    const scope = callbackGiftScope(groupId, messageId);
     const request = { senderId, ...payload };
     const charge = chargeFor(gift, payload.count, senderId, room.hostId, room.roomId);
     const now = Date.now();
@@ -239,31 +243,44 @@ export class BillingService {
       result = await this.deps.wallets.bill(
         charge,
         newRecord(scope, request, "charged", { status: 200, body: {} }, now, { outboxEntryId: refund.entryId }),
-        // Due once the callback is long over: whatever happens to this handler, a charge nobody allowed goes back.
-        { refund: outboxPut(this.deps.wallets.db, refund, now) },
+        // Whatever happens to this handler or to IM's answer, a charge whose message never went out goes back.
+        { refund: outboxPut(this.deps.wallets.db, refund, now, now + deliveryConfirmWindowMs) },
         deadline,
       );
     } catch (error) {
       if (!isUnresolvedWrite(error)) throw error;
-      this.deps.log.warn("gift charge unresolved at the callback deadline; rejecting (a charge that stood is refunded by its outbox entry)", { roomId, senderId });
+      this.deps.log.warn("gift charge unresolved at the callback deadline; rejecting (a charge that stood goes back unless IM delivers the message)", { roomId, senderId });
       return reject(giftRejections.unavailable);
     }
     if (result.outcome === "duplicate") {
+      // The same message again (IM never repeats a before-send callback; a replay gets the first answer).
       const record = result.record;
-      return record?.status === "allowed" && record.fingerprint === fingerprintOf(request) ? allow : reject(giftRejections.unavailable);
+      return record && ["charged", "delivered", "allowed"].includes(record.status) && record.fingerprint === fingerprintOf(request) ? allow : reject(giftRejections.unavailable);
     }
     if (result.outcome === "insufficient_balance") return reject(giftRejections.insufficientBalance);
     if (result.outcome === "room_not_live") return reject(giftRejections.roomNotLive);
     if (result.outcome === "contended") return reject(giftRejections.unavailable);
-    if (await this.deps.wallets.allowCallbackGift(scope, refund.entryId, deadline)) return allow;
-    // Charged but not (certainly) allowed in time: make the refusal certain, then refund now.
-    this.deps.log.warn("gift charged but not allowed in time; refunding", { roomId, senderId, amount: charge.amount });
-    const rejected = await this.deps.wallets.rejectCallbackGift(scope, refund.entryId, Date.now() + rejectionBudgetMs).catch(() => false);
-    if (rejected) await runOutbox(this.deps.wallets.db, this.deps.tencent, [refund], this.deps.log);
-    else this.deps.log.error("could not record a refused gift; its charge may stand for a message IM refused", { scope });
-    return reject(giftRejections.unavailable);
+    return allow;
+  }
+
+  /**
+   * Group.CallbackAfterSendMsg: IM delivered a message. A gift's charge becomes final and its
+   * refund is called off. Throws when the store does not answer, so the callback fails and IM
+   * (with retry on failure turned on, README) reports it again; the refund waits
+   * `deliveryConfirmWindowMs` for that.
+   */
+  async confirmCallbackGift(event: { GroupId?: unknown; MsgId?: unknown; MsgBody?: unknown; From_Account?: unknown }): Promise<DeliveryOutcome | "not_a_gift"> {
+    const parsed = parseGiftMessage(event.MsgBody);
+    if (typeof parsed !== "object" || typeof event.GroupId !== "string" || typeof event.MsgId !== "string" || event.MsgId === "") return "not_a_gift";
+    const outcome = await this.deps.wallets.confirmDelivery(callbackGiftScope(event.GroupId, event.MsgId));
+    if (outcome === "refunded_before_confirmation") this.deps.log.error("IM delivered a gift whose charge had already gone back (its delivery report came too late)", { groupId: event.GroupId, msgId: event.MsgId });
+    if (outcome === "never_charged") this.deps.log.warn("IM delivered a gift that was never charged (IM let it through on a late or failed callback)", { groupId: event.GroupId, msgId: event.MsgId, senderId: event.From_Account });
+    return outcome;
   }
 }
+
+/** The idempotency scope of one IM message's gift. */
+const callbackGiftScope = (groupId: string, messageId: string) => `im:${groupId}:${messageId}`;
 
 /**
  * Find the gift in a message body: `not_a_gift` for anything else, `malformed` for a broken gift,

@@ -1,8 +1,9 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { batchGet, isUnresolvedWrite, transact, type Db, type TransactItem } from "../db/index.js";
+import { batchGet, transact, type Db, type TransactItem } from "../db/index.js";
 import { getRecord, idempotencyKey, recordPut, type IdempotencyRecord } from "../idempotency/index.js";
-import { outboxCancelItem, outboxRearmItem } from "../outbox/index.js";
+import { outboxSettleItem } from "../outbox/index.js";
 import { roomKey } from "../rooms/index.js";
+import { padded } from "../rooms/domain.js";
 import type { Gift } from "./catalog.js";
 import {
   earningShards,
@@ -36,6 +37,9 @@ export type BillOutcome =
   | { outcome: "room_not_live" }
   | { outcome: "contended" };
 
+/** What IM's delivery report found: the charge made final, or why there was none to make final. */
+export type DeliveryOutcome = "confirmed" | "already_confirmed" | "refunded_before_confirmation" | "never_charged";
+
 export class WalletStore {
   constructor(readonly db: Db) {}
 
@@ -55,12 +59,13 @@ export class WalletStore {
           ConditionCheck: {
             TableName: this.db.table,
             Key: roomKey(charge.roomId),
-            ConditionExpression: "#status = :live AND hostId = :host",
+            // Not while a close is reading the room's final counters either.
+            ConditionExpression: "#status = :live AND hostId = :host AND attribute_not_exists(closingAt)",
             ExpressionAttributeNames: { "#status": "status" },
             ExpressionAttributeValues: { ":live": "live", ":host": charge.hostId },
           },
         },
-        ...giftMovementItems(this.db.table, charge, ledgerId, record.createdAt, 1),
+        ...giftMovementItems(this.db.table, charge, ledgerId, record.createdAt, 1, record.scope),
         ...alongside,
       },
       { deadlineMs },
@@ -73,60 +78,34 @@ export class WalletStore {
   }
 
   /**
-   * A charged callback gift is let through: `charged` → `allowed`, and its refund is called off,
-   * in one transaction. False when that did not happen (or could not be known by the deadline).
+   * IM delivered a callback gift's message: `charged` → `delivered`, and its refund is called
+   * off, in one transaction. A refund that ran first (its window passed) or a charge that never
+   * committed is reported, not undone: the ledger stays as it is.
    */
-  async allowCallbackGift(scope: string, refundEntryId: string, deadlineMs: number): Promise<boolean> {
-    try {
-      const result = await transact(
-        this.db,
-        {
-          record: {
-            Update: {
-              TableName: this.db.table,
-              Key: idempotencyKey(scope),
-              UpdateExpression: "SET #status = :allowed",
-              ConditionExpression: "#status = :charged",
-              ExpressionAttributeNames: { "#status": "status" },
-              ExpressionAttributeValues: { ":allowed": "allowed", ":charged": "charged" },
-            },
-          },
-          refund: outboxCancelItem(this.db, refundEntryId, Date.now()),
+  async confirmDelivery(scope: string): Promise<DeliveryOutcome> {
+    const record = await getRecord(this.db, scope);
+    if (!record) return "never_charged";
+    if (record.status === "delivered" || record.status === "allowed") return "already_confirmed";
+    if (record.status !== "charged") return "refunded_before_confirmation";
+    const items: Record<string, TransactItem> = {
+      record: {
+        Update: {
+          TableName: this.db.table,
+          Key: idempotencyKey(scope),
+          UpdateExpression: "SET #status = :delivered",
+          ConditionExpression: "#status = :charged",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":delivered": "delivered", ":charged": "charged" },
         },
-        { deadlineMs },
-      );
-      return result.ok;
-    } catch (error) {
-      if (isUnresolvedWrite(error)) return false;
-      throw error;
-    }
-  }
-
-  /**
-   * A charged callback gift is refused (whatever was recorded before): `rejected`, with its
-   * refund due now. True once that is certain.
-   */
-  async rejectCallbackGift(scope: string, refundEntryId: string, deadlineMs: number): Promise<boolean> {
-    const now = Date.now();
-    const result = await transact(
-      this.db,
-      {
-        record: {
-          Update: {
-            TableName: this.db.table,
-            Key: idempotencyKey(scope),
-            UpdateExpression: "SET #status = :rejected",
-            ConditionExpression: "#status IN (:charged, :allowed)",
-            ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: { ":rejected": "rejected", ":charged": "charged", ":allowed": "allowed" },
-          },
-        },
-        refund: outboxRearmItem(this.db, refundEntryId, now),
       },
-      { deadlineMs },
-    );
-    // Not charged/allowed any more means already rejected or refunded: certain either way.
-    return result.ok || result.failed.includes("record");
+    };
+    // A refund the sweeper has claimed is still pending: settling it here makes its run find nothing to refund.
+    if (record.outboxEntryId) items.refund = outboxSettleItem(this.db, record.outboxEntryId, Date.now());
+    const result = await transact(this.db, items);
+    if (result.ok) return "confirmed";
+    // The record moved: a refund won the race, or this very report landed on a try whose answer was lost.
+    if (result.failed.includes("record")) return (await getRecord(this.db, scope))?.status === "delivered" ? "confirmed" : "refunded_before_confirmation";
+    throw new Error("the delivery confirmation stayed contended; IM's retry reports it again");
   }
 
   /** Admin top-up: balance, ledger entry and idempotency record in one transaction. */
@@ -178,6 +157,36 @@ export class WalletStore {
     const chosen = merged.slice(0, limit);
     const more = merged.length > limit || pages.some((page) => page.LastEvaluatedKey);
     return { entries: chosen.map(toLedgerEntry), next: more && chosen.length > 0 ? String(chosen.at(-1)!.sk) : undefined };
+  }
+
+  /**
+   * The idempotency records behind the user's gift charges since `sinceMs` (found through the
+   * scope on each charge's ledger entry), for the wallet audit.
+   */
+  async chargeRecordsSince(userId: string, sinceMs: number): Promise<Record<string, unknown>[]> {
+    const shardScopes = async (shard: number) => {
+      const found: string[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await this.db.doc.send(
+          new QueryCommand({
+            TableName: this.db.table,
+            KeyConditionExpression: "pk = :pk AND sk > :since",
+            FilterExpression: "attribute_exists(#scope)",
+            ProjectionExpression: "#scope",
+            ExpressionAttributeNames: { "#scope": "scope" },
+            ExpressionAttributeValues: { ":pk": `LEDGER#${userId}#${shard}`, ":since": padded(sinceMs) },
+            ExclusiveStartKey: start,
+          }),
+        );
+        found.push(...(page.Items ?? []).map((item) => String(item.scope)));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return found;
+    };
+    const pages = await Promise.all(Array.from({ length: ledgerShards }, (_, shard) => shardScopes(shard)));
+    const scopes = new Set(pages.flat());
+    return batchGet(this.db, [...scopes].map(idempotencyKey), true);
   }
 
   /** Every ledger entry of a user (tests and audits: the ledger must sum to the balances). */

@@ -20,10 +20,12 @@ export const inFlightLeaseMs = 10_000;
 
 /**
  * `in_progress` → `completed`: an app gift or admin credit. A callback gift is `charged` by its
- * billing transaction, then `allowed` (its message let through: the charge stands) or
- * `rejected` → `refunded` (its message refused: the coins go back, through the outbox).
+ * billing transaction, then `delivered` (IM reported its message delivered: the charge stands)
+ * or `refunded` (no report within its window: the coins go back, through the outbox). `allowed`
+ * and `rejected` are written only by versions before delivery reports: `allowed` counts as
+ * delivered, `rejected` as awaiting its refund.
  */
-export type IdempotencyStatus = "in_progress" | "completed" | "charged" | "allowed" | "rejected" | "refunded";
+export type IdempotencyStatus = "in_progress" | "completed" | "charged" | "delivered" | "allowed" | "rejected" | "refunded";
 
 export interface IdempotencyRecord<Extra = object> {
   scope: string;

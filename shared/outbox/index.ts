@@ -44,9 +44,12 @@ function shardOf(entryId: string): number {
 export const dueKey = (nextAttemptAtMs: number, entryId: string) => `${String(nextAttemptAtMs).padStart(15, "0")}#${entryId}`;
 const deadPartition = "OUTBOXDEAD";
 
-/** The Put of a new pending entry, for the caller's transaction. */
-export function outboxPut(db: Db, entry: OutboxEntry, nowMs: number) {
-  const nextAttemptAt = nowMs + inlineLeaseMs;
+/**
+ * The Put of a new pending entry, for the caller's transaction. The sweeper takes it once it is
+ * due: after the inline run's lease, or at `dueAtMs` for an effect that must wait.
+ */
+export function outboxPut(db: Db, entry: OutboxEntry, nowMs: number, dueAtMs = nowMs + inlineLeaseMs) {
+  const nextAttemptAt = dueAtMs;
   return {
     Put: {
       TableName: db.table,
@@ -69,30 +72,16 @@ export function outboxPut(db: Db, entry: OutboxEntry, nowMs: number) {
   };
 }
 
-/** Settle a pending entry without running it (its state change made it moot), for the caller's transaction. */
-export function outboxCancelItem(db: Db, entryId: string, nowMs: number) {
+/** Settle an entry without running it (its state change made it moot), for the caller's transaction. */
+export function outboxSettleItem(db: Db, entryId: string, nowMs: number) {
   return {
     Update: {
       TableName: db.table,
       Key: outboxKey(entryId),
       UpdateExpression: "SET #status = :done, doneAt = :now, #ttl = :ttl REMOVE gsi1pk, gsi1sk",
-      ConditionExpression: "#status = :pending",
-      ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
-      ExpressionAttributeValues: { ":done": "done", ":pending": "pending", ":now": nowMs, ":ttl": Math.floor(nowMs / 1000) + doneRetentionSeconds },
-    },
-  };
-}
-
-/** Make an existing entry pending and due now, whatever it was (a cancelled refund that must run after all). */
-export function outboxRearmItem(db: Db, entryId: string, nowMs: number) {
-  return {
-    Update: {
-      TableName: db.table,
-      Key: outboxKey(entryId),
-      UpdateExpression: "SET #status = :pending, nextAttemptAt = :now, gsi1pk = :pk, gsi1sk = :due REMOVE doneAt, #ttl",
       ConditionExpression: "attribute_exists(pk)",
       ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
-      ExpressionAttributeValues: { ":pending": "pending", ":now": nowMs, ":pk": `OUTBOX#${shardOf(entryId)}`, ":due": dueKey(nowMs, entryId) },
+      ExpressionAttributeValues: { ":done": "done", ":now": nowMs, ":ttl": Math.floor(nowMs / 1000) + doneRetentionSeconds },
     },
   };
 }

@@ -21,7 +21,7 @@ import {
   type RoomRole,
   type RoomSummary,
 } from "./domain.js";
-import { closeIndexRemoval, inviteKey, roomKey, RoomStore, type Room } from "./store.js";
+import { closeIndexAttributes, inviteKey, roomKey, RoomStore, type Room } from "./store.js";
 
 export interface RoomServiceDeps {
   store: RoomStore;
@@ -394,23 +394,45 @@ export class RoomService {
   }
 
   /**
-   * Close: idempotent, and it always succeeds for the caller. The room's new state and every
-   * side effect (tell the group, destroy it, dismiss the TRTC room, drop the stream) are written
-   * in one transaction; the effects then run at once and failures stay in the outbox.
+   * Close: idempotent, and it always succeeds for the caller. Two steps, so the summary is final:
+   * first `closingAt` is set, after which gifts, refunds and heartbeats are refused; then the
+   * counters are read and the room's new state, its summary and every side effect (tell the
+   * group, destroy it, dismiss the TRTC room, drop the stream) are written in one transaction.
+   * The effects then run at once and failures stay in the outbox. A close that died between the
+   * steps is finished by the next close, the host's or the sweeper's.
    */
   async close(
     roomId: number,
     options: { by?: string; reason: CloseReason; onlyIf?: (room: Room) => boolean; flaggedStream?: string },
   ): Promise<{ roomId: number; status: "closed"; reason: CloseReason; summary: RoomSummary; pendingEffects: number; closedNow: boolean } | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { room, counts } = await this.store.getRoomWithCounts(roomId, true);
+      const { room } = await this.store.getRoomWithCounts(roomId, true);
       if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
       if (options.by !== undefined) this.requireHost(room, options.by, "close it");
       if (room.status === "closed") {
         return { roomId, status: "closed", reason: room.closeReason ?? options.reason, summary: room.summary!, pendingEffects: 0, closedNow: false };
       }
       // The sweeper's closes re-check what made the room due (a heartbeat may have just arrived).
-      if (options.onlyIf && !options.onlyIf(room)) return undefined;
+      if (room.closingAt === undefined && options.onlyIf && !options.onlyIf(room)) return undefined;
+      const closingAt = room.closingAt ?? Date.now();
+      if (room.closingAt === undefined) {
+        const started = await this.store.transact([
+          {
+            Update: {
+              TableName: this.store.db.table,
+              Key: roomKey(roomId),
+              UpdateExpression: "SET closingAt = :closingAt",
+              // Unchanged since the read: same status and last heartbeat, so a racing heartbeat or close wins.
+              ConditionExpression: "#status = :was AND lastHeartbeatAt = :beat AND attribute_not_exists(closingAt)",
+              ExpressionAttributeNames: { "#status": "status" },
+              ExpressionAttributeValues: { ":closingAt": closingAt, ":was": room.status, ":beat": room.lastHeartbeatAt },
+            },
+          },
+        ]);
+        if (started === "conflict") continue; // closed or changed meanwhile: read again
+      }
+      // Read after `closingAt` holds: every gift and refund of the room is in these counters.
+      const { counts } = await this.store.getRoomWithCounts(roomId, true);
       const now = Date.now();
       const summary = summarize(room, counts, liveEndedAt(room, options.reason, now));
       const effects = this.closeEffects(room, options.reason, summary, options.flaggedStream);
@@ -419,9 +441,8 @@ export class RoomService {
           Update: {
             TableName: this.store.db.table,
             Key: roomKey(roomId),
-            UpdateExpression: `SET #status = :closed, closedAt = :now, closeReason = :reason, summary = :summary, cohosts = :none, #online = :zero ${closeIndexRemoval}`,
-            // Unchanged since the read: same status and last heartbeat, so a racing heartbeat or close wins.
-            ConditionExpression: "#status = :was AND lastHeartbeatAt = :beat",
+            UpdateExpression: `SET #status = :closed, closedAt = :now, closeReason = :reason, summary = :summary, cohosts = :none, #online = :zero REMOVE closingAt, ${closeIndexAttributes}`,
+            ConditionExpression: "#status = :was AND closingAt = :closingAt",
             ExpressionAttributeNames: { "#status": "status", "#online": "online" },
             ExpressionAttributeValues: {
               ":closed": "closed",
@@ -431,13 +452,13 @@ export class RoomService {
               ":none": {},
               ":zero": 0,
               ":was": room.status,
-              ":beat": room.lastHeartbeatAt,
+              ":closingAt": closingAt,
             },
           },
         },
         ...effects.map((entry) => outboxPut(this.store.db, entry, now)),
       ]);
-      if (outcome === "conflict") continue; // closed or changed meanwhile: read again
+      if (outcome === "conflict") continue; // another close finished it: read again
       this.deps.log.info("room closed", { roomId, reason: options.reason, ...summary });
       const { failed } = await this.runCloseEffects(effects);
       return { roomId, status: "closed", reason: options.reason, summary, pendingEffects: failed.length, closedNow: true };

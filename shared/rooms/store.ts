@@ -44,6 +44,11 @@ export interface Room {
   liveAt?: number;
   closedAt?: number;
   closeReason?: CloseReason;
+  /**
+   * Set by the first step of a close: from then on no gift, refund or heartbeat changes the room,
+   * so the summary read next is final. Removed when the close commits.
+   */
+  closingAt?: number;
   lastHeartbeatAt: number;
   /** co-host userId → on-mic time (ms) */
   cohosts: Record<string, number>;
@@ -93,6 +98,7 @@ function toRoom(item: Record<string, unknown>): Room {
     liveAt: item.liveAt === undefined ? undefined : Number(item.liveAt),
     closedAt: item.closedAt === undefined ? undefined : Number(item.closedAt),
     closeReason: item.closeReason as CloseReason | undefined,
+    closingAt: item.closingAt === undefined ? undefined : Number(item.closingAt),
     lastHeartbeatAt: Number(item.lastHeartbeatAt),
     // No prototype: a user named `constructor` or `toString` must not look like a co-host.
     cohosts: Object.assign(Object.create(null) as Record<string, number>, item.cohosts as Record<string, number> | undefined),
@@ -241,7 +247,8 @@ export class RoomStore {
           TableName: this.table,
           Key: roomKey(room.roomId),
           UpdateExpression: "SET lastHeartbeatAt = :now, heat = :heat, #online = :online, peakViewers = :peak" + (live ? ", gsi1sk = :hbsk, gsi3sk = :hotsk" : ""),
-          ConditionExpression: "hostId = :host AND #status = :status",
+          // A room being closed takes no heartbeats: a close that died half-way is finished by the sweeper.
+          ConditionExpression: "hostId = :host AND #status = :status AND attribute_not_exists(closingAt)",
           ExpressionAttributeNames: { "#status": "status", "#online": "online" },
           ExpressionAttributeValues: {
             ":now": nowMs,
@@ -508,7 +515,7 @@ export function counterUpdate(table: string, key: Record<string, string>, add: P
 }
 
 /** Removes the room from every index: a closed room is in no list and no sweep. */
-export const closeIndexRemoval = "REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk";
+export const closeIndexAttributes = "gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk";
 
 function roomIdOf(item: Record<string, unknown>): number {
   return Number(String(item.pk).slice("ROOM#".length));

@@ -100,7 +100,7 @@ export class ImClient {
       MsgBody: body,
       ...(fromAccount ? { From_Account: fromAccount } : {}),
       // onair's own messages are already billed or are signalling: skip our before-send callback.
-      ForbidCallbackControl: ["ForbidBeforeSendMsgCallback"],
+      ForbidCallbackControl: ["ForbidBeforeSendMsgCallback", "ForbidAfterSendMsgCallback"],
     });
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { BillingService, callbackBillingDeadlineMs, giftRejections, WalletStore } from "../../shared/billing/index.js";
+import { BillingService, giftRejections, WalletStore } from "../../shared/billing/index.js";
 import { RoomStore } from "../../shared/rooms/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createDb } from "../../shared/db/index.js";
@@ -148,7 +148,7 @@ describe("mode (a): billed in the IM before-send callback", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         command: "Group.CallbackBeforeSendMsg",
-        body: { GroupId: groupId, From_Account: poor.userId, Random: 1, MsgBody: [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"rose","count":1}' } }] },
+        body: { GroupId: groupId, From_Account: poor.userId, Random: 1, MsgId: `closed-${randomUUID()}`, MsgBody: [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"rose","count":1}' } }] },
       }),
     });
     expect(((await fired.json()) as { reply: { ErrorCode: number } }).reply.ErrorCode).toBe(10103);
@@ -389,34 +389,58 @@ describe("IM member and state callbacks", () => {
   });
 });
 
-describe("late callback billing", () => {
-  it("rejects a gift whose billing misses the callback deadline, and refunds the charge that landed", async () => {
+describe("delivery reports and refunds", () => {
+  it("lets exactly one of a delivery report and a refund that race for a charge win, and the ledger agrees", async () => {
     const { host, roomId, groupId } = await liveRoom();
     const viewer = await jwtUser();
     await credit(viewer.userId, 50);
     const config = getConfig();
     const db = createDb(config);
-    // A store whose charge commits in time but whose "allowed" verdict comes after IM's deadline.
-    class SlowWallets extends WalletStore {
-      override async allowCallbackGift(...args: Parameters<WalletStore["allowCallbackGift"]>) {
-        await new Promise((resolve) => setTimeout(resolve, callbackBillingDeadlineMs + 200));
-        return super.allowCallbackGift(...args);
-      }
+    const service = new BillingService({ wallets: new WalletStore(db), rooms: new RoomStore(db), tencent: createTencentDeps(config), log: createLogger({ service: "test" }) });
+    const outcomes: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      const event = { GroupId: groupId, From_Account: viewer.userId, Random: round, MsgId: `race-${randomUUID()}`, MsgBody: [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"heart","count":1}' } }] };
+      expect((await service.giftFromCallback(event)).ErrorCode).toBe(0);
+      const [report] = await Promise.all([service.confirmCallbackGift(event), drainOutbox([roomId])]);
+      const record = await getItem({ pk: `IDEMP#im:${groupId}:${event.MsgId}`, sk: "IDEMP" });
+      // The report wins and the charge stands, or the refund wins and the report says so.
+      if (report === "confirmed") expect(record?.status).toBe("delivered");
+      else expect([report, record?.status]).toEqual(["refunded_before_confirmation", "refunded"]);
+      outcomes.push(report);
     }
-    const service = new BillingService({ wallets: new SlowWallets(db), rooms: new RoomStore(db), tencent: createTencentDeps(config), log: createLogger({ service: "test" }) });
-    const payload = [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"cake","count":1}' } }];
-    const verdict = await service.giftFromCallback({ GroupId: groupId, From_Account: viewer.userId, Random: 42, MsgId: "1-2-42", MsgBody: payload });
-    expect(verdict.ErrorCode).toBe(giftRejections.unavailable.code);
     db.raw.destroy();
+    await drainOutbox([roomId]);
+    const kept = outcomes.filter((outcome) => outcome === "confirmed").length * 5;
+    expect((await wallet(viewer)).balance).toBe(50 - kept);
+    expect((await wallet(host)).earnings).toBe(kept);
+    await expectLedgerMatches(viewer);
+    await expectLedgerMatches(host);
+    expect((await api("GET", `/v1/rooms/${roomId}`, { token: viewer.token })).body.counts.giftIncome).toBe(kept);
+  });
+
+  it("refunds a charge IM never reports delivered, once, however often the sweeper runs", async () => {
+    const { host, roomId, groupId } = await liveRoom();
+    const viewer = await jwtUser();
+    await credit(viewer.userId, 50);
+    const config = getConfig();
+    const db = createDb(config);
+    const service = new BillingService({ wallets: new WalletStore(db), rooms: new RoomStore(db), tencent: createTencentDeps(config), log: createLogger({ service: "test" }) });
+    const payload = [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"heart","count":1}' } }];
+    // Allowed, but the answer never reached IM: no delivery report follows.
+    expect((await service.giftFromCallback({ GroupId: groupId, From_Account: viewer.userId, Random: 42, MsgId: "1-2-42", MsgBody: payload })).ErrorCode).toBe(0);
+    expect((await wallet(viewer)).balance).toBe(45);
+    await Promise.all([drainOutbox([roomId]), drainOutbox([roomId])]);
+    await drainOutbox([roomId]);
     expect((await wallet(viewer)).balance).toBe(50);
     expect((await wallet(host)).earnings).toBe(0);
     expect((await api("GET", `/v1/rooms/${roomId}`, { token: viewer.token })).body.counts.giftIncome).toBe(0);
     const entries = await expectLedgerMatches(viewer);
     expect(entries.map((e) => e.kind).sort()).toEqual(["credit", "gift_refund_sent", "gift_sent"]);
     await expectLedgerMatches(host);
-    // The same message redelivered is not let through on the refunded charge.
-    const fast = new BillingService({ wallets: new WalletStore(createDb(config)), rooms: new RoomStore(createDb(config)), tencent: createTencentDeps(config), log: createLogger({ service: "test" }) });
-    expect((await fast.giftFromCallback({ GroupId: groupId, From_Account: viewer.userId, Random: 42, MsgId: "1-2-42", MsgBody: payload })).ErrorCode).toBe(giftRejections.unavailable.code);
+    // A report arriving after the refund changes nothing, and the same message redelivered is not let through on it.
+    expect(await service.confirmCallbackGift({ GroupId: groupId, MsgId: "1-2-42", MsgBody: payload })).toBe("refunded_before_confirmation");
+    expect((await service.giftFromCallback({ GroupId: groupId, From_Account: viewer.userId, Random: 42, MsgId: "1-2-42", MsgBody: payload })).ErrorCode).toBe(giftRejections.unavailable.code);
+    db.raw.destroy();
     expect((await wallet(viewer)).balance).toBe(50);
   });
 });

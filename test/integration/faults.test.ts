@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { findGift, WalletStore } from "../../shared/billing/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createLogger } from "../../shared/log/index.js";
+import { RoomService, RoomStore } from "../../shared/rooms/index.js";
 import { inlineLeaseMs, outboxKey, putOutboxEntry, retryDueEntries } from "../../shared/outbox/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
 import { api, drainOutbox, emulatorState, emulatorUrl, injectFault, jwtUser, testDb, type ApiResponse } from "../helpers.js";
@@ -13,7 +14,7 @@ import { api, drainOutbox, emulatorState, emulatorUrl, injectFault, jwtUser, tes
  * limited to this suite's own keys), the callers retry as real clients do, then the faults stop
  * and the store must agree with every answer the callers got.
  */
-type Faults = { throttle?: number; lost?: number; cut?: number; conflict?: number; match?: string[]; sequence?: string[]; operations?: string[] };
+type Faults = { throttle?: number; lost?: number; cut?: number; conflict?: number; match?: string[]; sequence?: string[]; operations?: string[]; slowMs?: number };
 
 async function setFaults(faults: Faults) {
   const response = await fetch(`${emulatorUrl()}/_control/dynamodb/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults) });
@@ -39,10 +40,14 @@ async function withRetries(call: () => Promise<ApiResponse>, attempts = 12): Pro
   return last!;
 }
 
-/** A fan sends a gift message through the emulated IM (which runs the before-send callback). */
-async function clientSendsGift(groupId: string, from: string, giftId: string) {
+/**
+ * A fan sends a gift message through the emulated IM, which runs the before-send callback and
+ * reports a delivered message with the after-send callback. `im` shortens IM's 2 s and says what
+ * IM does when the answer is late.
+ */
+async function clientSendsGift(groupId: string, from: string, giftId: string, im: { timeoutMs?: number; onFailure?: "deliver" | "drop" } = {}) {
   const msgBody = [{ MsgType: "TIMCustomElem", MsgContent: { Data: JSON.stringify({ type: "gift", giftId, count: 1 }), Desc: "gift", Ext: "" } }];
-  const response = await fetch(`${emulatorUrl()}/_control/groups/${groupId}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from, msgBody }) });
+  const response = await fetch(`${emulatorUrl()}/_control/groups/${groupId}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from, msgBody, ...im }) });
   return ((await response.json()) as { delivered: boolean }).delivered;
 }
 
@@ -214,11 +219,11 @@ describe("ambiguous writes, forced one by one", () => {
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 20, kinds: ["credit", "gift_sent"] });
   });
 
-  it("bills every before-send callback that carries no MsgId, whatever Random the client repeats", async () => {
+  it("refuses a gift whose callback carries no MsgId, whatever Random the client repeats, and charges nothing", async () => {
     const { fan, groupId } = await giftScene();
     const event = { GroupId: groupId, From_Account: fan.userId, Random: 777, MsgBody: [giftElem("heart", 1)] };
-    expect([await beforeSend(event), await beforeSend(event), await beforeSend(event)]).toEqual([0, 0, 0]);
-    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 10 });
+    expect([await beforeSend(event), await beforeSend(event), await beforeSend(event)]).toEqual([10107, 10107, 10107]);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 25, kinds: ["credit"] });
   });
 
   it("refuses a message holding more than one gift, and charges nothing", async () => {
@@ -231,9 +236,44 @@ describe("ambiguous writes, forced one by one", () => {
     const { host, fan, roomId, groupId } = await giftScene();
     expect(await clientSendsGift(groupId, fan.userId, "rose")).toBe(true); // this instance now knows the room
     expect((await api("POST", `/v1/rooms/${roomId}/close`, { token: host.token })).status).toBe(200);
-    expect(await beforeSend({ GroupId: groupId, From_Account: fan.userId, Random: 2, MsgBody: [giftElem("rose", 1)] })).toBe(10103);
+    expect(await beforeSend({ GroupId: groupId, From_Account: fan.userId, Random: 2, MsgId: `closed-${randomUUID()}`, MsgBody: [giftElem("rose", 1)] })).toBe(10103);
     const app = await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } });
     expect(app.status).toBe(409);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 24, kinds: ["credit", "gift_sent"] });
+  });
+
+  it("keeps a gift that lands during a close in its summary, and refuses one after the close began", async () => {
+    const { host, fan, roomId } = await giftScene();
+    const config = getConfig();
+    const db = testDb();
+    const answers: number[] = [];
+    // A gift lands right after each of the close's reads, before its next write.
+    class GiftingStore extends RoomStore {
+      override async getRoomWithCounts(...args: Parameters<RoomStore["getRoomWithCounts"]>) {
+        const read = await super.getRoomWithCounts(...args);
+        answers.push((await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } })).status);
+        return read;
+      }
+    }
+    const rooms = new RoomService({ store: new GiftingStore(db), tencent: createTencentDeps(config), config, log: createLogger({ service: "test" }) });
+    const closed = await rooms.close(roomId, { by: host.userId, reason: "host" });
+    db.raw.destroy();
+    expect(answers).toEqual([201, 409]);
+    expect(closed?.summary.giftIncome).toBe(1);
+    expect((await api("GET", `/v1/rooms/${roomId}/summary`, { token: host.token })).body.summary.giftIncome).toBe(1);
+    expect((await api("GET", `/v1/rooms/${roomId}`, { token: host.token })).body.counts.giftIncome).toBe(1);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 24, kinds: ["credit", "gift_sent"] });
+  });
+
+  it("finishes a close that died after its first step: gifts are refused meanwhile, and the host's next close completes it", async () => {
+    const { host, fan, roomId } = await giftScene();
+    expect((await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } })).status).toBe(201);
+    const db = testDb();
+    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `ROOM#${roomId}`, sk: "ROOM" }, UpdateExpression: "SET closingAt = :at", ExpressionAttributeValues: { ":at": Date.now() } }));
+    db.raw.destroy();
+    expect((await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } })).status).toBe(409);
+    const closed = await api("POST", `/v1/rooms/${roomId}/close`, { token: host.token });
+    expect([closed.status, closed.body.summary?.giftIncome], JSON.stringify(closed.body)).toEqual([200, 1]);
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 24, kinds: ["credit", "gift_sent"] });
   });
 
@@ -260,6 +300,50 @@ describe("ambiguous writes, forced one by one", () => {
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 23 });
   });
 });
+
+describe("a callback gift's charge stands only once IM reports its message delivered", () => {
+  it("keeps the charge of a delivered gift when its refund falls due", async () => {
+    const { host, fan, roomId, groupId } = await giftScene();
+    expect(await clientSendsGift(groupId, fan.userId, "heart")).toBe(true);
+    await drainOutbox([roomId]);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 20, kinds: ["credit", "gift_sent"] });
+    expect(await moneyOf(host.userId)).toMatchObject({ earnings: 5 });
+  });
+
+  it("refunds a gift allowed after IM gave up and dropped the message", async () => {
+    const { host, fan, roomId, groupId } = await giftScene();
+    // The charge commits 0.8 s in and onair answers "allow"; IM stopped waiting at 0.3 s.
+    await setFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["slow"], slowMs: 800 });
+    expect(await clientSendsGift(groupId, fan.userId, "heart", { timeoutMs: 300, onFailure: "drop" })).toBe(false);
+    expect((await waitForCharge(fan.userId)).kinds).toEqual(["credit", "gift_sent"]);
+    await drainOutbox([roomId]);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 25, kinds: ["credit", "gift_refund_sent", "gift_sent"] });
+    expect(await moneyOf(host.userId)).toMatchObject({ earnings: 0 });
+    expect((await api("GET", `/v1/rooms/${roomId}`, { token: fan.token })).body.counts.giftIncome).toBe(0);
+  });
+
+  it("charges nothing for a gift IM delivered on its own before the charge committed (IM's default on a late answer)", async () => {
+    const { fan, roomId, groupId } = await giftScene();
+    await setFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["slow"], slowMs: 800 });
+    expect(await clientSendsGift(groupId, fan.userId, "heart", { timeoutMs: 300, onFailure: "deliver" })).toBe(true);
+    await waitForCharge(fan.userId);
+    await drainOutbox([roomId]);
+    // The delivery report came before the charge, so nothing made the charge final: it went back.
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 25, kinds: ["credit", "gift_refund_sent", "gift_sent"] });
+    const group = (await emulatorState()).groups.find((g) => g.groupId === groupId)!;
+    expect(group.messages.filter((m) => m.from === fan.userId)).toHaveLength(1);
+  });
+});
+
+/** The fan's money once a charge made in the background has landed. */
+async function waitForCharge(userId: string) {
+  for (let waited = 0; waited < 10_000; waited += 100) {
+    const money = await moneyOf(userId);
+    if (money.kinds.includes("gift_sent")) return money;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no charge for ${userId} within 10 s`);
+}
 
 describe("side effects under faults", () => {
   it("keeps the group until it has heard room_closed: a failed notice holds the destroy, the sweeper delivers it, then destroys", async () => {
