@@ -179,7 +179,7 @@ export function createWalletApp(deps: WalletAppDeps) {
     const { amount, reason } = c.req.valid("json");
     const scope = `admin:${key}`;
     const now = Date.now();
-    const body = { userId, amount, reason, ledgerId: movementId(scope) };
+    const body = { userId, amount, reason, ledgerId: movementId(scope, now) };
     const record = newRecord(scope, { userId, amount, reason }, "completed", { status: 201, body }, now);
     let result: Awaited<ReturnType<WalletStore["credit"]>>;
     try {

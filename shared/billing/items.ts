@@ -51,7 +51,12 @@ export const earningsKey = (userId: string, shard: number) => ({ pk: `EARN#${use
 const gifterKey = (roomId: number, userId: string) => ({ pk: `GIFTER#${roomId}#${userId}`, sk: "GIFTER" });
 
 /** A stable id for the movement a scope names. */
-export const movementId = (scope: string) => createHash("sha256").update(scope).digest("base64url").slice(0, 22);
+/**
+ * The id of one money movement: its idempotency scope and the time its record was made, so a key
+ * reused after its record expired moves money under a new id.
+ */
+export const movementId = (scope: string, createdAt: number) => shortHash(`${scope}@${createdAt}`);
+const shortHash = (text: string) => createHash("sha256").update(text).digest("base64url").slice(0, 22);
 
 export function ledgerPut(table: string, userId: string, entry: LedgerEntry): TransactItem {
   return {
@@ -85,7 +90,7 @@ export function giftMovementItems(table: string, charge: GiftCharge, movement: s
   const amount = charge.amount * direction;
   const heat = charge.heat * direction;
   const common = { createdAt, roomId: charge.roomId, giftId: charge.giftId, count: charge.count };
-  const ledgerId = direction === 1 ? movement : movementId(`refund:${movement}`);
+  const ledgerId = direction === 1 ? movement : shortHash(`refund:${movement}`);
   const [sentKind, receivedKind] = direction === 1 ? (["gift_sent", "gift_received"] as const) : (["gift_refund_sent", "gift_refund_received"] as const);
   return {
     wallet: {

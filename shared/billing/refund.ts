@@ -54,7 +54,7 @@ export async function refundGift(db: Db, scope: string): Promise<"refunded" | "n
         ExpressionAttributeValues: { ":refunded": "refunded", ":charged": "charged", ":rejected": "rejected" },
       },
     },
-    ...giftMovementItems(db.table, charge, movementId(scope), Date.now(), -1),
+    ...giftMovementItems(db.table, charge, movementId(scope, Number(Item.createdAt)), Date.now(), -1),
   });
   if (result.ok) return "refunded";
   // Refunded (or let through) by a run that overlapped this one: nothing left to do.

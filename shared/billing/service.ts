@@ -119,8 +119,8 @@ export class BillingService {
     const charge = chargeFor(gift!, request.count, senderId, room.hostId, room.roomId);
     const now = Date.now();
     const outbox: OutboxEntry = {
-      // The record's time in the id: a key reused after its record expired bills a new gift, with its own message.
-      entryId: `gift:${movementId(scope)}:${now}`,
+      // A key reused after its record expired bills a new gift, with its own message.
+      entryId: `gift:${movementId(scope, now)}`,
       roomId: room.roomId,
       command: {
         kind: "sendGroupMessage",
@@ -140,7 +140,7 @@ export class BillingService {
       // Did it commit? The record says; when even that read fails, the client retries with the key.
       const stored = await getRecord(this.deps.wallets.db, scope).catch(() => undefined);
       if (!stored || stored.createdAt !== now) throw new StoreUnavailableError(error);
-      result = { outcome: "billed", ledgerId: movementId(scope) };
+      result = { outcome: "billed", ledgerId: movementId(scope, now) };
     }
     if (result.outcome === "duplicate") {
       if (!result.record) throw requestInProgress();
@@ -237,7 +237,7 @@ export class BillingService {
     const request = { senderId, ...payload };
     const charge = chargeFor(gift, payload.count, senderId, room.hostId, room.roomId);
     const now = Date.now();
-    const refund: OutboxEntry = { entryId: `refund:${movementId(scope)}:${now}`, roomId: room.roomId, command: { kind: "refundGift", scope } };
+    const refund: OutboxEntry = { entryId: `refund:${movementId(scope, now)}`, roomId: room.roomId, command: { kind: "refundGift", scope } };
     let result: Awaited<ReturnType<WalletStore["bill"]>>;
     try {
       result = await this.deps.wallets.bill(

@@ -50,7 +50,7 @@ export class WalletStore {
    * when the outcome is still unknown at `deadlineMs`.
    */
   async bill(charge: GiftCharge, record: Omit<IdempotencyRecord, "charge">, alongside: Record<string, TransactItem> = {}, deadlineMs?: number): Promise<BillOutcome> {
-    const ledgerId = movementId(record.scope);
+    const ledgerId = movementId(record.scope, record.createdAt);
     const result = await transact(
       this.db,
       {
@@ -110,7 +110,7 @@ export class WalletStore {
 
   /** Admin top-up: balance, ledger entry and idempotency record in one transaction. */
   async credit(userId: string, amount: number, reason: string, record: IdempotencyRecord): Promise<BillOutcome> {
-    const ledgerId = movementId(record.scope);
+    const ledgerId = movementId(record.scope, record.createdAt);
     const result = await transact(this.db, {
       record: recordPut(this.db, record),
       wallet: {

@@ -289,7 +289,8 @@ describe("ambiguous writes, forced one by one", () => {
     const { fan, roomId } = await giftScene();
     const key = randomUUID();
     const send = () => api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": key } });
-    expect((await send()).status).toBe(201);
+    const first = await send();
+    expect(first.status).toBe(201);
     // Its 24 hours are over (DynamoDB's TTL deletes lazily, so the record may still be there).
     const db = testDb();
     await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `IDEMP#app:${fan.userId}:${key}`, sk: "IDEMP" }, UpdateExpression: "SET expiresAt = :past", ExpressionAttributeValues: { ":past": Date.now() - 1 } }));
@@ -297,7 +298,12 @@ describe("ambiguous writes, forced one by one", () => {
     const reused = await send();
     expect(reused.status).toBe(201);
     expect(reused.headers.get("idempotent-replayed")).toBeNull();
+    expect(reused.body.ledgerId).not.toBe(first.body.ledgerId);
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 23 });
+    const ledgerDb = testDb();
+    const sent = (await new WalletStore(ledgerDb).allLedgerEntries(fan.userId)).filter((e) => e.kind === "gift_sent");
+    ledgerDb.raw.destroy();
+    expect(new Set(sent.map((e) => e.entryId)).size).toBe(2);
   });
 });
 
