@@ -74,9 +74,9 @@ export function createImCallbackApp(deps: ImCallbackDeps) {
   const handlers = new Map<string, Handler>(Object.entries({
     // IM's 2 s run from when it sent the callback: billing is budgeted from RequestTime.
     "Group.CallbackBeforeSendMsg": async (body, log, requestTimeSeconds) => ok(await billing(log).giftFromCallback(body, requestTimeSeconds)),
-    // IM delivered the message: a gift's charge is final. A store failure fails the callback, so IM's retry reports it again.
-    "Group.CallbackAfterSendMsg": async (body, log) => {
-      await billing(log).confirmCallbackGift(body);
+    // IM delivered the message: a gift's charge is final. A report that cannot land times out, so IM retries it.
+    "Group.CallbackAfterSendMsg": async (body, log, requestTimeSeconds) => {
+      await billing(log).confirmCallbackGift(body, requestTimeSeconds);
       return ok();
     },
     "Group.CallbackAfterNewMemberJoin": async (body, log) => {

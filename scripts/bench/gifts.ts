@@ -36,19 +36,21 @@ export async function benchGifts(): Promise<void> {
     for (const sender of senders) {
       await wallets.credit(sender, 10_000_000, "bench", { scope: `admin:${randomUUID()}`, fingerprint: "b", status: "completed", response: { status: 201, body: {} }, createdAt: Date.now(), expiresAt: Date.now() + 3_600_000 });
     }
-    const callback = (sender: string, app?: ReturnType<typeof createImCallbackApp>) => {
-      const query = new URLSearchParams({ SdkAppid: String(config.sdkAppId), CallbackCommand: "Group.CallbackBeforeSendMsg", contenttype: "json", ...signImCallback(config.imCallbackToken, Math.floor(Date.now() / 1000)) });
+    /** IM's before-send callback for a gift message, or (`report`) its after-send delivery report. */
+    const callback = (sender: string, app?: ReturnType<typeof createImCallbackApp>, msgId = `${sender}-${randomUUID()}`, report = false) => {
+      const command = report ? "Group.CallbackAfterSendMsg" : "Group.CallbackBeforeSendMsg";
+      const query = new URLSearchParams({ SdkAppid: String(config.sdkAppId), CallbackCommand: command, contenttype: "json", ...signImCallback(config.imCallbackToken, Math.floor(Date.now() / 1000)) });
       const random = Math.floor(Math.random() * 2 ** 32);
       const init = {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({
-          CallbackCommand: "Group.CallbackBeforeSendMsg",
+          CallbackCommand: command,
           GroupId: created.groupId,
           Type: "AVChatRoom",
           From_Account: sender,
           Random: random,
-          MsgId: `${random}-${Date.now()}`,
+          MsgId: msgId,
           MsgBody: [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"rose","count":1}', Desc: "gift", Ext: "" } }],
         }),
       };
@@ -61,9 +63,13 @@ export async function benchGifts(): Promise<void> {
     const app = createImCallbackApp({ db: countedDb, config, tencent: createTencentDeps(config) });
     await callback(senders[0]!, app);
     requests.reset();
-    const reply = (await (await callback(senders[0]!, app)).json()) as { ErrorCode: number };
+    const msgId = `bench-${randomUUID()}`;
+    const reply = (await (await callback(senders[0]!, app, msgId)).json()) as { ErrorCode: number };
     if (reply.ErrorCode !== 0) throw new Error(`gift rejected: ${JSON.stringify(reply)}`);
     console.log(`DynamoDB requests per billed gift (callback mode): ${formatCounts(requests.counts)}`);
+    requests.reset();
+    await callback(senders[0]!, app, msgId, true);
+    console.log(`DynamoDB requests per delivery report (after-send, which makes the charge final): ${formatCounts(requests.counts)}`);
 
     const measure = async (concurrency: number) => {
       const latencies: number[] = [];
@@ -99,7 +105,7 @@ export async function benchGifts(): Promise<void> {
     stack.faultProxy!.setFaults(parseFaults(mix));
     const on = await measure(8);
     stack.faultProxy!.setFaults(noFaults);
-    console.log(`\n8 senders with DynamoDB faults ${mix}, against none (${secondsPerLevel} s each; "rejected" gifts were refused to IM and cost nothing)`);
+    console.log(`\n8 senders with DynamoDB faults ${mix}, against none (${secondsPerLevel} s each; "rejected" gifts were refused to IM, and a charge without IM's delivery report goes back)`);
     console.log("faults   gifts/s   p99 ms   rejected");
     for (const [name, level] of [["off", off], ["on", on]] as const) console.log(`${name.padEnd(6)} ${level.giftsPerSecond.toFixed(0).padStart(9)} ${level.p99.toFixed(1).padStart(8)} ${String(level.rejected).padStart(10)}`);
     console.log(`ratio on/off: gifts/s ×${(on.giftsPerSecond / off.giftsPerSecond).toFixed(2)}, p99 ×${(on.p99 / off.p99).toFixed(2)}`);

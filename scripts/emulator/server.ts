@@ -61,8 +61,9 @@ export interface EmulatedGroup {
 /**
  * What the IM console decides about callbacks. `beforeSendOnFailure`: what IM does with a message
  * when the before-send callback times out or fails ("deliver" is IM's default; README tells
- * operators to pick "drop"). `afterSendRetries`: repeats of a failed after-send callback (the
- * console's retry on failure, which README tells operators to turn on).
+ * operators to pick "drop"). `afterSendRetries`: repeats of an after-send callback that got no
+ * answer in time (the console's retry on timeout, which README tells operators to turn on; IM
+ * does not repeat one answered with an error).
  */
 export interface ImCallbackSettings {
   beforeSendOnFailure: "deliver" | "drop";
@@ -607,12 +608,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (!delivered) return { delivered, replies };
     const message = { from, random, seq: ++seq, time: now(), body: msgBody };
     group.messages.push(message);
-    // IM reports every delivered message, and repeats a failed report as the console says.
+    // IM reports every delivered message, and repeats a report that timed out as the console says.
     const afterSend = [];
     for (let attempt = 0; attempt <= state.im.afterSendRetries; attempt++) {
       const reply = await fireImCallback("Group.CallbackAfterSendMsg", { ...event, MsgSeq: message.seq, MsgTime: message.time });
       afterSend.push(reply);
-      if (reply.status === 200) break;
+      if (reply.status !== 0) break;
     }
     return { delivered, replies, afterSend };
   }

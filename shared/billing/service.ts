@@ -48,9 +48,13 @@ const reject = (rejection: { code: number; info: string }): CallbackVerdict => (
 export const callbackBillingDeadlineMs = 1500;
 /**
  * How long a callback gift's charge waits for IM's delivery report before it goes back. IM sends
- * Group.CallbackAfterSendMsg as it delivers; this leaves room for its retries.
+ * Group.CallbackAfterSendMsg as it delivers; this leaves room for its retries on timeout.
  */
-export const deliveryConfirmWindowMs = 30_000;
+export const deliveryConfirmWindowMs = 120_000;
+/** A delivery report keeps trying to land until this long after IM sent it, inside IM's 2 s. */
+const reportBudgetMs = 1_800;
+/** A report that could not land is answered this long after it arrived, past IM's 2 s, so IM counts a timeout and retries (when set to). */
+const reportGiveUpMs = 2_100;
 
 /**
  * When a callback's verdict must be settled: `callbackBillingDeadlineMs` after IM sent it. IM's
@@ -265,14 +269,24 @@ export class BillingService {
 
   /**
    * Group.CallbackAfterSendMsg: IM delivered a message. A gift's charge becomes final and its
-   * refund is called off. Throws when the store does not answer, so the callback fails and IM
-   * (with retry on failure turned on, README) reports it again; the refund waits
-   * `deliveryConfirmWindowMs` for that.
+   * refund is called off. The write keeps trying for as long as IM waits (budgeted from
+   * `RequestTime`); when it still cannot land, the answer is held past IM's 2 s before failing,
+   * because IM retries an after-send callback only on a timeout (README). The refund waits
+   * `deliveryConfirmWindowMs` for those retries.
    */
-  async confirmCallbackGift(event: { GroupId?: unknown; MsgId?: unknown; MsgBody?: unknown; From_Account?: unknown }): Promise<DeliveryOutcome | "not_a_gift"> {
+  async confirmCallbackGift(event: { GroupId?: unknown; MsgId?: unknown; MsgBody?: unknown; From_Account?: unknown }, requestTimeSeconds?: number): Promise<DeliveryOutcome | "not_a_gift"> {
     const parsed = parseGiftMessage(event.MsgBody);
     if (typeof parsed !== "object" || typeof event.GroupId !== "string" || typeof event.MsgId !== "string" || event.MsgId === "") return "not_a_gift";
-    const outcome = await this.deps.wallets.confirmDelivery(callbackGiftScope(event.GroupId, event.MsgId));
+    const arrivedAt = Date.now();
+    const sentAt = callbackDeadline(requestTimeSeconds, arrivedAt) - callbackBillingDeadlineMs;
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await this.deps.wallets.confirmDelivery(callbackGiftScope(event.GroupId, event.MsgId), sentAt + reportBudgetMs);
+    } catch (error) {
+      this.deps.log.error("could not record IM's delivery report; holding the answer so IM retries on timeout", { groupId: event.GroupId, msgId: event.MsgId, error });
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, arrivedAt + reportGiveUpMs - Date.now())));
+      throw error;
+    }
     if (outcome === "refunded_before_confirmation") this.deps.log.error("IM delivered a gift whose charge had already gone back (its delivery report came too late)", { groupId: event.GroupId, msgId: event.MsgId });
     if (outcome === "never_charged") this.deps.log.warn("IM delivered a gift that was never charged (IM let it through on a late or failed callback)", { groupId: event.GroupId, msgId: event.MsgId, senderId: event.From_Account });
     return outcome;

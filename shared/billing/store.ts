@@ -1,5 +1,5 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { batchGet, transact, type Db, type TransactItem } from "../db/index.js";
+import { batchGet, isStoreUnavailable, transact, type Db, type TransactItem } from "../db/index.js";
 import { getRecord, idempotencyKey, recordPut, type IdempotencyRecord } from "../idempotency/index.js";
 import { outboxSettleItem } from "../outbox/index.js";
 import { roomKey } from "../rooms/index.js";
@@ -82,8 +82,8 @@ export class WalletStore {
    * off, in one transaction. A refund that ran first (its window passed) or a charge that never
    * committed is reported, not undone: the ledger stays as it is.
    */
-  async confirmDelivery(scope: string): Promise<DeliveryOutcome> {
-    const record = await getRecord(this.db, scope);
+  async confirmDelivery(scope: string, deadlineMs: number): Promise<DeliveryOutcome> {
+    const record = await untilDeadline(() => getRecord(this.db, scope), deadlineMs);
     if (!record) return "never_charged";
     if (record.status === "delivered" || record.status === "allowed") return "already_confirmed";
     if (record.status !== "charged") return "refunded_before_confirmation";
@@ -101,10 +101,10 @@ export class WalletStore {
     };
     // A refund the sweeper has claimed is still pending: settling it here makes its run find nothing to refund.
     if (record.outboxEntryId) items.refund = outboxSettleItem(this.db, record.outboxEntryId, Date.now());
-    const result = await transact(this.db, items);
+    const result = await transact(this.db, items, { deadlineMs });
     if (result.ok) return "confirmed";
     // The record moved: a refund won the race, or this very report landed on a try whose answer was lost.
-    if (result.failed.includes("record")) return (await getRecord(this.db, scope))?.status === "delivered" ? "confirmed" : "refunded_before_confirmation";
+    if (result.failed.includes("record")) return (await untilDeadline(() => getRecord(this.db, scope), deadlineMs))?.status === "delivered" ? "confirmed" : "refunded_before_confirmation";
     throw new Error("the delivery confirmation stayed contended; IM's retry reports it again");
   }
 
@@ -222,6 +222,18 @@ export class WalletStore {
       .map((item) => ({ userId: String(item.pk).split("#")[2]!, coins: Number(item.gsi4sk) }))
       .sort((a, b) => b.coins - a.coins || (a.userId < b.userId ? -1 : 1))
       .slice(0, limit);
+  }
+}
+
+/** A read retried (the SDK's own retries included) until it answers or the deadline passes; then its last error. */
+async function untilDeadline<T>(read: () => Promise<T>, deadlineMs: number): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isStoreUnavailable(error) || Date.now() + 50 >= deadlineMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, 20 * 2 ** attempt)));
+    }
   }
 }
 

@@ -9,4 +9,4 @@ export function isConditionFailed(error: unknown): boolean {
   return (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
 }
 export { batchGet } from "./batch.js";
-export { defaultWriteBudgetMs, isUnresolvedWrite, transact, UnresolvedWriteError, type TransactItem, type TransactResult } from "./transact.js";
+export { defaultWriteBudgetMs, isStoreUnavailable, isUnresolvedWrite, transact, UnresolvedWriteError, type TransactItem, type TransactResult } from "./transact.js";

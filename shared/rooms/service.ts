@@ -172,6 +172,11 @@ export class RoomService {
     this.requireHost(room, userId, "heartbeat");
     const answer = { heartbeatIntervalSeconds: this.config.heartbeatIntervalSeconds };
     if (room.status === "closed" || this.isExpired(room, Date.now())) return { roomId, status: "closed" as const, ...answer };
+    // A close began and died half-way: finish it now rather than leave the host heartbeating a closing room.
+    if (room.closingAt !== undefined) {
+      await this.close(roomId, { reason: room.closingReason ?? "host" });
+      return { roomId, status: "closed" as const, ...answer };
+    }
     if (!(await this.store.recordHeartbeat(room, counts, heatOf(counts), Date.now()))) {
       // Closed (or otherwise changed) between the read and the write.
       const now = await this.requireRoom(roomId, true);
@@ -415,17 +420,18 @@ export class RoomService {
       // The sweeper's closes re-check what made the room due (a heartbeat may have just arrived).
       if (room.closingAt === undefined && options.onlyIf && !options.onlyIf(room)) return undefined;
       const closingAt = room.closingAt ?? Date.now();
+      const reason = room.closingReason ?? options.reason;
       if (room.closingAt === undefined) {
         const started = await this.store.transact([
           {
             Update: {
               TableName: this.store.db.table,
               Key: roomKey(roomId),
-              UpdateExpression: "SET closingAt = :closingAt",
+              UpdateExpression: "SET closingAt = :closingAt, closingReason = :reason",
               // Unchanged since the read: same status and last heartbeat, so a racing heartbeat or close wins.
               ConditionExpression: "#status = :was AND lastHeartbeatAt = :beat AND attribute_not_exists(closingAt)",
               ExpressionAttributeNames: { "#status": "status" },
-              ExpressionAttributeValues: { ":closingAt": closingAt, ":was": room.status, ":beat": room.lastHeartbeatAt },
+              ExpressionAttributeValues: { ":closingAt": closingAt, ":reason": reason, ":was": room.status, ":beat": room.lastHeartbeatAt },
             },
           },
         ]);
@@ -434,20 +440,20 @@ export class RoomService {
       // Read after `closingAt` holds: every gift and refund of the room is in these counters.
       const { counts } = await this.store.getRoomWithCounts(roomId, true);
       const now = Date.now();
-      const summary = summarize(room, counts, liveEndedAt(room, options.reason, now));
-      const effects = this.closeEffects(room, options.reason, summary, options.flaggedStream);
+      const summary = summarize(room, counts, liveEndedAt(room, reason, now));
+      const effects = this.closeEffects(room, reason, summary, options.flaggedStream);
       const outcome = await this.store.transact([
         {
           Update: {
             TableName: this.store.db.table,
             Key: roomKey(roomId),
-            UpdateExpression: `SET #status = :closed, closedAt = :now, closeReason = :reason, summary = :summary, cohosts = :none, #online = :zero REMOVE closingAt, ${closeIndexAttributes}`,
+            UpdateExpression: `SET #status = :closed, closedAt = :now, closeReason = :reason, summary = :summary, cohosts = :none, #online = :zero REMOVE closingAt, closingReason, ${closeIndexAttributes}`,
             ConditionExpression: "#status = :was AND closingAt = :closingAt",
             ExpressionAttributeNames: { "#status": "status", "#online": "online" },
             ExpressionAttributeValues: {
               ":closed": "closed",
               ":now": now,
-              ":reason": options.reason,
+              ":reason": reason,
               ":summary": summary,
               ":none": {},
               ":zero": 0,
@@ -459,9 +465,9 @@ export class RoomService {
         ...effects.map((entry) => outboxPut(this.store.db, entry, now)),
       ]);
       if (outcome === "conflict") continue; // another close finished it: read again
-      this.deps.log.info("room closed", { roomId, reason: options.reason, ...summary });
+      this.deps.log.info("room closed", { roomId, reason, ...summary });
       const { failed } = await this.runCloseEffects(effects);
-      return { roomId, status: "closed", reason: options.reason, summary, pendingEffects: failed.length, closedNow: true };
+      return { roomId, status: "closed", reason, summary, pendingEffects: failed.length, closedNow: true };
     }
     throw new ConflictError("room_busy", `room ${roomId} changed while closing; retry`);
   }

@@ -49,6 +49,8 @@ export interface Room {
    * so the summary read next is final. Removed when the close commits.
    */
   closingAt?: number;
+  /** Why that close began, so whoever finishes it records the same reason. */
+  closingReason?: CloseReason;
   lastHeartbeatAt: number;
   /** co-host userId → on-mic time (ms) */
   cohosts: Record<string, number>;
@@ -99,6 +101,7 @@ function toRoom(item: Record<string, unknown>): Room {
     closedAt: item.closedAt === undefined ? undefined : Number(item.closedAt),
     closeReason: item.closeReason as CloseReason | undefined,
     closingAt: item.closingAt === undefined ? undefined : Number(item.closingAt),
+    closingReason: item.closingReason as CloseReason | undefined,
     lastHeartbeatAt: Number(item.lastHeartbeatAt),
     // No prototype: a user named `constructor` or `toString` must not look like a co-host.
     cohosts: Object.assign(Object.create(null) as Record<string, number>, item.cohosts as Record<string, number> | undefined),

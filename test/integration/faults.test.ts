@@ -265,15 +265,17 @@ describe("ambiguous writes, forced one by one", () => {
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 24, kinds: ["credit", "gift_sent"] });
   });
 
-  it("finishes a close that died after its first step: gifts are refused meanwhile, and the host's next close completes it", async () => {
+  it("finishes a close that died after its first step: gifts are refused meanwhile, and the host's next heartbeat completes it with the close's reason", async () => {
     const { host, fan, roomId } = await giftScene();
     expect((await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } })).status).toBe(201);
     const db = testDb();
-    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `ROOM#${roomId}`, sk: "ROOM" }, UpdateExpression: "SET closingAt = :at", ExpressionAttributeValues: { ":at": Date.now() } }));
+    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `ROOM#${roomId}`, sk: "ROOM" }, UpdateExpression: "SET closingAt = :at, closingReason = :reason", ExpressionAttributeValues: { ":at": Date.now(), ":reason": "moderation" } }));
     db.raw.destroy();
     expect((await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } })).status).toBe(409);
-    const closed = await api("POST", `/v1/rooms/${roomId}/close`, { token: host.token });
-    expect([closed.status, closed.body.summary?.giftIncome], JSON.stringify(closed.body)).toEqual([200, 1]);
+    const beat = await api("POST", `/v1/rooms/${roomId}/heartbeat`, { token: host.token });
+    expect([beat.status, beat.body.status]).toEqual([200, "closed"]);
+    const ended = (await api("GET", `/v1/rooms/${roomId}/summary`, { token: host.token })).body;
+    expect([ended.reason, ended.summary.giftIncome]).toEqual(["moderation", 1]);
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 24, kinds: ["credit", "gift_sent"] });
   });
 
@@ -311,6 +313,23 @@ describe("a callback gift's charge stands only once IM reports its message deliv
   it("keeps the charge of a delivered gift when its refund falls due", async () => {
     const { host, fan, roomId, groupId } = await giftScene();
     expect(await clientSendsGift(groupId, fan.userId, "heart")).toBe(true);
+    await drainOutbox([roomId]);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 20, kinds: ["credit", "gift_sent"] });
+    expect(await moneyOf(host.userId)).toMatchObject({ earnings: 5 });
+  });
+
+  it("keeps the charge when DynamoDB refuses IM's delivery report: the report times out and IM's retry lands it", async () => {
+    const { host, fan, roomId, groupId } = await giftScene();
+    const random = 100_000 + Math.floor(Math.random() * 1e9);
+    // The charge goes through; every later request for this message is throttled for 2.5 s.
+    await setFaults({ match: [`-${random}"`], sequence: ["none"], throttle: 1 });
+    const msgBody = [giftElem("heart", 1)];
+    const sending = fetch(`${emulatorUrl()}/_control/groups/${groupId}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: fan.userId, msgBody, random }) });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await setFaults({});
+    const sent = (await (await sending).json()) as { delivered: boolean; afterSend: { status: number }[] };
+    expect(sent.delivered).toBe(true);
+    expect(sent.afterSend.map((reply) => reply.status)).toEqual([0, 200]);
     await drainOutbox([roomId]);
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 20, kinds: ["credit", "gift_sent"] });
     expect(await moneyOf(host.userId)).toMatchObject({ earnings: 5 });
