@@ -45,10 +45,10 @@ export const deniedPackages = ["@aws-sdk/credential-provider-node", "@aws-sdk/ne
 
 /**
  * Bundle size budgets in bytes (minified). The build fails past them. They hold today's sizes
- * with a little room; issue 13's goals (usersig 250 KB, every bundle 600 KB) need zod out of
- * the runtime path, which is the next step.
+ * with a little room (usersig 535 KiB, the others 580–685 KiB); issue 13's goals (usersig
+ * 250 KB, every bundle 600 KB) need zod out of the runtime path, which waits for the route rewrite.
  */
-export const bundleBudgetBytes: Record<string, number> = { usersig: 800_000, default: 950_000 };
+export const bundleBudgetBytes: Record<string, number> = { usersig: 560_000, default: 720_000 };
 
 /** esbuild options shared by the deploy build and the cold-start benchmark. */
 export const bundleOptions = (name: string): BuildOptions => ({
@@ -56,6 +56,9 @@ export const bundleOptions = (name: string): BuildOptions => ({
   plugins: [substitutePlugin],
   bundle: true,
   platform: "node",
+  // The ES module builds first: the AWS SDK's CommonJS builds are one file per package, so every
+  // command, model and error of DynamoDB came along; from its ES modules esbuild keeps what is used.
+  mainFields: ["module", "main"],
   target: "node20",
   format: "cjs",
   minify: true,
