@@ -140,8 +140,8 @@ async function dropOrphanStreams(deps: SweepDeps, nowMs: number): Promise<{ onli
   let online = 0;
   let dropped = 0;
   for (let page = 1; ; page++) {
-    const result = await cloudCall("DescribeLiveStreamOnlineList", () =>
-      deps.tencent.cloud.live.DescribeLiveStreamOnlineList({ DomainName: config.cssPushDomain, AppName: liveAppName, PageNum: page, PageSize: 1000 }),
+    const result = await cloudCall("DescribeLiveStreamOnlineList", async () =>
+      (await deps.tencent.cloud.live()).DescribeLiveStreamOnlineList({ DomainName: config.cssPushDomain, AppName: liveAppName, PageNum: page, PageSize: 1000 }),
     );
     const streams = (result.OnlineInfo ?? [])
       .filter((stream) => {
@@ -157,7 +157,7 @@ async function dropOrphanStreams(deps: SweepDeps, nowMs: number): Promise<{ onli
     for (const { stream, name, roomId } of streams) {
       if (roomId !== undefined && openRooms.has(roomId)) continue;
       try {
-        await cloudCall("DropLiveStream", () => deps.tencent.cloud.live.DropLiveStream({ StreamName: name, DomainName: config.cssPushDomain, AppName: stream.AppName ?? liveAppName }));
+        await cloudCall("DropLiveStream", async () => (await deps.tencent.cloud.live()).DropLiveStream({ StreamName: name, DomainName: config.cssPushDomain, AppName: stream.AppName ?? liveAppName }));
         dropped++;
         deps.log.info("orphaned CDN stream dropped", { streamId: name });
       } catch (error) {

@@ -1,13 +1,17 @@
-import { Client as LiveClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/live/v20180801/live_client.js";
-import { Client as TrtcClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/trtc/v20190722/trtc_client.js";
+import type { Client as LiveClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/live/v20180801/live_client.js";
+import type { Client as TrtcClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/trtc/v20190722/trtc_client.js";
 import type { ClientConfig } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
 import { roleCredentials, type Config } from "../config/index.js";
 import { TencentError } from "./errors.js";
 
-/** Cloud API calls (TC3-signed by the official SDK) onair makes, by product. */
+/**
+ * Cloud API calls (TC3-signed by the official SDK) onair makes, by product. Each client's SDK
+ * module loads on its first call: most requests make none (a room read, a gift), so their
+ * cold start does not load the SDK.
+ */
 export interface CloudClients {
-  trtc: TrtcClient;
-  live: LiveClient;
+  trtc(): Promise<TrtcClient>;
+  live(): Promise<LiveClient>;
 }
 
 /**
@@ -15,7 +19,16 @@ export interface CloudClients {
  * `127.0.0.1:3001`) every product is sent there over plain HTTP; otherwise the real hosts.
  */
 export function createCloudClients(config: Pick<Config, "tencentCloud">): CloudClients {
-  return { trtc: new TrtcClient(cloudClientConfig(config, "trtc")), live: new LiveClient(cloudClientConfig(config, "live")) };
+  return {
+    trtc: once(async () => new (await import("tencentcloud-sdk-nodejs/tencentcloud/services/trtc/v20190722/trtc_client.js")).Client(cloudClientConfig(config, "trtc"))),
+    live: once(async () => new (await import("tencentcloud-sdk-nodejs/tencentcloud/services/live/v20180801/live_client.js")).Client(cloudClientConfig(config, "live"))),
+  };
+}
+
+/** `load` run on the first call only; later calls share its promise. */
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= load());
 }
 
 /** SDK client settings for one product (`trtc`, `live`, `vod`). */

@@ -63,19 +63,19 @@ export async function runCommand(command: TencentCommand, deps: TencentDeps): Pr
         await deps.im.destroyGroup(command.groupId);
         return;
       case "dismissRoom":
-        await cloudCall("DismissRoom", () => deps.cloud.trtc.DismissRoom({ SdkAppId: deps.config.sdkAppId, RoomId: command.roomId }));
+        await cloudCall("DismissRoom", async () => (await deps.cloud.trtc()).DismissRoom({ SdkAppId: deps.config.sdkAppId, RoomId: command.roomId }));
         return;
       case "removeTrtcUser":
-        await cloudCall("RemoveUser", () => deps.cloud.trtc.RemoveUser({ SdkAppId: deps.config.sdkAppId, RoomId: command.roomId, UserIds: [command.userId] }));
+        await cloudCall("RemoveUser", async () => (await deps.cloud.trtc()).RemoveUser({ SdkAppId: deps.config.sdkAppId, RoomId: command.roomId, UserIds: [command.userId] }));
         return;
       case "dropStream":
-        await cloudCall("DropLiveStream", () =>
-          deps.cloud.live.DropLiveStream({ StreamName: command.streamId, DomainName: deps.config.cssPushDomain, AppName: liveAppName }),
+        await cloudCall("DropLiveStream", async () =>
+          (await deps.cloud.live()).DropLiveStream({ StreamName: command.streamId, DomainName: deps.config.cssPushDomain, AppName: liveAppName }),
         );
         return;
       case "forbidStream":
-        await cloudCall("ForbidLiveStream", () =>
-          deps.cloud.live.ForbidLiveStream({ StreamName: command.streamId, DomainName: deps.config.cssPushDomain, AppName: liveAppName, Reason: command.reason }),
+        await cloudCall("ForbidLiveStream", async () =>
+          (await deps.cloud.live()).ForbidLiveStream({ StreamName: command.streamId, DomainName: deps.config.cssPushDomain, AppName: liveAppName, Reason: command.reason }),
         );
         return;
       case "startRecording": {
@@ -83,8 +83,8 @@ export async function runCommand(command: TencentCommand, deps: TencentDeps): Pr
         // TRTC cloud recording into VOD, mixed (host and co-hosts), cut into files of at most an hour.
         // It outlasts a host's silence as long as the room does (twice the stale time): the
         // sweeper closes a silent room, and the close stops the recording.
-        const { TaskId } = await cloudCall("CreateCloudRecording", () =>
-          deps.cloud.trtc.CreateCloudRecording({
+        const { TaskId } = await cloudCall("CreateCloudRecording", async () =>
+          (await deps.cloud.trtc()).CreateCloudRecording({
             SdkAppId: deps.config.sdkAppId,
             RoomId: String(command.roomId),
             RoomIdType: 1,
@@ -101,7 +101,7 @@ export async function runCommand(command: TencentCommand, deps: TencentDeps): Pr
         return { taskId: TaskId };
       }
       case "stopRecording":
-        await cloudCall("DeleteCloudRecording", () => deps.cloud.trtc.DeleteCloudRecording({ SdkAppId: deps.config.sdkAppId, TaskId: command.taskId }));
+        await cloudCall("DeleteCloudRecording", async () => (await deps.cloud.trtc()).DeleteCloudRecording({ SdkAppId: deps.config.sdkAppId, TaskId: command.taskId }));
         return;
     }
   } catch (error) {

@@ -1,6 +1,6 @@
-import { Client as VodClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/vod/v20180717/vod_client.js";
+import type { Client as VodClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/vod/v20180717/vod_client.js";
 import type { Config } from "../config/index.js";
-import { cloudCall, cloudClientConfig } from "./cloud.js";
+import { cloudCall, cloudClientConfig, once } from "./cloud.js";
 
 /** What the replay catalog needs of a VOD file. */
 export interface MediaFacts {
@@ -18,14 +18,15 @@ export interface MediaFacts {
  */
 export class VodMedia {
   constructor(
-    private readonly client: VodClient,
+    /** The SDK client, loaded on the first lookup (most of the function's events need none). */
+    private readonly client: () => Promise<VodClient>,
     private readonly subAppId?: number,
   ) {}
 
   /** The file's duration, size and URL; undefined when VOD does not have it. Throws a `TencentError` when VOD cannot answer. */
   async describe(fileId: string): Promise<MediaFacts | undefined> {
-    const result = await cloudCall("DescribeMediaInfos", () =>
-      this.client.DescribeMediaInfos({ FileIds: [fileId], Filters: ["basicInfo", "metaData"], ...(this.subAppId ? { SubAppId: this.subAppId } : {}) }),
+    const result = await cloudCall("DescribeMediaInfos", async () =>
+      (await this.client()).DescribeMediaInfos({ FileIds: [fileId], Filters: ["basicInfo", "metaData"], ...(this.subAppId ? { SubAppId: this.subAppId } : {}) }),
     );
     const info = result.MediaInfoSet?.find((media) => media.FileId === fileId);
     if (!info) return undefined;
@@ -39,4 +40,8 @@ export class VodMedia {
   }
 }
 
-export const createVodMedia = (config: Pick<Config, "tencentCloud" | "vodSubAppId">) => new VodMedia(new VodClient(cloudClientConfig(config, "vod")), config.vodSubAppId);
+export const createVodMedia = (config: Pick<Config, "tencentCloud" | "vodSubAppId">) =>
+  new VodMedia(
+    once(async () => new (await import("tencentcloud-sdk-nodejs/tencentcloud/services/vod/v20180717/vod_client.js")).Client(cloudClientConfig(config, "vod"))),
+    config.vodSubAppId,
+  );

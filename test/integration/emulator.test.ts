@@ -31,15 +31,15 @@ describe("emulator authentication", () => {
 
   it("checks TC3 signatures of the real SDK: right key passes, wrong key fails", async () => {
     const good = createCloudClients(config);
-    const result = await cloudCall("DescribeLiveStreamOnlineList", () => good.live.DescribeLiveStreamOnlineList({ PageSize: 10 }));
+    const result = await cloudCall("DescribeLiveStreamOnlineList", async () => (await good.live()).DescribeLiveStreamOnlineList({ PageSize: 10 }));
     expect(result.TotalNum).toEqual(expect.any(Number));
     const forged = createCloudClients({ tencentCloud: { ...config.tencentCloud, secretKey: "a-wrong-secret-key" } });
-    await expect(cloudCall("DescribeLiveStreamOnlineList", () => forged.live.DescribeLiveStreamOnlineList({ PageSize: 10 }))).rejects.toMatchObject({
+    await expect(cloudCall("DescribeLiveStreamOnlineList", async () => (await forged.live()).DescribeLiveStreamOnlineList({ PageSize: 10 }))).rejects.toMatchObject({
       name: "TencentError",
       code: "AuthFailure.SignatureFailure",
     });
     const unknown = createCloudClients({ tencentCloud: { ...config.tencentCloud, secretId: "AKIDunknown" } });
-    await expect(cloudCall("DismissRoom", () => unknown.trtc.DismissRoom({ SdkAppId: config.sdkAppId, RoomId: 1 }))).rejects.toMatchObject({
+    await expect(cloudCall("DismissRoom", async () => (await unknown.trtc()).DismissRoom({ SdkAppId: config.sdkAppId, RoomId: 1 }))).rejects.toMatchObject({
       code: "AuthFailure.SecretIdNotFound",
     });
   });
