@@ -16,6 +16,10 @@ export interface Db {
 export function createDb(config: Pick<Config, "dynamodb"> & { awsCredentials?: Config["awsCredentials"] }): Db {
   const { endpoint, region, table } = config.dynamodb;
   const raw = new DynamoDBClient({ region, endpoint, credentials: config.awsCredentials, maxAttempts: 3 });
+  // Work every request paid for nothing: a user agent built from the runtime and the SDK's
+  // feature flags (DynamoDB needs none), Lambda's X-Ray trace header (there is no Lambda here),
+  // and logging of each input and output to a logger that drops them.
+  for (const middleware of ["getUserAgentMiddleware", "recursionDetectionMiddleware", "loggerMiddleware"]) raw.middlewareStack.remove(middleware);
   const doc = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true },
   });
