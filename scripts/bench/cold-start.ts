@@ -6,9 +6,10 @@
  *
  * Then the import alone, as whole-process wall clock: `node -e 'require(bundle)'` against
  * `node -e 0`, run in pairs so both see the same machine; medians of `importRuns` pairs.
- * `COLD_START_COMPARE=<dist dir>` adds another build's bundles (e.g. main's) to the same run.
+ * `--compare <dist dir | git ref>` (or `COLD_START_COMPARE=<dist dir>`) adds another build's
+ * bundles (e.g. main's) to the same run.
  *
- *   npm run bench -- cold-start
+ *   npm run bench -- cold-start --compare main
  */
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
@@ -82,7 +83,7 @@ export async function benchImports(bundles: { label: string; path: string }[]): 
   }
 }
 
-export async function benchColdStart(): Promise<void> {
+export async function benchColdStart(compare?: string): Promise<void> {
   const sizes = await buildAll();
   const { stack } = await startBenchStack();
   try {
@@ -105,7 +106,6 @@ export async function benchColdStart(): Promise<void> {
       );
     }
     console.log();
-    const compare = process.env.COLD_START_COMPARE;
     await benchImports(
       functionSpecs.flatMap((spec) => [
         { label: spec.name, path: join(root, "dist", spec.name, "index.js") },
