@@ -113,3 +113,5 @@ export function createTrtc(signer: UserSigSigner, state: TrtcState) {
     },
   };
 }
+
+export type Trtc = ReturnType<typeof createTrtc>;

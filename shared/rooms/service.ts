@@ -562,8 +562,13 @@ export class RoomService {
   }
 
   private groupMessage(room: Room, signal: RoomSignal, entryId: string): OutboxEntry {
-    // A fixed Random per entry: a replay within 5 minutes is deduplicated by IM.
-    return { entryId, roomId: room.roomId, command: { kind: "sendGroupMessage", groupId: room.groupId, data: signal, desc: signal.type, random: randomInt(0, 2 ** 32 - 1) } };
+    // A fixed Random per entry: a replay within 5 minutes is deduplicated by IM. Every room
+    // signal is a state change clients must not miss, so High: IM drops it last, if ever.
+    return {
+      entryId,
+      roomId: room.roomId,
+      command: { kind: "sendGroupMessage", groupId: room.groupId, data: signal, desc: signal.type, random: randomInt(0, 2 ** 32 - 1), priority: "High" },
+    };
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Config } from "../config/index.js";
 import { cloudCall, type CloudClients } from "./cloud.js";
 import { isTencentError } from "./errors.js";
-import { customElem, groupGoneCodes, type ImClient } from "./im.js";
+import { customElem, groupGoneCodes, type ImClient, type MsgPriority } from "./im.js";
 import type { UserSigSigner } from "./usersig.js";
 
 /**
@@ -9,7 +9,7 @@ import type { UserSigSigner } from "./usersig.js";
  * the outbox stores it, runs it, and the sweeper replays it until it is done.
  */
 export type TencentCommand =
-  | { kind: "sendGroupMessage"; groupId: string; data: Record<string, unknown>; desc: string; random: number; fromAccount?: string }
+  | { kind: "sendGroupMessage"; groupId: string; data: Record<string, unknown>; desc: string; random: number; fromAccount?: string; priority?: MsgPriority }
   | { kind: "sendC2CMessage"; toAccount: string; data: Record<string, unknown>; desc: string; random: number }
   | { kind: "destroyGroup"; groupId: string }
   | { kind: "dismissRoom"; roomId: number }
@@ -54,7 +54,7 @@ export async function runCommand(command: TencentCommand, deps: TencentDeps): Pr
   try {
     switch (command.kind) {
       case "sendGroupMessage":
-        await deps.im.sendGroupMessage(command.groupId, customElem(command.data, command.desc), command.random, command.fromAccount);
+        await deps.im.sendGroupMessage(command.groupId, customElem(command.data, command.desc), command.random, command.fromAccount, command.priority);
         return;
       case "sendC2CMessage":
         await deps.im.sendC2CMessage(command.toAccount, customElem(command.data, command.desc), command.random);

@@ -14,6 +14,18 @@ export interface ImClientOptions {
   signer: UserSigSigner;
 }
 
+/**
+ * IM delivers High first and drops the others first when a live group is over its rate
+ * (about 40 messages/s): state events are High, gift summaries Normal.
+ */
+export type MsgPriority = "High" | "Normal" | "Low" | "Lowest";
+
+/**
+ * IM's frequency refusals: 60007 (a REST command over its 200 calls/s), 60011/60018/60019
+ * (the SDKAppID over its rate), 10023 (the group's send frequency) and a `MsgFreqCtrl` drop.
+ */
+export const frequencyErrorCodes = new Set(["60007", "60011", "60018", "60019", "10023", "MsgFreqCtrl"]);
+
 export interface ImMessageBody {
   MsgType: "TIMCustomElem" | "TIMTextElem";
   MsgContent: Record<string, string>;
@@ -92,16 +104,24 @@ export class ImClient {
     return this.call("group_open_http_svc/destroy_group", { GroupId: groupId });
   }
 
-  /** `random` makes a retry of the same message a duplicate IM drops (same content + Random within 5 min). */
-  sendGroupMessage(groupId: string, body: ImMessageBody[], random: number, fromAccount?: string) {
-    return this.call<{ MsgSeq: number; MsgTime: number }>("group_open_http_svc/send_group_msg", {
+  /**
+   * `random` makes a retry of the same message a duplicate IM drops (same content + Random within
+   * 5 min). A message IM accepted and then dropped by frequency control did not reach the group:
+   * it throws `TencentError` with code `MsgFreqCtrl` (the drop reason), as a refusal would.
+   */
+  async sendGroupMessage(groupId: string, body: ImMessageBody[], random: number, fromAccount?: string, priority?: MsgPriority) {
+    const command = "group_open_http_svc/send_group_msg";
+    const reply = await this.call<{ MsgSeq: number; MsgTime: number; MsgDropReason?: string }>(command, {
       GroupId: groupId,
       Random: random,
       MsgBody: body,
       ...(fromAccount ? { From_Account: fromAccount } : {}),
+      ...(priority ? { MsgPriority: priority } : {}),
       // onair's own messages are already billed or are signalling: skip our before-send callback.
       ForbidCallbackControl: ["ForbidBeforeSendMsgCallback", "ForbidAfterSendMsgCallback"],
     });
+    if (reply.MsgDropReason) throw new TencentError(command, reply.MsgDropReason, "IM dropped the message by frequency control");
+    return reply;
   }
 
   sendC2CMessage(toAccount: string, body: ImMessageBody[], random: number) {
