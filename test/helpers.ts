@@ -143,6 +143,8 @@ export async function drainOutbox(roomIds: number[]): Promise<number> {
   }
   const entries = (await batchGet(db, keys, true)).filter((item) => item.status === "pending" && rooms.has(Number(item.roomId))) as unknown as (OutboxEntry & { attempts: number })[];
   const log = createLogger({ service: "test" });
+  // A group is destroyed after its notices (a destroy waits while they are pending).
+  entries.sort((a, b) => Number(a.command.kind === "destroyGroup") - Number(b.command.kind === "destroyGroup"));
   for (const entry of entries) await runOutbox(db, createTencentDeps(getConfig()), [entry], log, entry.attempts);
   db.raw.destroy();
   return entries.length;

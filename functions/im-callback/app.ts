@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BillingService, WalletStore } from "../../shared/billing/index.js";
+import { Broadcaster } from "../../shared/broadcasts/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
 import { BadRequestError, isAppError, UnauthorizedError } from "../../shared/errors/index.js";
 import { createApp, errorResponses, jsonResponse } from "../../shared/http/index.js";
-import type { Logger } from "../../shared/log/index.js";
+import { createLogger, type Logger } from "../../shared/log/index.js";
 import { roomIdOfGroup, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import { verifyImCallback } from "../../shared/signatures/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
@@ -55,7 +56,8 @@ export interface ImCallbackDeps {
 export function createImCallbackApp(deps: ImCallbackDeps) {
   const app = createApp({ service: "im-callback" });
   const rooms = (log: Logger) => new RoomService({ store: new RoomStore(deps.db), tencent: deps.tencent, config: deps.config, log });
-  const billing = (log: Logger) => new BillingService({ wallets: new WalletStore(deps.db), rooms: new RoomStore(deps.db), tencent: deps.tencent, log });
+  const broadcaster = new Broadcaster({ db: deps.db, im: deps.tencent.im, log: createLogger({ service: "im-callback" }), settings: deps.config.broadcasts });
+  const billing = (log: Logger) => new BillingService({ wallets: new WalletStore(deps.db), rooms: new RoomStore(deps.db), tencent: deps.tencent, log, broadcaster });
 
   /** Member changes go through the rooms' own join/leave; refusals (host, closed room) are logged, not errors. */
   const eachMember = async (log: Logger, ids: string[], action: (userId: string) => Promise<unknown>) => {

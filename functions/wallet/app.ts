@@ -3,12 +3,13 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import { auditWallet, BillingService, catalogVersion, gifts, maxGiftCount, movementId, staleRecordOf, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
+import { Broadcaster } from "../../shared/broadcasts/index.js";
 import type { Config } from "../../shared/config/index.js";
 import { isUnresolvedWrite, type Db } from "../../shared/db/index.js";
 import { ConflictError, StoreUnavailableError } from "../../shared/errors/index.js";
 import { getRecord, idempotencyKeyFrom, idempotencyTtlSeconds, newRecord, replayOf, requestInProgress } from "../../shared/idempotency/index.js";
 import { bearerSecurity, createApp, decodeCursor, encodeCursor, errorResponses, jsonBody, jsonResponse, PageQuerySchema, pageOf, type AppEnv } from "../../shared/http/index.js";
-import type { Logger } from "../../shared/log/index.js";
+import { createLogger, type Logger } from "../../shared/log/index.js";
 import { maxRoomId, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
@@ -140,7 +141,9 @@ export function createWalletApp(deps: WalletAppDeps) {
   const app = createApp({ service: "wallet", corsOrigins: deps.config.corsOrigins });
   const authenticated = requireUser(deps);
   const wallets = new WalletStore(deps.db);
-  const billing = (log: Logger) => new BillingService({ wallets, rooms: new RoomStore(deps.db), tencent: deps.tencent, log });
+  // One per function instance: gifts of a room billed here share one flush.
+  const broadcaster = new Broadcaster({ db: deps.db, im: deps.tencent.im, log: createLogger({ service: "wallet" }), settings: deps.config.broadcasts });
+  const billing = (log: Logger) => new BillingService({ wallets, rooms: new RoomStore(deps.db), tencent: deps.tencent, log, broadcaster });
   const admin = requireAdminKey(deps.config);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminKey", { type: "apiKey", in: "header", name: "X-Admin-Key" });

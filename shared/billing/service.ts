@@ -1,8 +1,8 @@
-import { randomInt } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { isUnresolvedWrite } from "../db/index.js";
 import { AppError, ConflictError, ForbiddenError, NotFoundError, StoreUnavailableError, UnprocessableError } from "../errors/index.js";
 import { completeRecord, fingerprintOf, getRecord, newRecord, replayOf, requestInProgress, type IdempotencyRecord } from "../idempotency/index.js";
+import type { Broadcaster } from "../broadcasts/index.js";
 import type { Logger } from "../log/index.js";
 import { outboxKey, outboxPut, runOutbox, type OutboxEntry } from "../outbox/index.js";
 import { roomIdOfGroup, RoomStore, type Room } from "../rooms/index.js";
@@ -78,6 +78,8 @@ export interface BillingDeps {
   rooms: RoomStore;
   tencent: TencentDeps;
   log: Logger;
+  /** The function instance's room broadcasts (app gifts' messages). */
+  broadcaster: Broadcaster;
 }
 
 /** Gift payload inside a TIMCustomElem's Data (README "Gifts"). */
@@ -122,23 +124,15 @@ export class BillingService {
     }
     const charge = chargeFor(gift!, request.count, senderId, room.hostId, room.roomId);
     const now = Date.now();
-    const outbox: OutboxEntry = {
-      // A key reused after its record expired bills a new gift, with its own message.
-      entryId: `gift:${movementId(scope, now)}`,
-      roomId: room.roomId,
-      command: {
-        kind: "sendGroupMessage",
-        groupId: room.groupId,
-        desc: "gift",
-        random: randomInt(0, 2 ** 32 - 1),
-        data: { type: "gift", giftId: gift!.giftId, count: request.count, from: senderId, roomId: room.roomId, amount: charge.amount },
-      },
-    };
+    // The record's time in the key: a key reused after its record expired bills a new gift, with its own broadcast.
+    const giftKey = movementId(scope, now);
+    const pending = { giftKey, from: senderId, giftId: gift!.giftId, count: request.count, value: charge.amount, createdAt: now };
     const body = { roomId: room.roomId, giftId: gift!.giftId, count: request.count, amount: charge.amount, heat: charge.heat, delivery: "queued" };
-    const record = newRecord(scope, { route: "POST /v1/wallet/gifts", ...request }, "in_progress", { status: 201, body }, now, { outboxEntryId: outbox.entryId });
+    const record = newRecord(scope, { route: "POST /v1/wallet/gifts", ...request }, "in_progress", { status: 201, body }, now);
     let result: Awaited<ReturnType<WalletStore["bill"]>>;
     try {
-      result = await this.deps.wallets.bill(charge, record, { message: outboxPut(this.deps.wallets.db, outbox, now) });
+      // The broadcast is written with the charge: a billed gift never lacks its broadcast.
+      result = await this.deps.wallets.bill(charge, record, { broadcast: this.deps.broadcaster.pendingPut(room, pending) });
     } catch (error) {
       if (!isUnresolvedWrite(error)) throw error;
       // Did it commit? The record says; when even that read fails, the client retries with the key.
@@ -153,9 +147,8 @@ export class BillingService {
     if (result.outcome === "insufficient_balance") throw new PaymentRequiredError(`${charge.amount} coins needed for ${request.count} × ${gift!.giftId}`);
     if (result.outcome === "room_not_live") throw new ConflictError("room_not_live", `room ${room.roomId} is not live`);
     if (result.outcome === "contended") throw new ConflictError("wallet_busy", "your wallet is busy with other gifts; retry shortly", { "retry-after": "1" });
-    const { failed, undelivered } = await runOutbox(this.deps.wallets.db, this.deps.tencent, [outbox], this.deps.log);
-    // "sent" only when the message reached the group: a group destroyed since the charge is "undelivered".
-    const delivery = failed.length > 0 ? "queued" : undelivered.length > 0 ? "undelivered" : "sent";
+    // "sent" only when a room broadcast carrying it reached the group; "queued" when the room's next one will carry it.
+    const delivery = await this.deps.broadcaster.deliver(room, giftKey);
     const final = { status: 201, body: { ...body, ledgerId: result.ledgerId, delivery } };
     // A failure here leaves the record in progress; a retry after its lease replays "billed" and retries the delivery.
     await completeRecord(this.deps.wallets.db, scope, final).catch((error) => this.deps.log.warn("could not complete an idempotency record", { scope, error }));
@@ -173,7 +166,8 @@ export class BillingService {
   }
 
   private async retryDelivery(entryId: string | undefined): Promise<"sent" | "queued" | "undelivered"> {
-    if (!entryId) return "sent";
+    // No entry of its own: the gift waits in its room's broadcasts, or went out in one.
+    if (!entryId) return "queued";
     const { Item } = await this.deps.wallets.db.doc.send(new GetCommand({ TableName: this.deps.wallets.db.table, Key: outboxKey(entryId), ConsistentRead: true }));
     if (!Item) return "sent";
     if (Item.status === "done") return Item.undelivered === true ? "undelivered" : "sent";

@@ -14,29 +14,29 @@ export const functionConfigFields = {
     "sdkAppId", "userSigKey", "imAdminUser", "cssPushKey", "cssPushDomain", "cssPlayDomain", "adminKey", "heartbeatIntervalSeconds",
     "roomStaleSeconds", "createdRoomTtlSeconds", "cohostInviteTtlSeconds", "maxCohosts", "pushUrlTtlSeconds", "recordingEnabled",
     "recordingMaxFileMinutes", "vodSubAppId", "dynamodb", "awsCredentials", "tencentCloud", "imApiBase", "jwt", "imAdminUsers",
-    "trtcTicketTtlSeconds", "corsOrigins",
+    "trtcTicketTtlSeconds", "corsOrigins", "broadcasts",
   ],
   wallet: [
     "sdkAppId", "userSigKey", "imAdminUser", "cssPushDomain", "adminKey", "roomStaleSeconds", "recordingMaxFileMinutes", "vodSubAppId",
-    "dynamodb", "awsCredentials", "tencentCloud", "imApiBase", "jwt", "imAdminUsers", "corsOrigins",
+    "dynamodb", "awsCredentials", "tencentCloud", "imApiBase", "jwt", "imAdminUsers", "corsOrigins", "broadcasts",
   ],
   "im-callback": [
     "sdkAppId", "userSigKey", "imAdminUser", "imCallbackToken", "cssPushKey", "cssPushDomain", "cssPlayDomain",
     "heartbeatIntervalSeconds", "roomStaleSeconds", "createdRoomTtlSeconds", "cohostInviteTtlSeconds", "maxCohosts", "pushUrlTtlSeconds",
     "recordingEnabled", "recordingMaxFileMinutes", "vodSubAppId", "dynamodb", "awsCredentials", "tencentCloud", "imApiBase",
-    "trtcTicketTtlSeconds", "corsOrigins",
+    "trtcTicketTtlSeconds", "corsOrigins", "broadcasts",
   ],
   "live-callback": [
     "sdkAppId", "userSigKey", "imAdminUser", "cssCallbackKey", "trtcCallbackKey", "cssPushKey", "cssPushDomain", "cssPlayDomain",
     "heartbeatIntervalSeconds", "roomStaleSeconds", "createdRoomTtlSeconds", "cohostInviteTtlSeconds", "maxCohosts", "pushUrlTtlSeconds",
     "recordingEnabled", "recordingMaxFileMinutes", "vodCallbackToken", "vodSubAppId", "dynamodb", "awsCredentials", "tencentCloud",
-    "imApiBase", "trtcTicketTtlSeconds", "corsOrigins",
+    "imApiBase", "trtcTicketTtlSeconds", "corsOrigins", "broadcasts",
   ],
   sweeper: [
     "sdkAppId", "userSigKey", "imAdminUser", "cssPushKey", "cssPushDomain", "cssPlayDomain", "heartbeatIntervalSeconds",
     "roomStaleSeconds", "createdRoomTtlSeconds", "cohostInviteTtlSeconds", "maxCohosts", "pushUrlTtlSeconds", "recordingEnabled",
     "recordingMaxFileMinutes", "streamEndGraceSeconds", "orphanStreamGraceSeconds", "orphanScanIntervalSeconds", "vodSubAppId",
-    "dynamodb", "awsCredentials", "tencentCloud", "imApiBase", "trtcTicketTtlSeconds",
+    "dynamodb", "awsCredentials", "tencentCloud", "imApiBase", "trtcTicketTtlSeconds", "broadcasts",
   ],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
 

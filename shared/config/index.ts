@@ -83,6 +83,8 @@ const envSchema = z.object({
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_JWT_ISSUER: z.string().optional(),
   AUTH_JWT_AUDIENCE: z.string().optional(),
+  BROADCAST_INTERVAL_MS: z.coerce.number().int().min(100).max(5000).default(500),
+  BROADCAST_HIGH_PRIORITY_COINS: z.coerce.number().int().positive().default(1000),
 });
 
 const isOrigin = (value: string) => value === "*" || /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(value);
@@ -125,6 +127,8 @@ export interface Config {
   tencentCloud: { region: string; endpoint?: string; secretId?: string; secretKey?: string; sessionToken?: string };
   imApiBase: string;
   jwt?: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string };
+  /** Room gift broadcasts (README "Room broadcasts"): the shortest gap between a room's gift messages, and the gift value sent High. */
+  broadcasts: { intervalMs: number; highPriorityCoins: number };
 }
 
 export class ConfigError extends Error {
@@ -248,6 +252,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, fields?: readonly (keyof Con
       e.AUTH_JWT_SECRET || e.AUTH_JWKS_URL
         ? { secret: e.AUTH_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_JWT_ISSUER, audience: e.AUTH_JWT_AUDIENCE }
         : undefined,
+    broadcasts: { intervalMs: e.BROADCAST_INTERVAL_MS, highPriorityCoins: e.BROADCAST_HIGH_PRIORITY_COINS },
   };
   return fields ? onlyFields(config, fields) : config;
 }
@@ -326,4 +331,5 @@ export const configVariables: Record<keyof Config, readonly EnvName[]> = {
   tencentCloud: ["TENCENT_REGION", "TENCENT_API_ENDPOINT", "TENCENT_API_SECRET_ID", "TENCENT_API_SECRET_KEY", "TENCENT_API_SESSION_TOKEN"],
   imApiBase: ["IM_API_BASE"],
   jwt: ["AUTH_JWT_SECRET", "AUTH_JWKS_URL", "AUTH_JWT_ISSUER", "AUTH_JWT_AUDIENCE"],
+  broadcasts: ["BROADCAST_INTERVAL_MS", "BROADCAST_HIGH_PRIORITY_COINS"],
 };

@@ -4,6 +4,7 @@ import { batchGet, isConditionFailed, type Db } from "../db/index.js";
 import type { Logger } from "../log/index.js";
 import { runPooled } from "../pool/index.js";
 import { runCommand, type TencentCommand, type TencentDeps } from "../tencent/index.js";
+import { BroadcastStore } from "../broadcasts/index.js";
 // The module, not the billing index: billing writes outbox entries, the outbox runs refunds.
 import { refundGift } from "../billing/refund.js";
 
@@ -129,7 +130,7 @@ export async function runOutbox(
   await Promise.all(
     entries.map(async (entry) => {
       try {
-        if (await waitsForRoomClosed(db, entry)) {
+        if (await waitsForEarlierMessages(db, entry)) {
           // Still pending at its lease: it runs once the group has heard, or its notice is dead.
           failed.push(entry.entryId);
           log.info("group kept until it hears room_closed", { entryId: entry.entryId });
@@ -160,11 +161,14 @@ export async function runOutbox(
 export const roomClosedNoticeId = (roomId: number) => `${roomId}:close:notify`;
 
 /**
- * A group is destroyed only after it heard `room_closed`, or after that notice is known to have
- * failed (dead, for an operator): a destroyed group would answer the notice's retry with 10010.
+ * A closing room's group hears its pending gifts, then `room_closed`, then it is destroyed: the
+ * notice waits while gifts are pending, and the destroy while the notice is (until it is known
+ * to have failed: dead, for an operator), since a destroyed group answers a retry with 10010.
  */
-async function waitsForRoomClosed(db: Db, entry: OutboxEntry): Promise<boolean> {
-  if (entry.command.kind !== "destroyGroup" || entry.roomId === undefined) return false;
+async function waitsForEarlierMessages(db: Db, entry: OutboxEntry): Promise<boolean> {
+  if (entry.roomId === undefined) return false;
+  if (entry.entryId === roomClosedNoticeId(entry.roomId)) return new BroadcastStore(db).hasPending(entry.roomId);
+  if (entry.command.kind !== "destroyGroup") return false;
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: outboxKey(roomClosedNoticeId(entry.roomId)), ConsistentRead: true }));
   return Item?.status === "pending";
 }

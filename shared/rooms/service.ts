@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { Broadcaster } from "../broadcasts/index.js";
 import type { Config } from "../config/index.js";
 import { ConflictError, ForbiddenError, NotFoundError, UpstreamError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
@@ -22,6 +23,9 @@ import {
   type RoomSummary,
 } from "./domain.js";
 import { closeIndexAttributes, inviteKey, roomKey, RoomStore, type Room } from "./store.js";
+
+/** How long a close waits for the room's pending gifts to go out before it tells the group. */
+const closeFlushBudgetMs = 3_000;
 
 export interface RoomServiceDeps {
   store: RoomStore;
@@ -466,7 +470,7 @@ export class RoomService {
       ]);
       if (outcome === "conflict") continue; // another close finished it: read again
       this.deps.log.info("room closed", { roomId, reason, ...summary });
-      const { failed } = await this.runCloseEffects(effects);
+      const { failed } = await this.runCloseEffects(room, effects);
       return { roomId, status: "closed", reason, summary, pendingEffects: failed.length, closedNow: true };
     }
     throw new ConflictError("room_busy", `room ${roomId} changed while closing; retry`);
@@ -476,10 +480,11 @@ export class RoomService {
    * Tell the group before destroying it (the destroy waits in the outbox while the notice is
    * pending); dismissing the TRTC room and dropping the stream run alongside.
    */
-  private async runCloseEffects(effects: OutboxEntry[]) {
+  private async runCloseEffects(room: Room, effects: OutboxEntry[]) {
     const [notify, destroy, ...rest] = effects;
     const results = await Promise.all([
       (async () => {
+        await this.flushGifts(room);
         const first = await runOutbox(this.store.db, this.deps.tencent, [notify!], this.deps.log);
         const second = await runOutbox(this.store.db, this.deps.tencent, [destroy!], this.deps.log);
         return [...first.failed, ...second.failed];
@@ -487,6 +492,15 @@ export class RoomService {
       runOutbox(this.store.db, this.deps.tencent, rest, this.deps.log).then((result) => result.failed),
     ]);
     return { failed: results.flat() };
+  }
+
+  /**
+   * Gifts billed before the close (none can be billed after it) go out before `room_closed`; the
+   * notice waits in the outbox while any is pending, so a flush cut short here only delays it.
+   */
+  private async flushGifts(room: Room) {
+    const broadcaster = new Broadcaster({ db: this.store.db, im: this.deps.tencent.im, log: this.deps.log, settings: this.config.broadcasts });
+    await broadcaster.flushAll(room, Date.now() + closeFlushBudgetMs).catch((error) => this.deps.log.warn("could not flush a closing room's gifts; the sweeper sends them", { roomId: room.roomId, error }));
   }
 
   /**

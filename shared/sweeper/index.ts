@@ -1,4 +1,5 @@
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { Broadcaster } from "../broadcasts/index.js";
 import type { Config } from "../config/index.js";
 import { batchGet, type Db } from "../db/index.js";
 import type { Logger } from "../log/index.js";
@@ -33,6 +34,8 @@ export interface SweepSummary {
   orphanStreamsDropped: number;
   /** Due rooms not closed before the deadline; the next run closes them. */
   deferredCloses: number;
+  /** Rooms with gifts pending past their time, and how many of them were emptied. */
+  broadcasts: { rooms: number; emptied: number };
   outbox: OutboxRetrySummary;
 }
 
@@ -83,6 +86,9 @@ export async function sweep(deps: SweepDeps, nowMs = Date.now(), options: SweepO
     ),
   ]);
   const orphans = (await claimOrphanScan(deps.db, nowMs, config.orphanScanIntervalSeconds)) ? await scanOrphansOrRelease(deps, nowMs) : undefined;
+  // Leftover gifts first: a closing room's room_closed notice waits for them.
+  const broadcaster = new Broadcaster({ db: deps.db, im: deps.tencent.im, log: deps.log, settings: config.broadcasts });
+  const broadcasts = await broadcaster.flushLeftovers(nowMs, { concurrency, stopStartingAt });
   // Runs whatever happened to the CDN scan: side effects must not wait on an unrelated outage.
   const outbox = await retryDueEntries(deps.db, deps.tencent, deps.log, nowMs, { concurrency, stopStartingAt });
   return {
@@ -94,6 +100,7 @@ export async function sweep(deps: SweepDeps, nowMs = Date.now(), options: SweepO
     orphanScan: orphans === undefined ? "not_due" : orphans === "failed" ? "failed" : "ran",
     onlineStreams: orphans === undefined || orphans === "failed" ? 0 : orphans.online,
     orphanStreamsDropped: orphans === undefined || orphans === "failed" ? 0 : orphans.dropped,
+    broadcasts,
     outbox,
   };
 }

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { BillingService, giftRejections, WalletStore } from "../../shared/billing/index.js";
 import { RoomStore } from "../../shared/rooms/index.js";
 import { getConfig } from "../../shared/config/index.js";
-import { createDb } from "../../shared/db/index.js";
+import { Broadcaster } from "../../shared/broadcasts/index.js";
+import { createDb, type Db } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
-import { retryDueEntries } from "../../shared/outbox/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
 import { api, drainOutbox, emulatorState, emulatorUrl, getItem, injectFault, jwtUser } from "../helpers.js";
 
@@ -52,6 +52,20 @@ async function expectLedgerMatches(user: User) {
   expect({ balance: sum("balance"), earnings: sum("earnings") }).toEqual({ balance: current.balance, earnings: current.earnings });
   return entries;
 }
+
+/** What a billing service needs beside its stores: Tencent, a logger, a broadcaster on `db`. */
+function servicesOn(db: Db) {
+  const config = getConfig();
+  const tencent = createTencentDeps(config);
+  const log = createLogger({ service: "test" });
+  return { tencent, log, broadcaster: new Broadcaster({ db, im: tencent.im, log, settings: config.broadcasts }) };
+}
+
+/** The gift entries of the room broadcasts delivered to a group, in order. */
+const broadcastGifts = async (groupId: string) =>
+  ((await emulatorState()).groups.find((g) => g.groupId === groupId)?.messages ?? [])
+    .map((m) => ({ from: m.from, priority: m.priority, data: JSON.parse((m.body[0] as { MsgContent: { Data: string } }).MsgContent.Data) }))
+    .filter((m) => m.data.type === "gifts");
 
 const giftMessages = async (groupId: string) =>
   ((await emulatorState()).groups.find((g) => g.groupId === groupId)?.messages ?? [])
@@ -192,7 +206,7 @@ describe("mode (b): app-initiated gifts", () => {
   const gift = (user: User, body: unknown, key: string | null = randomUUID()) =>
     api("POST", "/v1/wallet/gifts", { token: user.token, body, headers: key === null ? {} : { "idempotency-key": key } });
 
-  it("bills, then the admin sends the gift message to the group", async () => {
+  it("bills, then the admin sends the room's gift broadcast to the group and answers sent", async () => {
     const { host, roomId, groupId } = await liveRoom();
     const viewer = await jwtUser();
     await credit(viewer.userId, 500);
@@ -200,7 +214,9 @@ describe("mode (b): app-initiated gifts", () => {
     expect(response.status).toBe(201);
     expect(response.body).toMatchObject({ roomId, giftId: "rocket", count: 2, amount: 200, heat: 300, delivery: "sent", ledgerId: expect.any(String) });
     expect(response.headers.get("idempotent-replayed")).toBeNull();
-    expect(await giftMessages(groupId)).toEqual([{ from: process.env.IM_ADMIN_USER, data: { type: "gift", giftId: "rocket", count: 2, from: viewer.userId, roomId, amount: 200 } }]);
+    expect(await broadcastGifts(groupId)).toEqual([
+      { from: process.env.IM_ADMIN_USER, priority: "Normal", data: { type: "gifts", roomId, gifts: [{ from: viewer.userId, giftId: "rocket", count: 2, value: 200 }] } },
+    ]);
     expect((await wallet(viewer)).balance).toBe(300);
     expect((await wallet(host)).earnings).toBe(200);
     await expectLedgerMatches(viewer);
@@ -217,7 +233,7 @@ describe("mode (b): app-initiated gifts", () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect((await wallet(viewer)).balance).toBe(80);
-    expect(await giftMessages(groupId)).toHaveLength(1);
+    expect(await broadcastGifts(groupId)).toHaveLength(1);
     const other = await gift(viewer, { roomId, giftId: "cake", count: 2 }, key);
     expect([other.status, other.body.error.code]).toEqual([422, "idempotency_key_reused"]);
     const missing = await gift(viewer, { roomId, giftId: "cake", count: 1 }, null);
@@ -244,25 +260,35 @@ describe("mode (b): app-initiated gifts", () => {
     expect((await wallet(viewer)).balance).toBe(99);
   });
 
-  it("keeps the charge when IM fails after billing, and the sweeper's retry delivers the message once", async () => {
-    const { host, roomId, groupId } = await liveRoom();
+  it("resends an unanswered broadcast unchanged, so the gift reaches the group once and is answered sent", async () => {
+    const { roomId, groupId } = await liveRoom();
     const viewer = await jwtUser();
     await credit(viewer.userId, 100);
+    // The first send is delivered, then its answer is lost: the resend must be the same message.
     const disarm = await injectFault({ action: "send_group_msg", match: groupId, drop: true, times: 1 });
     const response = await gift(viewer, { roomId, giftId: "heart", count: 2 });
     await disarm();
-    expect(response.status).toBe(201);
-    expect(response.body.delivery).toBe("queued");
-    expect(await giftMessages(groupId)).toEqual([]);
+    expect([response.status, response.body.delivery]).toEqual([201, "sent"]);
+    expect((await broadcastGifts(groupId)).map((m) => m.data.gifts)).toEqual([[{ from: viewer.userId, giftId: "heart", count: 2, value: 10 }]]);
+  });
+
+  it("keeps the charge when IM keeps refusing, answers queued, and the sweeper's flush delivers the gift once", async () => {
+    const { host, roomId, groupId } = await liveRoom();
+    const viewer = await jwtUser();
+    await credit(viewer.userId, 100);
+    const disarm = await injectFault({ action: "send_group_msg", match: groupId, code: 60007, message: "frequency" });
+    const response = await gift(viewer, { roomId, giftId: "heart", count: 2 });
+    await disarm();
+    expect([response.status, response.body.delivery]).toEqual([201, "queued"]);
+    expect(await broadcastGifts(groupId)).toEqual([]);
     expect((await wallet(viewer)).balance).toBe(90);
 
-    // The sweeper runs the outbox once the entry is due (the test looks a minute ahead).
-    const config = getConfig();
-    const db = createDb(config);
-    const result = await retryDueEntries(db, createTencentDeps(config), createLogger({ service: "test" }), Date.now() + 60_000);
+    // The sweeper flushes rooms whose gifts waited past their time (the test looks a minute ahead).
+    const db = createDb(getConfig());
+    const leftovers = await servicesOn(db).broadcaster.flushLeftovers(Date.now() + 60_000);
     db.raw.destroy();
-    expect(result.done).toBeGreaterThanOrEqual(1);
-    expect(await giftMessages(groupId)).toHaveLength(1);
+    expect(leftovers.rooms).toBeGreaterThanOrEqual(1);
+    expect((await broadcastGifts(groupId)).map((m) => m.data.gifts)).toEqual([[{ from: viewer.userId, giftId: "heart", count: 2, value: 10 }]]);
     expect((await wallet(viewer)).balance).toBe(90);
     expect((await wallet(host)).earnings).toBe(10);
   });
@@ -396,7 +422,7 @@ describe("delivery reports and refunds", () => {
     await credit(viewer.userId, 50);
     const config = getConfig();
     const db = createDb(config);
-    const service = new BillingService({ wallets: new WalletStore(db), rooms: new RoomStore(db), tencent: createTencentDeps(config), log: createLogger({ service: "test" }) });
+    const service = new BillingService({ wallets: new WalletStore(db), rooms: new RoomStore(db), ...servicesOn(db) });
     const outcomes: string[] = [];
     for (let round = 0; round < 5; round++) {
       const event = { GroupId: groupId, From_Account: viewer.userId, Random: round, MsgId: `race-${randomUUID()}`, MsgBody: [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"heart","count":1}' } }] };
@@ -424,7 +450,7 @@ describe("delivery reports and refunds", () => {
     await credit(viewer.userId, 50);
     const config = getConfig();
     const db = createDb(config);
-    const service = new BillingService({ wallets: new WalletStore(db), rooms: new RoomStore(db), tencent: createTencentDeps(config), log: createLogger({ service: "test" }) });
+    const service = new BillingService({ wallets: new WalletStore(db), rooms: new RoomStore(db), ...servicesOn(db) });
     const payload = [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"heart","count":1}' } }];
     // Allowed, but the answer never reached IM: no delivery report follows.
     expect((await service.giftFromCallback({ GroupId: groupId, From_Account: viewer.userId, Random: 42, MsgId: "1-2-42", MsgBody: payload })).ErrorCode).toBe(0);

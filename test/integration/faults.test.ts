@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { findGift, WalletStore } from "../../shared/billing/index.js";
+import { Broadcaster } from "../../shared/broadcasts/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createLogger } from "../../shared/log/index.js";
 import { RoomService, RoomStore } from "../../shared/rooms/index.js";
@@ -67,7 +68,7 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
     const fans = await Promise.all(Array.from({ length: 6 }, () => jwtUser(`ff${tag}`)));
 
     // Faults on for this room's and these users' items only: other test files run alongside.
-    await setFaults({ ...rates, match: [tag, `"ROOM#${roomId}"`, `ROOMCTR#${roomId}#`, `ROOMMEM#${roomId}#`, `GIFTER#${roomId}#`, `OUTBOX#${roomId}:`, groupId] });
+    await setFaults({ ...rates, match: [tag, `"ROOM#${roomId}"`, `ROOMCTR#${roomId}#`, `ROOMMEM#${roomId}#`, `GIFTER#${roomId}#`, `OUTBOX#${roomId}:`, `BCAST#${roomId}`, groupId] });
     const credited = new Map<string, number>();
     const spent = new Map<string, number>();
     let likesAnswered = 0;
@@ -113,7 +114,10 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
     const { injected } = await setFaults({});
     expect(Object.values(injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
-    // Faults off: settle whatever was left for the sweeper (refunds, messages), then compare.
+    // Faults off: settle whatever was left for the sweeper (gift broadcasts, refunds, messages), then compare.
+    const leftoverDb = testDb();
+    await new Broadcaster({ db: leftoverDb, im: createTencentDeps(getConfig()).im, log: createLogger({ service: "test" }), settings: getConfig().broadcasts }).flushLeftovers(Date.now() + 60_000);
+    leftoverDb.raw.destroy();
     await drainOutbox([roomId]);
     const db = testDb();
     const wallets = new WalletStore(db);
@@ -146,13 +150,15 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
     const group = (await emulatorState()).groups.find((g) => g.groupId === groupId)!;
     const data = group.messages.flatMap((m) => {
       const content = (m.body[0] as { MsgContent?: { Data?: string } }).MsgContent?.Data;
-      return content ? [{ from: m.from, data: JSON.parse(content) as { type: string; giftId?: string } }] : [];
+      return content ? [{ from: m.from, data: JSON.parse(content) as { type: string; giftId?: string; gifts?: { giftId: string; count: number }[] } }] : [];
     });
     const callbackGifts = data.filter((m) => m.data.type === "gift" && m.data.giftId === "heart");
     expect(callbackGifts.length * findGift("heart")!.price + appGiftsSent * 2).toBe(income);
-    // App gifts whose message was not out before the close stay undelivered (the group is gone), never doubled.
-    expect(data.filter((m) => m.data.type === "gift" && m.data.giftId === "rose").length).toBeLessThanOrEqual(appGiftsSent);
+    // Every billed app gift is in exactly one room broadcast, all of them before room_closed.
+    const broadcastRoses = data.flatMap((m) => (m.data.type === "gifts" ? m.data.gifts! : [])).filter((g) => g.giftId === "rose");
+    expect(broadcastRoses.reduce((sum, g) => sum + g.count, 0)).toBe(appGiftsSent * 2);
     expect(data.filter((m) => m.data.type === "room_closed")).toHaveLength(1);
+    expect(data.findLastIndex((m) => m.data.type === "gifts")).toBeLessThan(data.findIndex((m) => m.data.type === "room_closed"));
     expect(group.destroyed).toBe(true);
   }, 90_000);
 });

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BillingService, WalletStore } from "../../shared/billing/index.js";
+import { Broadcaster } from "../../shared/broadcasts/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createDb } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
@@ -15,7 +16,8 @@ const config = getConfig();
 const db = createDb(config);
 const wallets = new WalletStore(db);
 const log = createLogger({ service: "test" });
-const billing = new BillingService({ wallets, rooms: new RoomStore(db), tencent: createTencentDeps(config), log });
+const tencent = createTencentDeps(config);
+const billing = new BillingService({ wallets, rooms: new RoomStore(db), tencent, log, broadcaster: new Broadcaster({ db, im: tencent.im, log, settings: config.broadcasts }) });
 
 describe("money properties (DynamoDB Local)", () => {
   it("keeps every ledger equal to its balances and no balance below zero, for any interleaving of gifts and credits", async () => {

@@ -1,0 +1,214 @@
+import { BatchWriteCommand, QueryCommand, UpdateCommand, type BatchWriteCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { isConditionFailed, type Db, type TransactItem } from "../db/index.js";
+import { padded, shardOf } from "../rooms/domain.js";
+import type { MsgPriority } from "../tencent/index.js";
+import type { GiftsMessage, PendingGift } from "./message.js";
+
+/**
+ * DynamoDB access for room broadcasts. Keys (README "Data model"):
+ *
+ * - pending gift  pk `BCAST#<roomId>#<0-7>`   sk `<createdAt>#<giftKey>`   written by the gift's charge, deleted once broadcast;
+ *                 gsi1 `BCASTDUE#<0-3>` / `<createdAt + leftoverAfterMs>#<roomId>#<groupId>`, where the sweeper finds leftovers
+ * - flush state   pk `BCAST#<roomId>`         sk `FLUSH`                   { owner, leaseUntil, nextSendAt, intervalMs, inflight }
+ *
+ * Pending gifts are sharded by gift, so a room taking 1,000 gifts/s puts about 125/s on each
+ * key; the flush state is written once per message, never per gift.
+ */
+export const giftShards = 8;
+export const leftoverShards = 4;
+/** A pending gift older than this is a leftover: its flusher died or IM refused it; the sweeper sends it. */
+export const leftoverAfterMs = 3_000;
+
+export const pendingGiftKey = (roomId: number, giftKey: string, createdAt: number) => ({
+  pk: `BCAST#${roomId}#${shardOf(giftKey, giftShards)}`,
+  sk: `${padded(createdAt)}#${giftKey}`,
+});
+export const flushStateKey = (roomId: number) => ({ pk: `BCAST#${roomId}`, sk: "FLUSH" });
+
+/** A message being sent: kept on the flush state until it is settled, so a takeover resends exactly it. */
+export interface InflightBatch {
+  id: string;
+  random: number;
+  message: GiftsMessage;
+  priority: MsgPriority;
+  /** Sort keys of the pending gifts it carries. */
+  gifts: string[];
+}
+
+export interface FlushState {
+  owner?: string;
+  leaseUntil?: number;
+  nextSendAt?: number;
+  intervalMs?: number;
+  inflight?: InflightBatch;
+}
+
+const giftKeyOfSk = (sk: string) => sk.slice(sk.indexOf("#") + 1);
+const createdAtOfSk = (sk: string) => Number(sk.slice(0, sk.indexOf("#")));
+
+export class BroadcastStore {
+  constructor(readonly db: Db) {}
+
+  /** The Put of a billed gift's pending broadcast, for the charge's own transaction. */
+  pendingGiftPut(roomId: number, groupId: string, gift: PendingGift): TransactItem {
+    return {
+      Put: {
+        TableName: this.db.table,
+        Item: {
+          ...pendingGiftKey(roomId, gift.giftKey, gift.createdAt),
+          type: "pending_gift",
+          roomId,
+          from: gift.from,
+          giftId: gift.giftId,
+          count: gift.count,
+          value: gift.value,
+          gsi1pk: `BCASTDUE#${shardOf(gift.giftKey, leftoverShards)}`,
+          gsi1sk: `${padded(gift.createdAt + leftoverAfterMs)}#${roomId}#${groupId}`,
+        },
+      },
+    };
+  }
+
+  /**
+   * Take the room's flush lease: only when no other flusher holds it and the room's next send is
+   * due. Otherwise the time to try again (`retryAt`).
+   */
+  async acquire(roomId: number, owner: string, nowMs: number, leaseMs: number): Promise<{ state: FlushState } | { retryAt: number }> {
+    try {
+      const { Attributes } = await this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.table,
+          Key: flushStateKey(roomId),
+          UpdateExpression: "SET #owner = :owner, leaseUntil = :until, #type = :type",
+          // Or still ours: the SDK repeating a request whose answer was lost finds it taken by us.
+          ConditionExpression: "(#owner = :owner AND leaseUntil >= :now) OR ((attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(nextSendAt) OR nextSendAt <= :now))",
+          ExpressionAttributeNames: { "#owner": "owner", "#type": "type" },
+          ExpressionAttributeValues: { ":owner": owner, ":until": nowMs + leaseMs, ":now": nowMs, ":type": "broadcast_flush" },
+          ReturnValues: "ALL_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return { state: Attributes as FlushState };
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const old = (error as { Item?: Record<string, never> }).Item;
+      const state = old ? (unmarshall(old) as FlushState) : {};
+      return { retryAt: Math.max(Number(state.nextSendAt ?? 0), Number(state.leaseUntil ?? 0) < nowMs ? 0 : nowMs + 50) };
+    }
+  }
+
+  /** The room's pending gifts, oldest first per shard: strongly consistent, so a committed charge is seen. */
+  async pending(roomId: number, limitPerShard: number): Promise<PendingGift[]> {
+    const pages = await Promise.all(
+      Array.from({ length: giftShards }, (_, shard) =>
+        this.db.doc.send(
+          new QueryCommand({
+            TableName: this.db.table,
+            KeyConditionExpression: "pk = :pk",
+            ExpressionAttributeValues: { ":pk": `BCAST#${roomId}#${shard}` },
+            ConsistentRead: true,
+            Limit: limitPerShard,
+          }),
+        ),
+      ),
+    );
+    return pages.flatMap((page) =>
+      (page.Items ?? []).map((item) => ({
+        giftKey: giftKeyOfSk(String(item.sk)),
+        from: String(item.from),
+        giftId: String(item.giftId),
+        count: Number(item.count),
+        value: Number(item.value),
+        createdAt: createdAtOfSk(String(item.sk)),
+      })),
+    );
+  }
+
+  /** Whether any gift of the room still waits for its broadcast. */
+  async hasPending(roomId: number): Promise<boolean> {
+    return (await this.pending(roomId, 1)).length > 0;
+  }
+
+  /** Record the message about to be sent, under the lease; false when the lease was lost. */
+  async startBatch(roomId: number, owner: string, batch: InflightBatch, nowMs: number, leaseMs: number): Promise<boolean> {
+    return this.conditional({
+      Key: flushStateKey(roomId),
+      UpdateExpression: "SET inflight = :batch, leaseUntil = :until",
+      ConditionExpression: "#owner = :owner AND attribute_not_exists(inflight)",
+      ExpressionAttributeNames: { "#owner": "owner" },
+      ExpressionAttributeValues: { ":batch": batch, ":owner": owner, ":until": nowMs + leaseMs },
+    });
+  }
+
+  /**
+   * Settle the message `batchId` and give the lease back: `keepBatch` leaves it to be resent as
+   * it is (its fate at IM is unknown). False when another flusher settled it first.
+   */
+  async settleBatch(roomId: number, owner: string, batchId: string, next: { nextSendAt: number; intervalMs: number }, keepBatch = false): Promise<boolean> {
+    return this.conditional({
+      Key: flushStateKey(roomId),
+      UpdateExpression: `SET nextSendAt = :next, intervalMs = :interval, leaseUntil = :zero${keepBatch ? "" : " REMOVE inflight"}`,
+      ConditionExpression: "#owner = :owner AND inflight.id = :batch",
+      ExpressionAttributeNames: { "#owner": "owner" },
+      ExpressionAttributeValues: { ":next": next.nextSendAt, ":interval": next.intervalMs, ":zero": 0, ":owner": owner, ":batch": batchId },
+    });
+  }
+
+  /** Give the lease back with nothing sent. */
+  async release(roomId: number, owner: string): Promise<void> {
+    await this.conditional({
+      Key: flushStateKey(roomId),
+      UpdateExpression: "SET leaseUntil = :zero",
+      ConditionExpression: "#owner = :owner",
+      ExpressionAttributeNames: { "#owner": "owner" },
+      ExpressionAttributeValues: { ":zero": 0, ":owner": owner },
+    });
+  }
+
+  /** Delete broadcast gifts (deleting twice is harmless), retrying what DynamoDB leaves unprocessed. */
+  async deleteGifts(roomId: number, sortKeys: readonly string[]): Promise<void> {
+    const requests = sortKeys.map((sk) => ({ DeleteRequest: { Key: { pk: `BCAST#${roomId}#${shardOf(giftKeyOfSk(sk), giftShards)}`, sk } } }));
+    for (let start = 0; start < requests.length; start += 25) {
+      let pending: typeof requests | undefined = requests.slice(start, start + 25);
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        const result: BatchWriteCommandOutput = await this.db.doc.send(new BatchWriteCommand({ RequestItems: { [this.db.table]: pending } }));
+        pending = result.UnprocessedItems?.[this.db.table] as typeof requests | undefined;
+      }
+    }
+  }
+
+  /** Rooms with a leftover gift (pending past `leftoverAfterMs`): one Query per index partition. */
+  async roomsWithLeftovers(nowMs: number, limitPerShard = 100): Promise<{ roomId: number; groupId: string }[]> {
+    const pages = await Promise.all(
+      Array.from({ length: leftoverShards }, (_, shard) =>
+        this.db.doc.send(
+          new QueryCommand({
+            TableName: this.db.table,
+            IndexName: "gsi1",
+            KeyConditionExpression: "gsi1pk = :pk AND gsi1sk < :now",
+            ExpressionAttributeValues: { ":pk": `BCASTDUE#${shard}`, ":now": padded(nowMs) },
+            Limit: limitPerShard,
+          }),
+        ),
+      ),
+    );
+    const rooms = new Map<number, string>();
+    for (const item of pages.flatMap((page) => page.Items ?? [])) {
+      const [, roomId, groupId] = String(item.gsi1sk).split("#");
+      rooms.set(Number(roomId), String(groupId));
+    }
+    return [...rooms].map(([roomId, groupId]) => ({ roomId, groupId }));
+  }
+
+  private async conditional(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">): Promise<boolean> {
+    try {
+      await this.db.doc.send(new UpdateCommand({ TableName: this.db.table, ...input }));
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import { randomInt, randomUUID } from "node:crypto";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BillingService, WalletStore } from "../../shared/billing/index.js";
+import { aggregate, Broadcaster, flushLeaseMs, flushStateKey, type PendingGift } from "../../shared/broadcasts/index.js";
+import { getConfig } from "../../shared/config/index.js";
+import { createDb, type Db } from "../../shared/db/index.js";
+import { createLogger } from "../../shared/log/index.js";
+import { RoomStore } from "../../shared/rooms/index.js";
+import { createTencentDeps, customElem, ImClient, UserSigSigner } from "../../shared/tencent/index.js";
+import { startEmulator, type Emulator, type EmulatedGroup } from "../../scripts/emulator/server.js";
+import { api, jwtUser } from "../helpers.js";
+
+/**
+ * Room gift broadcasts against IM's limits, lowered to 5 messages/s per group and 10 REST
+ * calls/s in an emulator of the test's own (so no other test meets them), on the run's DynamoDB
+ * Local. Each "instance" is a billing service with its own DynamoDB client and broadcaster, as
+ * separate function instances share nothing but the table.
+ */
+const config = getConfig();
+const log = createLogger({ service: "test" });
+let emulator: Emulator;
+const dbs: Db[] = [];
+
+function instance() {
+  const db = createDb(config);
+  dbs.push(db);
+  const im = new ImClient({ baseUrl: emulator.url, sdkAppId: config.sdkAppId, adminUser: config.imAdminUser, signer: new UserSigSigner(config.sdkAppId, config.userSigKey) });
+  const broadcaster = new Broadcaster({ db, im, log, settings: config.broadcasts });
+  const billing = new BillingService({ wallets: new WalletStore(db), rooms: new RoomStore(db), tencent: { ...createTencentDeps(config), im }, log, broadcaster });
+  return { db, im, broadcaster, billing };
+}
+
+/** A live room whose group exists in this test's emulator. */
+async function liveRoom() {
+  const host = await jwtUser("bh");
+  const created = await api("POST", "/v1/rooms", { token: host.token, body: { title: "broadcasts" } });
+  const { roomId, groupId } = created.body as { roomId: number; groupId: string };
+  await api("POST", `/v1/rooms/${roomId}/live`, { token: host.token });
+  await instance().im.call("group_open_http_svc/create_group", { Type: "AVChatRoom", GroupId: groupId, Name: "broadcasts" });
+  return { host, roomId, groupId };
+}
+
+const groupOf = (groupId: string): EmulatedGroup => emulator.state.groups.find((g) => g.groupId === groupId)!;
+
+/** Every gift entry of the group's delivered broadcasts, summed by sender and gift. */
+function broadcastTotals(groupId: string): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const message of groupOf(groupId).messages) {
+    const data = JSON.parse((message.body[0] as { MsgContent: { Data: string } }).MsgContent.Data) as { type: string; gifts: { from: string; giftId: string; count: number }[] };
+    if (data.type !== "gifts") continue;
+    for (const entry of data.gifts) totals.set(`${entry.from}/${entry.giftId}`, (totals.get(`${entry.from}/${entry.giftId}`) ?? 0) + entry.count);
+  }
+  return totals;
+}
+
+async function credit(userId: string, amount: number) {
+  const answer = await api("POST", `/v1/admin/wallets/${userId}/credits`, { body: { amount, reason: "broadcasts" }, headers: { "x-admin-key": process.env.ONAIR_ADMIN_KEY!, "idempotency-key": randomUUID() } });
+  expect(answer.status).toBe(201);
+}
+
+/** Pending gifts written as a charge writes them (the flush is under test, not the billing). */
+async function pendingGifts(db: Db, roomId: number, groupId: string, n: number): Promise<PendingGift[]> {
+  const broadcaster = new Broadcaster({ db, im: instance().im, log, settings: config.broadcasts });
+  const gifts = Array.from({ length: n }, (_, i) => ({ giftKey: randomUUID().replaceAll("-", ""), from: `s${i}`, giftId: "rose", count: 1, value: 1, createdAt: Date.now() - n + i }));
+  for (const gift of gifts) await db.doc.send(new PutCommand((broadcaster.pendingPut({ roomId, groupId }, gift) as { Put: ConstructorParameters<typeof PutCommand>[0] }).Put));
+  return gifts;
+}
+
+/** Retry as an app does, with the same Idempotency-Key: DynamoDB Local takes a burst of transactions slowly. */
+async function asAClient<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (attempt >= 20 || (status !== 503 && status !== 409)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+const flushState = async (db: Db, roomId: number) => (await db.doc.send(new GetCommand({ TableName: db.table, Key: flushStateKey(roomId), ConsistentRead: true }))).Item;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ sdkAppId: config.sdkAppId, userSigKey: config.userSigKey, imAdminUser: config.imAdminUser, apiSecrets: {}, imLimits: { groupMessagesPerSecond: 5, restCallsPerSecond: 10 } });
+});
+afterAll(async () => {
+  for (const db of dbs) db.raw.destroy();
+  await emulator.stop();
+});
+
+describe("room gift broadcasts within IM's limits", () => {
+  it("a burst of 120 gifts from 30 senders through 3 instances: every billed gift is broadcast exactly once, none dropped", async () => {
+    const { roomId, groupId } = await liveRoom();
+    const senders = await Promise.all(Array.from({ length: 30 }, () => jwtUser("bs")));
+    await Promise.all(senders.map((sender) => credit(sender.userId, 400)));
+    const instances = [instance(), instance(), instance()];
+    const billed = new Map<string, number>();
+    // Each sender taps 4 gifts one after another; the 30 senders at once.
+    const answers = (
+      await Promise.all(
+        senders.map(async (sender, s) => {
+          const mine = [];
+          for (let n = 0; n < 4; n++) {
+            const key = randomUUID();
+            const giftId = ["rose", "heart", "cake"][(s + n) % 3]!;
+            const count = 1 + ((s * 4 + n) % 3);
+            const answer = await asAClient(() => instances[(s + n) % 3]!.billing.giftFromApp(sender.userId, { roomId, giftId, count }, key));
+            if (answer.status === 201) billed.set(`${sender.userId}/${giftId}`, (billed.get(`${sender.userId}/${giftId}`) ?? 0) + count);
+            mine.push(answer);
+          }
+          return mine;
+        }),
+      )
+    ).flat();
+    expect(answers.map((a) => a.status)).toEqual(Array(120).fill(201));
+    expect(new Set(answers.map((a) => a.body.delivery))).toSatisfy((set: Set<string>) => [...set].every((d) => d === "sent" || d === "queued"));
+    // What the requests left queued goes out in the next flushes (the sweeper's part).
+    for (let round = 0; round < 10 && (await instances[0]!.broadcaster.store.hasPending(roomId)); round++) {
+      await instances[round % 3]!.broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000);
+    }
+    expect(await instances[0]!.broadcaster.store.hasPending(roomId)).toBe(false);
+    expect(broadcastTotals(groupId)).toEqual(billed);
+    expect(groupOf(groupId).dropped).toEqual([]);
+    // Far fewer messages than gifts, and within the group's rate in every second.
+    const times = groupOf(groupId).messages.map((m) => m.time);
+    expect(times.length).toBeLessThan(40);
+    expect(Math.max(...times.map((t) => times.filter((u) => u === t).length))).toBeLessThanOrEqual(5);
+    // A refused call (60007) only delayed its gifts: every one of them arrived above.
+    const refused = emulator.state.calls.filter((c) => c.code === 60007).length;
+    expect(refused).toBeLessThan(times.length);
+  }, 60_000);
+
+  it("three instances flushing one room at once, one send unanswered: no gift lost or doubled", async () => {
+    const { roomId, groupId } = await liveRoom();
+    const instances = [instance(), instance(), instance()];
+    const gifts = await pendingGifts(instances[0]!.db, roomId, groupId, 200);
+    // The first send's answer is lost after IM delivered it (IM answers after the client gave up).
+    await fetch(`${emulator.url}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "send_group_msg", match: groupId, delayMs: 4_000, times: 1 }) });
+    const emptied = await Promise.all(instances.map((i) => i.broadcaster.flushAll({ roomId, groupId }, Date.now() + 20_000)));
+    expect(emptied).toEqual([true, true, true]);
+    expect(broadcastTotals(groupId)).toEqual(new Map(gifts.map((g) => [`${g.from}/rose`, 1])));
+    expect(groupOf(groupId).messages.length).toBeGreaterThan(1);
+    expect((await flushState(instances[0]!.db, roomId))?.inflight).toBeUndefined();
+  }, 60_000);
+
+  it("a flusher that crashed after sending is taken over: its message is resent unchanged and IM keeps one copy", async () => {
+    const { roomId, groupId } = await liveRoom();
+    const { db, im, broadcaster } = instance();
+    const gifts = await pendingGifts(db, roomId, groupId, 5);
+    // The dead flusher took the lease, recorded its message, sent it, and died.
+    const longAgo = Date.now() - flushLeaseMs - 1_000;
+    expect(await broadcaster.store.acquire(roomId, "dead-instance:1", longAgo, flushLeaseMs)).toHaveProperty("state");
+    const { message } = aggregate(roomId, gifts);
+    const batch = { id: randomUUID(), random: randomInt(0, 2 ** 32 - 1), message, priority: "Normal" as const, gifts: gifts.map((g) => `${String(g.createdAt).padStart(15, "0")}#${g.giftKey}`) };
+    expect(await broadcaster.store.startBatch(roomId, "dead-instance:1", batch, longAgo, flushLeaseMs)).toBe(true);
+    await im.sendGroupMessage(groupId, customElem({ ...message }, "gifts"), batch.random);
+
+    expect(await broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000)).toBe(true);
+    expect(groupOf(groupId).messages).toHaveLength(1);
+    expect(broadcastTotals(groupId)).toEqual(new Map(gifts.map((g) => [`${g.from}/rose`, 1])));
+    expect(await broadcaster.store.hasPending(roomId)).toBe(false);
+    expect((await flushState(db, roomId))?.inflight).toBeUndefined();
+  });
+
+  it("a live flusher's lease is not taken: another instance waits its turn", async () => {
+    const { roomId, groupId } = await liveRoom();
+    const { broadcaster } = instance();
+    await pendingGifts(broadcaster.store.db, roomId, groupId, 3);
+    expect(await broadcaster.store.acquire(roomId, "busy-instance:1", Date.now(), flushLeaseMs)).toHaveProperty("state");
+    expect(await broadcaster.flushAll({ roomId, groupId }, Date.now() + 1_000)).toBe(false);
+    expect(groupOf(groupId).messages).toHaveLength(0);
+  });
+});
