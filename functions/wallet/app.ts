@@ -19,8 +19,31 @@ const IdempotencyHeaders = z.object({
 });
 const GiftRequest = z.strictObject({ roomId: RoomId, giftId: z.string().min(1).max(64), count: z.number().int().min(1).max(maxGiftCount) });
 const GiftResult = z
-  .object({ roomId: z.number(), giftId: z.string(), count: z.number(), amount: z.number(), heat: z.number(), ledgerId: z.string().optional(), delivery: z.enum(["sent", "queued", "undelivered"]) })
+  .object({
+    roomId: z.number(),
+    giftId: z.string(),
+    count: z.number(),
+    amount: z.number(),
+    heat: z.number(),
+    ledgerId: z.string().optional(),
+    delivery: z.enum(["sent", "queued", "undelivered"]).openapi({
+      description: "sent: a room broadcast carrying the gift reached the group; queued: the room's next broadcast (or the sweeper's) carries it, exactly once; undelivered: the room's group was gone",
+    }),
+  })
   .openapi("GiftResult");
+
+/** The client contract of the aggregated gift message (README "Room broadcasts"). */
+const giftBroadcastDescription = [
+  "Bills the gift (one ledger movement) and adds it to the room's pending gift broadcasts in the same transaction.",
+  "The request waits up to 1.5 s for a broadcast carrying it (`delivery`).",
+  "",
+  "Viewers receive gifts as one group message per room per interval (`BROADCAST_INTERVAL_MS`, 500 ms), sent by the IM admin: a `TIMCustomElem` with `Desc` `gifts` and `Data`",
+  "",
+  '`{"type":"gifts","roomId":100001,"gifts":[{"from":"bob","giftId":"castle","count":1,"value":1000},{"from":"alice","giftId":"rose","count":12,"value":12}]}`',
+  "",
+  "`gifts` lists every gift billed since the room's previous message, the same sender's same gift merged into a combo (`count` gifts worth `value` coins), biggest `value` first.",
+  "Each billed gift is in exactly one message. A message holding a gift worth `BROADCAST_HIGH_PRIORITY_COINS` (1000) or more is sent with MsgPriority High, others Normal.",
+].join("\n");
 const LedgerItem = z
   .object({
     entryId: z.string(),
@@ -63,7 +86,8 @@ const routes = {
   gift: createRoute({
     method: "post",
     path: "/v1/wallet/gifts",
-    summary: "Send a gift (mode b): bill it, then deliver the gift message to the room's group",
+    summary: "Send a gift (mode b): bill it; the room's next gift broadcast carries it",
+    description: giftBroadcastDescription,
     security: bearerSecurity,
     request: { headers: IdempotencyHeaders, body: jsonBody(GiftRequest) },
     responses: { 201: jsonResponse("Billed", GiftResult), ...errorResponses(400, 401, 402, 403, 404, 409, 422) },

@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- name… [--compare <dist dir | git ref>]]`: print the figures the issues'
- * closing notes quote. Benchmarks: cold-start, requests, usersig, rooms, gifts, sweeper (all by
+ * closing notes quote. Benchmarks: cold-start, requests, usersig, rooms, gifts, broadcasts, sweeper (all by
  * default). `--compare` puts another build beside this one in cold-start and requests.
  */
+import { benchBroadcasts } from "./broadcasts.js";
 import { benchColdStart } from "./cold-start.js";
 import { compareDist } from "./compare.js";
 import { benchGifts } from "./gifts.js";
@@ -24,6 +25,7 @@ const benches: Record<string, () => Promise<void>> = {
   usersig: benchUserSig,
   rooms: benchRooms,
   gifts: benchGifts,
+  broadcasts: benchBroadcasts,
   sweeper: benchSweeper,
 };
 const chosen = args;

@@ -50,7 +50,8 @@ export class Broadcaster {
   private loopsStarted = 0;
   private readonly loops = new Map<number, { waiters: Map<string, (delivery: Delivery) => void> }>();
 
-  constructor(private readonly deps: { db: Db; im: ImClient; log: Logger; settings: BroadcastSettings }) {
+  /** `onSent`: called with the billing times of the gifts each delivered message carried (the bench's delay). */
+  constructor(private readonly deps: { db: Db; im: ImClient; log: Logger; settings: BroadcastSettings; onSent?: (roomId: number, giftsBilledAt: number[]) => void }) {
     this.store = new BroadcastStore(deps.db);
   }
 
@@ -201,6 +202,7 @@ export class Broadcaster {
     await this.store.deleteGifts(room.roomId, batch.gifts);
     await this.store.settleBatch(room.roomId, owner, batch.id, next(Math.max(this.deps.settings.intervalMs, Math.round(intervalMs * 0.75))));
     this.resolve(room.roomId, batch, "sent");
+    this.deps.onSent?.(room.roomId, batch.gifts.map((sk) => Number(sk.slice(0, sk.indexOf("#")))));
     return "sent";
   }
 
