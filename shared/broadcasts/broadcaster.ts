@@ -22,7 +22,7 @@ export const maxIntervalMs = 8_000;
 export const flushLeaseMs = 5_000;
 /** How long a gift's request waits for the broadcast that carries it before answering `queued`. */
 export const deliveryWaitMs = 1_500;
-/** Gifts read per shard for one message (8 shards: more than one 10 KB message holds). */
+/** Gifts read per shard for one message (4 shards: more than one 10 KB message holds). */
 const readPerShard = 100;
 
 interface Room {
@@ -134,7 +134,7 @@ export class Broadcaster {
     const owner = `${this.instance}:${++this.loopsStarted}`;
     while (more()) {
       const now = Date.now();
-      const turn = await this.store.acquire(room.roomId, owner, now, flushLeaseMs);
+      const turn = await this.store.acquire(room.roomId, owner, now, flushLeaseMs, this.deps.settings.intervalMs);
       if ("retryAt" in turn) {
         // Another flusher's turn, or the room's interval: a little jitter keeps instances apart.
         await sleep(Math.min(1_000, Math.max(20, turn.retryAt - now)) + randomInt(0, 20));

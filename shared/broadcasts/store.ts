@@ -1,6 +1,6 @@
 import { BatchWriteCommand, QueryCommand, UpdateCommand, type BatchWriteCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { isConditionFailed, type Db, type TransactItem } from "../db/index.js";
+import { isConditionFailed, ttlAttribute, type Db, type TransactItem } from "../db/index.js";
 import { padded, shardOf } from "../rooms/domain.js";
 import type { MsgPriority } from "../tencent/index.js";
 import type { GiftsMessage, PendingGift } from "./message.js";
@@ -8,14 +8,15 @@ import type { GiftsMessage, PendingGift } from "./message.js";
 /**
  * DynamoDB access for room broadcasts. Keys (README "Data model"):
  *
- * - pending gift  pk `BCAST#<roomId>#<0-7>`   sk `<createdAt>#<giftKey>`   written by the gift's charge, deleted once broadcast;
+ * - pending gift  pk `BCAST#<roomId>#<0-3>`   sk `<createdAt>#<giftKey>`   written by the gift's charge, deleted once broadcast;
  *                 gsi1 `BCASTDUE#<0-3>` / `<createdAt + leftoverAfterMs>#<roomId>#<groupId>`, where the sweeper finds leftovers
- * - flush state   pk `BCAST#<roomId>`         sk `FLUSH`                   { owner, leaseUntil, nextSendAt, intervalMs, inflight }
+ * - flush state   pk `BCAST#<roomId>`         sk `FLUSH`                   { owner, leaseUntil, nextSendAt, intervalMs, inflight }, TTL a week after the last flush
  *
- * Pending gifts are sharded by gift, so a room taking 1,000 gifts/s puts about 125/s on each
- * key; the flush state is written once per message, never per gift.
+ * Pending gifts are sharded by gift, so a room taking 1,000 gifts/s puts 250 Puts (in the
+ * charge's transaction: 500 write units) and 250 Deletes a second on each key, under DynamoDB's
+ * 1,000 per partition; the flush state is written a few times per message, never per gift.
  */
-export const giftShards = 8;
+export const giftShards = 4;
 export const leftoverShards = 4;
 /** A pending gift older than this is a leftover: its flusher died or IM refused it; the sweeper sends it. */
 export const leftoverAfterMs = 3_000;
@@ -24,6 +25,9 @@ export const pendingGiftKey = (roomId: number, giftKey: string, createdAt: numbe
   pk: `BCAST#${roomId}#${shardOf(giftKey, giftShards)}`,
   sk: `${padded(createdAt)}#${giftKey}`,
 });
+/** A room's flush state outlives its last flush by this long (TTL). */
+const flushStateTtlSeconds = 7 * 86_400;
+
 export const flushStateKey = (roomId: number) => ({ pk: `BCAST#${roomId}`, sk: "FLUSH" });
 
 /** A message being sent: kept on the flush state until it is settled, so a takeover resends exactly it. */
@@ -72,19 +76,21 @@ export class BroadcastStore {
 
   /**
    * Take the room's flush lease: only when no other flusher holds it and the room's next send is
-   * due. Otherwise the time to try again (`retryAt`).
+   * due. Otherwise the time to try again (`retryAt`): the next send, and at least `retryMs`
+   * (the room's interval) away while another flusher holds it.
    */
-  async acquire(roomId: number, owner: string, nowMs: number, leaseMs: number): Promise<{ state: FlushState } | { retryAt: number }> {
+  async acquire(roomId: number, owner: string, nowMs: number, leaseMs: number, retryMs: number): Promise<{ state: FlushState } | { retryAt: number }> {
     try {
       const { Attributes } = await this.db.doc.send(
         new UpdateCommand({
           TableName: this.db.table,
           Key: flushStateKey(roomId),
-          UpdateExpression: "SET #owner = :owner, leaseUntil = :until, #type = :type",
+          // A room no one gifts in any more lets its flush state expire.
+          UpdateExpression: "SET #owner = :owner, leaseUntil = :until, #type = :type, #ttl = :ttl",
           // Or still ours: the SDK repeating a request whose answer was lost finds it taken by us.
           ConditionExpression: "(#owner = :owner AND leaseUntil >= :now) OR ((attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(nextSendAt) OR nextSendAt <= :now))",
-          ExpressionAttributeNames: { "#owner": "owner", "#type": "type" },
-          ExpressionAttributeValues: { ":owner": owner, ":until": nowMs + leaseMs, ":now": nowMs, ":type": "broadcast_flush" },
+          ExpressionAttributeNames: { "#owner": "owner", "#type": "type", "#ttl": ttlAttribute },
+          ExpressionAttributeValues: { ":owner": owner, ":until": nowMs + leaseMs, ":now": nowMs, ":type": "broadcast_flush", ":ttl": Math.floor(nowMs / 1000) + flushStateTtlSeconds },
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
@@ -94,7 +100,9 @@ export class BroadcastStore {
       if (!isConditionFailed(error)) throw error;
       const old = (error as { Item?: Record<string, never> }).Item;
       const state = old ? (unmarshall(old) as FlushState) : {};
-      return { retryAt: Math.max(Number(state.nextSendAt ?? 0), Number(state.leaseUntil ?? 0) < nowMs ? 0 : nowMs + 50) };
+      // A holder sets the next send an interval ahead when it is done: no sooner is worth asking.
+      const held = old === undefined || Number(state.leaseUntil ?? 0) >= nowMs;
+      return { retryAt: Math.max(Number(state.nextSendAt ?? 0), held ? nowMs + Math.max(retryMs, Number(state.intervalMs ?? 0)) : 0) };
     }
   }
 
@@ -169,14 +177,18 @@ export class BroadcastStore {
   /** Delete broadcast gifts (deleting twice is harmless), retrying what DynamoDB leaves unprocessed. */
   async deleteGifts(roomId: number, sortKeys: readonly string[]): Promise<void> {
     const requests = sortKeys.map((sk) => ({ DeleteRequest: { Key: { pk: `BCAST#${roomId}#${shardOf(giftKeyOfSk(sk), giftShards)}`, sk } } }));
-    for (let start = 0; start < requests.length; start += 25) {
-      let pending: typeof requests | undefined = requests.slice(start, start + 25);
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-        const result: BatchWriteCommandOutput = await this.db.doc.send(new BatchWriteCommand({ RequestItems: { [this.db.table]: pending } }));
-        pending = result.UnprocessedItems?.[this.db.table] as typeof requests | undefined;
-      }
-    }
+    const chunks = Array.from({ length: Math.ceil(requests.length / 25) }, (_, i) => requests.slice(i * 25, i * 25 + 25));
+    // Side by side: a big message's deletes must not hold the room's next one.
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let pending: typeof requests | undefined = chunk;
+        for (let attempt = 0; pending && pending.length > 0; attempt++) {
+          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+          const result: BatchWriteCommandOutput = await this.db.doc.send(new BatchWriteCommand({ RequestItems: { [this.db.table]: pending } }));
+          pending = result.UnprocessedItems?.[this.db.table] as typeof requests | undefined;
+        }
+      }),
+    );
   }
 
   /** Rooms with a leftover gift (pending past `leftoverAfterMs`): one Query per index partition. */

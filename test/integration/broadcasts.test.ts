@@ -151,7 +151,7 @@ describe("room gift broadcasts within IM's limits", () => {
     const gifts = await pendingGifts(db, roomId, groupId, 5);
     // The dead flusher took the lease, recorded its message, sent it, and died.
     const longAgo = Date.now() - flushLeaseMs - 1_000;
-    expect(await broadcaster.store.acquire(roomId, "dead-instance:1", longAgo, flushLeaseMs)).toHaveProperty("state");
+    expect(await broadcaster.store.acquire(roomId, "dead-instance:1", longAgo, flushLeaseMs, 500)).toHaveProperty("state");
     const { message } = aggregate(roomId, gifts);
     const batch = { id: randomUUID(), random: randomInt(0, 2 ** 32 - 1), message, priority: "Normal" as const, gifts: gifts.map((g) => `${String(g.createdAt).padStart(15, "0")}#${g.giftKey}`) };
     expect(await broadcaster.store.startBatch(roomId, "dead-instance:1", batch, longAgo, flushLeaseMs)).toBe(true);
@@ -168,7 +168,7 @@ describe("room gift broadcasts within IM's limits", () => {
     const { roomId, groupId } = await liveRoom();
     const { broadcaster } = instance();
     await pendingGifts(broadcaster.store.db, roomId, groupId, 3);
-    expect(await broadcaster.store.acquire(roomId, "busy-instance:1", Date.now(), flushLeaseMs)).toHaveProperty("state");
+    expect(await broadcaster.store.acquire(roomId, "busy-instance:1", Date.now(), flushLeaseMs, 500)).toHaveProperty("state");
     expect(await broadcaster.flushAll({ roomId, groupId }, Date.now() + 1_000)).toBe(false);
     expect(groupOf(groupId).messages).toHaveLength(0);
   });
