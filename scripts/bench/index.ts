@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- name… [--compare <dist dir | git ref>]]`: print the figures the issues'
- * closing notes quote. Benchmarks: cold-start, requests, usersig, rooms, gifts, broadcasts, sweeper (all by
- * default). `--compare` puts another build beside this one in cold-start and requests.
+ * closing notes quote. Benchmarks: cold-start, requests, usersig, rooms, gifts, broadcasts,
+ * sweeper (all by default). `--compare` puts another build beside this one in cold-start and
+ * requests.
  */
 import { benchBroadcasts } from "./broadcasts.js";
 import { benchColdStart } from "./cold-start.js";
