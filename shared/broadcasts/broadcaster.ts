@@ -24,6 +24,10 @@ export const flushLeaseMs = 5_000;
 export const deliveryWaitMs = 1_500;
 /** Gifts read per shard for one message (4 shards: more than one 10 KB message holds). */
 const readPerShard = 100;
+/** IM refusing one message this often in a row (frequency limits aside) gives it up, so it cannot hold the room's close forever. */
+export const maxRefusals = 5;
+/** After a refusal or a lost answer, a request's loop keeps flushing this long, so its gift does not wait for the sweeper. */
+const retryAfterTroubleMs = 10_000;
 
 interface Room {
   roomId: number;
@@ -48,7 +52,7 @@ export class Broadcaster {
   /** This instance; each flush loop holds the lease as `<instance>:<n>`, so two loops here never share it. */
   private readonly instance = randomUUID();
   private loopsStarted = 0;
-  private readonly loops = new Map<number, { waiters: Map<string, (delivery: Delivery) => void> }>();
+  private readonly loops = new Map<number, { waiters: Map<string, (delivery: Delivery) => void>; keepUntil: number }>();
 
   /** `onSent`: called with the billing times of the gifts each delivered message carried (the bench's delay). */
   constructor(private readonly deps: { db: Db; im: ImClient; log: Logger; settings: BroadcastSettings; onSent?: (roomId: number, giftsBilledAt: number[]) => void }) {
@@ -78,7 +82,7 @@ export class Broadcaster {
         loop.waiters.set(giftKey, settle);
         return;
       }
-      loop = { waiters: new Map([[giftKey, settle]]) };
+      loop = { waiters: new Map([[giftKey, settle]]), keepUntil: 0 };
       this.loops.set(room.roomId, loop);
       const running = loop;
       // Whether gifts still wait and the loop's end are decided in one step, so a gift that
@@ -87,8 +91,13 @@ export class Broadcaster {
         if (running.waiters.size > 0) return run();
         this.loops.delete(room.roomId);
       };
+      // A refused or unanswered message keeps the loop going a while after its requests answered `queued`.
+      const more = () => running.waiters.size > 0 || Date.now() < running.keepUntil;
+      const onOutcome = (outcome: FlushOutcome) => {
+        if (outcome === "refused" || outcome === "unknown") running.keepUntil = Date.now() + retryAfterTroubleMs;
+      };
       const run = (): Promise<void> =>
-        this.flushWhile(room, () => running.waiters.size > 0).then(finish, (error) => {
+        this.flushWhile(room, more, undefined, onOutcome).then(finish, (error) => {
           this.deps.log.warn("gift broadcast failed; the next flush or the sweeper sends it", { roomId: room.roomId, error });
           this.loops.delete(room.roomId);
           for (const waiter of running.waiters.values()) waiter("queued");
@@ -130,7 +139,7 @@ export class Broadcaster {
     return empty;
   }
 
-  private async flushWhile(room: Room, more: () => boolean, onEmpty?: () => void): Promise<void> {
+  private async flushWhile(room: Room, more: () => boolean, onEmpty?: () => void, onOutcome?: (outcome: FlushOutcome) => void): Promise<void> {
     const owner = `${this.instance}:${++this.loopsStarted}`;
     while (more()) {
       const now = Date.now();
@@ -140,10 +149,13 @@ export class Broadcaster {
         await sleep(Math.min(1_000, Math.max(20, turn.retryAt - now)) + randomInt(0, 20));
         continue;
       }
+      // Only gifts waiting before the read can have been carried already; a later one starts the loop again.
+      const waitingBefore = [...(this.loops.get(room.roomId)?.waiters.values() ?? [])];
       const outcome = await this.flushOnce(room, owner, turn.state);
+      onOutcome?.(outcome);
       if (outcome === "empty") {
-        // Nothing left: a gift still waiting here was carried by another instance's message.
-        for (const waiter of this.loops.get(room.roomId)?.waiters.values() ?? []) waiter("queued");
+        // Nothing left: a gift that waited here was carried by another instance's message.
+        for (const waiter of waitingBefore) waiter("queued");
         onEmpty?.();
         return;
       }
@@ -154,6 +166,13 @@ export class Broadcaster {
   private async flushOnce(room: Room, owner: string, state: FlushState): Promise<FlushOutcome> {
     const intervalMs = Math.max(this.deps.settings.intervalMs, Number(state.intervalMs ?? 0));
     let batch = state.inflight;
+    if (batch?.delivered) {
+      // IM accepted it before its flusher stopped: settle it, never resend it.
+      await this.store.deleteGifts(room.roomId, batch.gifts);
+      await this.store.settleBatch(room.roomId, owner, batch.id, { nextSendAt: Date.now() + intervalMs, intervalMs });
+      this.resolve(room.roomId, batch, "sent");
+      return "sent";
+    }
     if (!batch) {
       const pending = await this.store.pending(room.roomId, readPerShard);
       if (pending.length === 0) {
@@ -170,10 +189,10 @@ export class Broadcaster {
       };
       if (!(await this.store.startBatch(room.roomId, owner, batch, Date.now(), flushLeaseMs))) return "lost";
     }
-    return this.send(room, owner, batch, intervalMs);
+    return this.send(room, owner, batch, intervalMs, Number(state.refusals ?? 0));
   }
 
-  private async send(room: Room, owner: string, batch: InflightBatch, intervalMs: number): Promise<FlushOutcome> {
+  private async send(room: Room, owner: string, batch: InflightBatch, intervalMs: number, refusals: number): Promise<FlushOutcome> {
     const next = (interval: number) => ({ nextSendAt: Date.now() + interval, intervalMs: interval });
     try {
       await this.deps.im.sendGroupMessage(room.groupId, customElem({ ...batch.message }, "gifts"), batch.random, undefined, batch.priority);
@@ -189,16 +208,30 @@ export class Broadcaster {
       const backedOff = Math.min(maxIntervalMs, intervalMs * 2);
       if (isTencentError(error) && error.code !== "network") {
         // Refused or dropped: not delivered. The gifts stay pending and join the next, later message.
-        if (frequencyErrorCodes.has(error.code)) this.deps.log.info("IM frequency limit: gift broadcasts slow down", { roomId: room.roomId, code: error.code, intervalMs: backedOff });
-        else this.deps.log.warn("IM refused a gift broadcast; its gifts join the next one", { roomId: room.roomId, error });
-        await this.store.settleBatch(room.roomId, owner, batch.id, next(backedOff));
+        if (frequencyErrorCodes.has(error.code)) {
+          this.deps.log.info("IM frequency limit: gift broadcasts slow down", { roomId: room.roomId, code: error.code, intervalMs: backedOff });
+          await this.store.settleBatch(room.roomId, owner, batch.id, next(backedOff));
+          return "refused";
+        }
+        if (refusals + 1 >= maxRefusals) {
+          // The same oldest gifts lead every message, so one IM will not take would block the room (and its close) for good.
+          this.deps.log.error("IM kept refusing a gift broadcast; its gifts are given up (they stay billed)", { roomId: room.roomId, gifts: batch.gifts, error });
+          await this.store.deleteGifts(room.roomId, batch.gifts);
+          await this.store.settleBatch(room.roomId, owner, batch.id, next(backedOff));
+          this.resolve(room.roomId, batch, "undelivered");
+          return "refused";
+        }
+        this.deps.log.warn("IM refused a gift broadcast; its gifts join the next one", { roomId: room.roomId, error });
+        await this.store.settleBatch(room.roomId, owner, batch.id, next(backedOff), { refused: true });
         return "refused";
       }
       // No answer: it may have arrived. The same message is resent as it is, and IM keeps one copy.
       this.deps.log.warn("gift broadcast unanswered; it is resent unchanged", { roomId: room.roomId, error });
-      await this.store.settleBatch(room.roomId, owner, batch.id, next(backedOff), true);
+      await this.store.settleBatch(room.roomId, owner, batch.id, next(backedOff), { keepBatch: true });
       return "unknown";
     }
+    // Recorded before the deletes: a flusher stopped after this point settles the message without resending it.
+    await this.store.markDelivered(room.roomId, owner, batch.id);
     await this.store.deleteGifts(room.roomId, batch.gifts);
     await this.store.settleBatch(room.roomId, owner, batch.id, next(Math.max(this.deps.settings.intervalMs, Math.round(intervalMs * 0.75))));
     this.resolve(room.roomId, batch, "sent");

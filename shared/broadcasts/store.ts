@@ -38,6 +38,8 @@ export interface InflightBatch {
   priority: MsgPriority;
   /** Sort keys of the pending gifts it carries. */
   gifts: string[];
+  /** IM accepted it: whoever settles it deletes its gifts and never resends it (IM keeps one copy only for 5 minutes). */
+  delivered?: boolean;
 }
 
 export interface FlushState {
@@ -46,6 +48,8 @@ export interface FlushState {
   nextSendAt?: number;
   intervalMs?: number;
   inflight?: InflightBatch;
+  /** IM's refusals in a row, other than its frequency limits: a message refused this often is given up. */
+  refusals?: number;
 }
 
 const giftKeyOfSk = (sk: string) => sk.slice(sk.indexOf("#") + 1);
@@ -149,17 +153,29 @@ export class BroadcastStore {
     });
   }
 
-  /**
-   * Settle the message `batchId` and give the lease back: `keepBatch` leaves it to be resent as
-   * it is (its fate at IM is unknown). False when another flusher settled it first.
-   */
-  async settleBatch(roomId: number, owner: string, batchId: string, next: { nextSendAt: number; intervalMs: number }, keepBatch = false): Promise<boolean> {
+  /** IM accepted the message `batchId`: recorded before its gifts are deleted, so a takeover settles it without resending. */
+  async markDelivered(roomId: number, owner: string, batchId: string): Promise<boolean> {
     return this.conditional({
       Key: flushStateKey(roomId),
-      UpdateExpression: `SET nextSendAt = :next, intervalMs = :interval, leaseUntil = :zero${keepBatch ? "" : " REMOVE inflight"}`,
+      UpdateExpression: "SET inflight.delivered = :true",
       ConditionExpression: "#owner = :owner AND inflight.id = :batch",
       ExpressionAttributeNames: { "#owner": "owner" },
-      ExpressionAttributeValues: { ":next": next.nextSendAt, ":interval": next.intervalMs, ":zero": 0, ":owner": owner, ":batch": batchId },
+      ExpressionAttributeValues: { ":true": true, ":owner": owner, ":batch": batchId },
+    });
+  }
+
+  /**
+   * Settle the message `batchId` and give the lease back: `keepBatch` leaves it to be resent as
+   * it is (its fate at IM is unknown); `refused` counts an IM refusal in a row, any other
+   * ending clears the count. False when another flusher settled it first.
+   */
+  async settleBatch(roomId: number, owner: string, batchId: string, next: { nextSendAt: number; intervalMs: number }, options: { keepBatch?: boolean; refused?: boolean } = {}): Promise<boolean> {
+    return this.conditional({
+      Key: flushStateKey(roomId),
+      UpdateExpression: `SET nextSendAt = :next, intervalMs = :interval, leaseUntil = :zero, refusals = ${options.refused ? "if_not_exists(refusals, :zero) + :one" : ":zero"}${options.keepBatch ? "" : " REMOVE inflight"}`,
+      ConditionExpression: "#owner = :owner AND inflight.id = :batch",
+      ExpressionAttributeNames: { "#owner": "owner" },
+      ExpressionAttributeValues: { ":next": next.nextSendAt, ":interval": next.intervalMs, ":zero": 0, ":owner": owner, ":batch": batchId, ...(options.refused ? { ":one": 1 } : {}) },
     });
   }
 
@@ -191,26 +207,36 @@ export class BroadcastStore {
     );
   }
 
-  /** Rooms with a leftover gift (pending past `leftoverAfterMs`): one Query per index partition. */
-  async roomsWithLeftovers(nowMs: number, limitPerShard = 100): Promise<{ roomId: number; groupId: string }[]> {
-    const pages = await Promise.all(
-      Array.from({ length: leftoverShards }, (_, shard) =>
-        this.db.doc.send(
-          new QueryCommand({
-            TableName: this.db.table,
-            IndexName: "gsi1",
-            KeyConditionExpression: "gsi1pk = :pk AND gsi1sk < :now",
-            ExpressionAttributeValues: { ":pk": `BCASTDUE#${shard}`, ":now": padded(nowMs) },
-            Limit: limitPerShard,
-          }),
-        ),
-      ),
-    );
+  /**
+   * Rooms with a leftover gift (pending past `leftoverAfterMs`), paging each index partition so
+   * one room with many stuck gifts cannot hide the others (up to `maxPagesPerShard` pages).
+   */
+  async roomsWithLeftovers(nowMs: number, limitPerPage = 100, maxPagesPerShard = 20): Promise<{ roomId: number; groupId: string }[]> {
     const rooms = new Map<number, string>();
-    for (const item of pages.flatMap((page) => page.Items ?? [])) {
-      const [, roomId, groupId] = String(item.gsi1sk).split("#");
-      rooms.set(Number(roomId), String(groupId));
-    }
+    await Promise.all(
+      Array.from({ length: leftoverShards }, async (_, shard) => {
+        let start: Record<string, unknown> | undefined;
+        for (let page = 0; page < maxPagesPerShard; page++) {
+          const result = await this.db.doc.send(
+            new QueryCommand({
+              TableName: this.db.table,
+              IndexName: "gsi1",
+              KeyConditionExpression: "gsi1pk = :pk AND gsi1sk < :now",
+              ExpressionAttributeValues: { ":pk": `BCASTDUE#${shard}`, ":now": padded(nowMs) },
+              ProjectionExpression: "gsi1sk",
+              Limit: limitPerPage,
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const item of result.Items ?? []) {
+            const [, roomId, groupId] = String(item.gsi1sk).split("#");
+            rooms.set(Number(roomId), String(groupId));
+          }
+          start = result.LastEvaluatedKey;
+          if (!start) break;
+        }
+      }),
+    );
     return [...rooms].map(([roomId, groupId]) => ({ roomId, groupId }));
   }
 

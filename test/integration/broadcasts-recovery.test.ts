@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import { BatchWriteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { startEmulator, type Emulator } from "../../scripts/emulator/server.js";
+import { Broadcaster, flushStateKey, maxRefusals, type PendingGift } from "../../shared/broadcasts/index.js";
+import { getConfig } from "../../shared/config/index.js";
+import { createDb, type Db } from "../../shared/db/index.js";
+import { createLogger } from "../../shared/log/index.js";
+import { ImClient, UserSigSigner } from "../../shared/tencent/index.js";
+import { emulatorUrl } from "../helpers.js";
+
+/**
+ * Room broadcasts after things go wrong, each case found by a hostile review: a flusher stopped
+ * after IM took its message, a gift joining a loop as it ends, a refusal in a quiet room, a
+ * message IM refuses for good, and a room whose stuck gifts could hide the others from the sweeper.
+ */
+const config = getConfig();
+const log = createLogger({ service: "test" });
+let emulator: Emulator;
+const dbs: Db[] = [];
+
+function instance() {
+  const db = createDb(config);
+  dbs.push(db);
+  const im = new ImClient({ baseUrl: emulator.url, sdkAppId: config.sdkAppId, adminUser: config.imAdminUser, signer: new UserSigSigner(config.sdkAppId, config.userSigKey) });
+  return { db, broadcaster: new Broadcaster({ db, im, log, settings: config.broadcasts }) };
+}
+
+async function room() {
+  const roomId = 900_000 + Math.floor(Math.random() * 99_999);
+  const groupId = `recovery_${roomId}`;
+  const im = new ImClient({ baseUrl: emulator.url, sdkAppId: config.sdkAppId, adminUser: config.imAdminUser, signer: new UserSigSigner(config.sdkAppId, config.userSigKey) });
+  await im.call("group_open_http_svc/create_group", { Type: "AVChatRoom", GroupId: groupId, Name: "recovery" });
+  return { roomId, groupId };
+}
+
+async function bill(broadcaster: Broadcaster, target: { roomId: number; groupId: string }, from: string, createdAt = Date.now()): Promise<PendingGift> {
+  const gift = { giftKey: randomUUID().replaceAll("-", ""), from, giftId: "rose", count: 1, value: 1, createdAt };
+  await broadcaster.store.db.doc.send(new PutCommand((broadcaster.pendingPut(target, gift) as { Put: ConstructorParameters<typeof PutCommand>[0] }).Put));
+  return gift;
+}
+
+const sendersIn = (groupId: string) =>
+  emulator.state.groups.find((g) => g.groupId === groupId)!.messages.flatMap((m) => (JSON.parse((m.body[0] as { MsgContent: { Data: string } }).MsgContent.Data).gifts as { from: string }[]).map((g) => g.from));
+
+const imFault = (fault: Record<string, unknown>) => fetch(`${emulator.url}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fault) });
+const dynamoFaults = (faults: Record<string, unknown>) => fetch(`${emulatorUrl()}/_control/dynamodb/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults) });
+
+beforeAll(async () => {
+  emulator = await startEmulator({ sdkAppId: config.sdkAppId, userSigKey: config.userSigKey, imAdminUser: config.imAdminUser, apiSecrets: {} });
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await dynamoFaults({});
+});
+afterAll(async () => {
+  for (const db of dbs) db.raw.destroy();
+  await emulator.stop();
+});
+
+describe("room broadcasts after failures", () => {
+  it("never resends a message IM took, even when its flusher stopped before settling it and the next flush comes after IM's 5-minute window", async () => {
+    const target = await room();
+    const first = instance();
+    await bill(first.broadcaster, target, "g1");
+    // Lease, message recorded, IM takes it and that is recorded; then the deletes and the settle fail (the flusher is as good as dead).
+    await dynamoFaults({ operations: ["UpdateItem", "BatchWriteItem"], match: [`BCAST#${target.roomId}`], sequence: ["none", "none", "none", ...Array(12).fill("throttle")] });
+    await first.broadcaster.flushAll(target, Date.now() + 5_000).catch(() => undefined);
+    await dynamoFaults({});
+    expect(sendersIn(target.groupId)).toEqual(["g1"]);
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(Date, "now").mockImplementation(() => realNow() + 6 * 60_000);
+    const next = instance();
+    const g2 = await bill(next.broadcaster, target, "g2");
+    expect(await next.broadcaster.deliver(target, g2.giftKey)).toBe("sent");
+    expect(sendersIn(target.groupId)).toEqual(["g1", "g2"]);
+  }, 60_000);
+
+  it("keeps flushing for a gift that joined the loop as its read came back empty", async () => {
+    const target = await room();
+    const a = instance();
+    const b = instance();
+    const g1 = await bill(a.broadcaster, target, "first");
+    expect(await b.broadcaster.flushAll(target, Date.now() + 5_000)).toBe(true);
+    const release = a.broadcaster.store.release.bind(a.broadcaster.store);
+    let second: Promise<string> | undefined;
+    vi.spyOn(a.broadcaster.store, "release").mockImplementationOnce(async (roomId, owner) => {
+      const g2 = await bill(a.broadcaster, target, "second");
+      second = a.broadcaster.deliver(target, g2.giftKey);
+      return release(roomId, owner);
+    });
+    expect(await a.broadcaster.deliver(target, g1.giftKey)).toBe("queued");
+    expect(await second!).toBe("sent");
+    expect(sendersIn(target.groupId)).toEqual(["first", "second"]);
+  }, 30_000);
+
+  it("sends a quiet room's gift after refusals without waiting for the sweeper", async () => {
+    const target = await room();
+    const a = instance();
+    // Two refusals: the backed-off retry falls after the request has answered.
+    await imFault({ action: "send_group_msg", match: target.groupId, code: 60007, times: 2 });
+    const gift = await bill(a.broadcaster, target, "lonely");
+    expect(await a.broadcaster.deliver(target, gift.giftKey)).toBe("queued");
+    for (let waited = 0; waited < 8_000 && !sendersIn(target.groupId).includes("lonely"); waited += 200) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sendersIn(target.groupId)).toEqual(["lonely"]);
+    expect(await a.broadcaster.store.hasPending(target.roomId)).toBe(false);
+  }, 30_000);
+
+  it(`gives up a message IM refused ${maxRefusals} times in a row, so the room's later gifts and its close are not held for good`, async () => {
+    const target = await room();
+    const a = instance();
+    await imFault({ action: "send_group_msg", match: target.groupId, code: 80001, message: "content refused", times: maxRefusals });
+    await bill(a.broadcaster, target, "refused");
+    for (let attempt = 0; attempt < maxRefusals; attempt++) {
+      await a.db.doc.send(new PutCommand({ TableName: a.db.table, Item: { ...flushStateKey(target.roomId), ...(await state(a.db, target.roomId)), nextSendAt: 0 } }));
+      await a.broadcaster.flushAll(target, Date.now() + 1_000);
+    }
+    expect(await a.broadcaster.store.hasPending(target.roomId)).toBe(false);
+    const later = await bill(a.broadcaster, target, "later");
+    await a.db.doc.send(new PutCommand({ TableName: a.db.table, Item: { ...flushStateKey(target.roomId), ...(await state(a.db, target.roomId)), nextSendAt: 0 } }));
+    expect(await a.broadcaster.deliver(target, later.giftKey)).toBe("sent");
+    expect(sendersIn(target.groupId)).toEqual(["later"]);
+  }, 60_000);
+
+  it("finds every room with leftovers, however many stuck gifts one room has", async () => {
+    const a = instance();
+    const stuck = { roomId: 990_001 + Math.floor(Math.random() * 1000), groupId: "stuck" };
+    const quiet = { roomId: 991_001 + Math.floor(Math.random() * 1000), groupId: "quiet" };
+    const hourAgo = Date.now() - 3_600_000;
+    const items = Array.from({ length: 600 }, (_, i) => (a.broadcaster.pendingPut(stuck, { giftKey: randomUUID().replaceAll("-", ""), from: `s${i}`, giftId: "rose", count: 1, value: 1, createdAt: hourAgo + i }) as { Put: { Item: Record<string, unknown> } }).Put.Item);
+    for (let i = 0; i < items.length; i += 25) await a.db.doc.send(new BatchWriteCommand({ RequestItems: { [a.db.table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    await bill(a.broadcaster, quiet, "q", Date.now() - 10_000);
+    const rooms = (await a.broadcaster.store.roomsWithLeftovers(Date.now())).map((r) => r.roomId);
+    expect(rooms).toEqual(expect.arrayContaining([stuck.roomId, quiet.roomId]));
+  }, 60_000);
+});
+
+/** The room's flush state as stored, so a test can make its next send due now. */
+async function state(db: Db, roomId: number) {
+  return (await db.doc.send(new GetCommand({ TableName: db.table, Key: flushStateKey(roomId), ConsistentRead: true }))).Item ?? {};
+}
