@@ -9,6 +9,7 @@ import { createLogger } from "../shared/log/index.js";
 import { dueKey, outboxShards, runOutbox, type OutboxEntry } from "../shared/outbox/index.js";
 import { createTencentDeps } from "../shared/tencent/index.js";
 import type { EmulatorState, Fault } from "../scripts/emulator/server.js";
+import { contractProblem } from "./contract.js";
 import { testJwtSecret } from "./jwt-secret.js";
 
 /** A user id no other test uses. */
@@ -20,6 +21,16 @@ export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
   body: T;
+}
+
+/**
+ * Every answer a test reads through these helpers is held to the OpenAPI document: a status or
+ * error code it does not list fails the test that met it.
+ */
+function documented<T>(method: string, path: string, response: ApiResponse<T>): ApiResponse<T> {
+  const problem = contractProblem(method, new URL(path, "http://stack").pathname, response.status, response.body);
+  if (problem) throw new Error(`contract drift: ${problem}`);
+  return response;
 }
 
 /** Call the local stack over HTTP as an app would. */
@@ -37,7 +48,7 @@ export async function api<T = any>(
   }
   const response = await fetch(stackUrl() + path, { method, headers, body });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  return documented(method, path, { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined });
 }
 
 /**
@@ -57,7 +68,11 @@ export function apiFrom<T = any>(localAddress: string, method: string, path: str
         const text = Buffer.concat(chunks).toString("utf8");
         const responseHeaders = new Headers();
         for (const [name, value] of Object.entries(res.headers)) if (typeof value === "string") responseHeaders.set(name, value);
-        resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: text ? JSON.parse(text) : undefined });
+        try {
+          resolve(documented(method, path, { status: res.statusCode ?? 0, headers: responseHeaders, body: text ? JSON.parse(text) : undefined }));
+        } catch (error) {
+          reject(error);
+        }
       });
     });
     req.on("error", reject);

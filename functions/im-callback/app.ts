@@ -4,7 +4,7 @@ import { Broadcaster } from "../../shared/broadcasts/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
 import { BadRequestError, isAppError, UnauthorizedError } from "../../shared/errors/index.js";
-import { createApp, errorResponses, jsonResponse } from "../../shared/http/index.js";
+import { createApp, errorResponses, jsonResponse, noSecurity } from "../../shared/http/index.js";
 import { createLogger, type Logger } from "../../shared/log/index.js";
 import { roomIdOfGroup, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import { verifyImCallback } from "../../shared/signatures/index.js";
@@ -12,22 +12,63 @@ import type { TencentDeps } from "../../shared/tencent/index.js";
 
 const ImReply = z.object({ ActionStatus: z.literal("OK"), ErrorInfo: z.string(), ErrorCode: z.number() }).openapi("ImCallbackReply");
 
+/** The body IM posts; checked by hand after the signature, so its schema documents and never validates. */
+const ImCallbackBody = {
+  type: "object" as const,
+  description: "A Cloud IM callback event; `CallbackCommand` names it. Fields beyond those below are as IM documents them per command.",
+  required: ["CallbackCommand"],
+  properties: {
+    CallbackCommand: { type: "string" as const, example: "Group.CallbackBeforeSendMsg" },
+    GroupId: { type: "string" as const },
+    From_Account: { type: "string" as const },
+    MsgId: { type: "string" as const, description: "IM's id of the message: a redelivery of one message is billed once" },
+    Random: { type: "integer" as const },
+    MsgBody: { type: "array" as const, items: { type: "object" as const, properties: { MsgType: { type: "string" as const }, MsgContent: { type: "object" as const } } } },
+  },
+  additionalProperties: true,
+};
+
 const route = createRoute({
   method: "post",
   path: "/v1/callbacks/im",
-  summary: "Cloud IM third-party callbacks (authenticated with Sign/RequestTime)",
+  operationId: "imCallback",
+  summary: "Cloud IM third-party callbacks",
+  description:
+    "Authenticated from the query alone, before the body is read: `SdkAppid` must match and `Sign` = hex SHA-256(IM_CALLBACK_TOKEN + RequestTime), RequestTime within 60 s. A gift is a group message with one TIMCustomElem whose Data is `{\"type\":\"gift\",\"giftId\",\"count\"}`; the reply's ErrorCode allows it (0) or rejects it (10101-10199, see the README).",
+  security: noSecurity,
   request: {
     query: z.object({
-      SdkAppid: z.string().optional(),
-      CallbackCommand: z.string().optional(),
-      Sign: z.string().optional(),
-      RequestTime: z.string().optional(),
-      contenttype: z.string().optional(),
+      SdkAppid: z.string().optional().openapi({ example: "1400000000" }),
+      CallbackCommand: z.string().optional().openapi({ example: "Group.CallbackBeforeSendMsg" }),
+      Sign: z.string().optional().openapi({ description: "hex SHA-256(IM_CALLBACK_TOKEN + RequestTime)" }),
+      RequestTime: z.string().optional().openapi({ description: "Unix seconds", example: "1795629600" }),
+      contenttype: z.string().optional().openapi({ example: "json" }),
       ClientIP: z.string().optional(),
       OptPlatform: z.string().optional(),
     }),
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: ImCallbackBody,
+          example: {
+            CallbackCommand: "Group.CallbackBeforeSendMsg",
+            GroupId: "room_100001",
+            Type: "AVChatRoom",
+            From_Account: "bob",
+            Operator_Account: "bob",
+            Random: 123456,
+            MsgId: "144115233406644802-1795629600-123456",
+            MsgBody: [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"rose","count":3}', Desc: "gift" } }],
+          },
+        },
+      },
+    },
   },
-  responses: { 200: jsonResponse("IM callback reply", ImReply), ...errorResponses(400, 401) },
+  responses: {
+    200: jsonResponse("IM callback reply: ErrorCode 0 allows a message, any other rejects it", ImReply, { ActionStatus: "OK", ErrorInfo: "", ErrorCode: 0 }),
+    ...errorResponses("invalid_callback_signature", "invalid_json", "payload_too_large", "store_unavailable"),
+  },
 });
 
 type Body = Record<string, unknown>;

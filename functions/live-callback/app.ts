@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
 import { BadRequestError, UnauthorizedError, UpstreamError } from "../../shared/errors/index.js";
-import { createApp, errorResponses, jsonResponse } from "../../shared/http/index.js";
+import { createApp, errorResponses, jsonResponse, noSecurity } from "../../shared/http/index.js";
 import type { Logger } from "../../shared/log/index.js";
 import { ReplayStore, type Segment } from "../../shared/recordings/index.js";
 import { RoomService, RoomStore, type Room } from "../../shared/rooms/index.js";
@@ -14,25 +14,73 @@ type Body = Record<string, unknown>;
 const Ack = z.object({ code: z.literal(0) }).openapi("PlatformAck");
 const ack = { code: 0 as const };
 
+/** A platform event's body, checked by hand after its signature: the schema documents and never validates. */
+type Property = { type: "string" | "integer" | "object"; additionalProperties?: boolean };
+const eventBody = (description: string, properties: Record<string, Property>, example: Record<string, unknown>) => ({
+  required: true,
+  content: { "application/json": { schema: { type: "object" as const, description, properties, additionalProperties: true }, example } },
+});
+const acknowledged = jsonResponse("Acknowledged (also for events onair does not use)", Ack, ack);
+const string = { type: "string" as const };
+const integer = { type: "integer" as const };
+const eventErrors = ["invalid_callback_signature", "invalid_json", "invalid_request", "payload_too_large", "store_unavailable"] as const;
+
 const routes = {
   live: createRoute({
     method: "post",
     path: "/v1/callbacks/live",
-    summary: "CSS events: stream begin (1) / end (0), recording file (100), moderation (317); body `sign` = md5(key + t)",
-    responses: { 200: jsonResponse("Acknowledged", Ack), ...errorResponses(400, 401) },
+    operationId: "cssCallback",
+    summary: "CSS events: stream begin (1) / end (0), recording file (100), moderation (317)",
+    description: "Authenticated by the body's `sign` = md5(CSS_CALLBACK_KEY + t), refused once `t` (Unix seconds) has passed.",
+    security: noSecurity,
+    request: {
+      body: eventBody(
+        "A CSS event",
+        { event_type: integer, stream_id: string, t: integer, sign: string, event_time: integer, file_id: string, duration: integer, end_time: integer, suggestion: string },
+        { event_type: 1, stream_id: "1400000000_100001_alice_main", event_time: 1795629600, t: 1795630200, sign: "5f4dcc3b5aa765d61d8327deb882cf99" },
+      ),
+    },
+    responses: { 200: acknowledged, ...errorResponses(...eventErrors) },
   }),
   trtc: createRoute({
     method: "post",
     path: "/v1/callbacks/trtc",
-    summary: "TRTC room and cloud-recording events; header Sign = base64 HMAC-SHA256(key, body)",
-    responses: { 200: jsonResponse("Acknowledged", Ack), ...errorResponses(400, 401) },
+    operationId: "trtcCallback",
+    summary: "TRTC room and cloud-recording events",
+    description: "Authenticated by the header `Sign` = base64 HMAC-SHA256(TRTC_CALLBACK_KEY, raw body).",
+    security: noSecurity,
+    request: {
+      body: eventBody(
+        "A TRTC event",
+        { EventGroupId: integer, EventType: integer, CallbackTs: integer, EventInfo: { type: "object", additionalProperties: true } },
+        { EventGroupId: 3, EventType: 302, CallbackTs: 1795629600123, EventInfo: { RoomId: 100001, EventTs: 1795629600, UserId: "onair_recorder_100001", TaskId: "task-1", Payload: { LeaveCode: 0 } } },
+      ),
+    },
+    responses: { 200: acknowledged, ...errorResponses(...eventErrors) },
   }),
   vod: createRoute({
     method: "post",
     path: "/v1/callbacks/vod",
-    summary: "VOD event notification (NewFileUpload); the URL carries ?token=VOD_CALLBACK_TOKEN",
-    request: { query: z.object({ token: z.string().optional() }) },
-    responses: { 200: jsonResponse("Acknowledged", Ack), ...errorResponses(400, 401) },
+    operationId: "vodCallback",
+    summary: "VOD event notification (NewFileUpload)",
+    description: "VOD does not sign normal callbacks: the URL carries `?token=VOD_CALLBACK_TOKEN`. 502 while VOD cannot describe a file, so VOD delivers the event again.",
+    security: noSecurity,
+    request: {
+      query: z.object({ token: z.string().optional().openapi({ description: "VOD_CALLBACK_TOKEN" }) }),
+      body: eventBody(
+        "A VOD event",
+        { EventType: string, FileUploadEvent: { type: "object", additionalProperties: true } },
+        {
+          EventType: "NewFileUpload",
+          FileUploadEvent: {
+            FileId: "5285890799999999999",
+            MediaBasicInfo: { CreateTime: "2026-11-25T18:30:05Z", MediaUrl: "https://1250000000.vod2.myqcloud.com/f0.mp4", SourceInfo: { SourceContext: "room=100001" } },
+            MetaData: { Duration: 1800, Size: 360000000 },
+          },
+        },
+      ),
+    },
+    responses: { 200: acknowledged, ...errorResponses(...eventErrors, "upstream_unavailable") },
   }),
 };
 

@@ -6,7 +6,23 @@ import type { Logger } from "../../shared/log/index.js";
 import { BadRequestError, ConflictError, NotFoundError } from "../../shared/errors/index.js";
 import { listDeadEntries, retryDeadEntry } from "../../shared/outbox/index.js";
 import { ReplayStore } from "../../shared/recordings/index.js";
-import { bearerSecurity, createApp, decodeCursor, encodeCursor, errorResponses, jsonBody, jsonResponse, PageQuerySchema, pageOf } from "../../shared/http/index.js";
+import {
+  adminErrors,
+  adminSecurity,
+  bearerErrors,
+  bearerSecurity,
+  createApp,
+  decodeCursor,
+  encodeCursor,
+  errorResponses,
+  jsonBody,
+  jsonBodyErrors,
+  jsonResponse,
+  PageQuerySchema,
+  pageOf,
+  Timestamp,
+  type ErrorCode,
+} from "../../shared/http/index.js";
 import { maxRoomId, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
@@ -33,9 +49,9 @@ const Created = z
     status: z.literal("created"),
     title: z.string(),
     hostId: z.string(),
-    createdAt: z.string(),
+    createdAt: Timestamp,
     pushUrl: z.string(),
-    pushUrlExpiresAt: z.string(),
+    pushUrlExpiresAt: Timestamp,
   })
   .openapi("CreatedRoom");
 const Status = z.enum(["created", "live", "closed"]);
@@ -47,9 +63,9 @@ const RoomView = z
     status: Status,
     groupId: z.string(),
     streamId: z.string(),
-    createdAt: z.string(),
-    liveAt: z.string().nullable(),
-    closedAt: z.string().nullable(),
+    createdAt: Timestamp,
+    liveAt: Timestamp.nullable(),
+    closedAt: Timestamp.nullable(),
     counts: z.object({
       online: z.number(),
       peakViewers: z.number(),
@@ -59,7 +75,7 @@ const RoomView = z
       giftIncome: z.number(),
       heat: z.number(),
     }),
-    cohosts: z.array(z.object({ userId: z.string(), since: z.string() })),
+    cohosts: z.array(z.object({ userId: z.string(), since: Timestamp })),
     playUrls: PlayUrls,
     hostOnline: z.boolean().nullable().openapi({ description: "the host's IM connection as IM last reported it" }),
   })
@@ -70,7 +86,7 @@ const ListedRoom = z
     title: z.string(),
     hostId: z.string(),
     status: Status,
-    liveAt: z.string().nullable(),
+    liveAt: Timestamp.nullable(),
     heat: z.number().openapi({ description: "as of the host's last heartbeat" }),
     online: z.number().openapi({ description: "as of the host's last heartbeat" }),
     cohostCount: z.number(),
@@ -84,168 +100,278 @@ const Ticket = z
     role: z.enum(["host", "cohost", "viewer"]),
     privilegeMap: z.number().int().openapi({ description: "TRTC privilege bits: host 255, co-host 254, viewer 170", example: 170 }),
     privateMapKey: z.string().openapi({ description: "pass as `privateMapKey` to TRTC enterRoom, and to switchRole" }),
-    expiresAt: z.string(),
+    expiresAt: Timestamp,
   })
   .openapi("RoomTicket");
-const Member = z.object({ userId: z.string(), joinedAt: z.string() }).openapi("Member");
+const Member = z.object({ userId: z.string(), joinedAt: Timestamp }).openapi("Member");
+const Segment = z
+  .object({ fileId: z.string(), url: z.string(), startAt: Timestamp, endAt: Timestamp, durationSeconds: z.number(), sizeBytes: z.number(), source: z.enum(["css", "vod"]) })
+  .openapi("ReplaySegment");
+const Replay = z.object({ roomId: z.number(), title: z.string(), hostId: z.string(), segments: z.number(), totalDurationSeconds: z.number(), updatedAt: Timestamp }).openapi("Replay");
 const DeadSideEffect = z
-  .object({ entryId: z.string(), kind: z.string(), roomId: z.number().optional(), attempts: z.number(), lastError: z.string(), createdAt: z.string(), deadAt: z.string() })
+  .object({ entryId: z.string(), kind: z.string(), roomId: z.number().optional(), attempts: z.number(), lastError: z.string(), createdAt: Timestamp, deadAt: Timestamp })
   .openapi("DeadSideEffect");
-const adminSecurity = [{ adminKey: [] }];
 
-const errors = (...statuses: number[]) => errorResponses(401, ...statuses);
+/** Examples the document shows, one room's life. */
+const at = "2026-11-25T18:00:00.000Z";
+const playUrls = { rtmp: "rtmp://play.example.com/live/1400000000_100001_alice_main", flv: "https://play.example.com/live/1400000000_100001_alice_main.flv", hls: "https://play.example.com/live/1400000000_100001_alice_main.m3u8" };
+const summary = { durationSeconds: 1800, peakViewers: 120, totalViewers: 340, likes: 900, giftIncome: 520, heat: 5300 };
+const ticket = { roomId: 100001, userId: "bob", role: "viewer" as const, privilegeMap: 170, privateMapKey: "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1PyUvPSMvNSQTJGBgZQBcUp2Y", expiresAt: "2026-11-25T18:05:00.000Z" };
+const roomId = 100001;
+
+/** Codes of a room route: the caller's token, the path's room id, the room itself. */
+const roomErrors = (...codes: ErrorCode[]) => errorResponses(...bearerErrors, "invalid_parameter", "room_not_found", ...codes);
+/** A room write may meet contention past its retries (409 store_busy). */
+const roomWrite: ErrorCode[] = ["store_busy"];
 /** A bodiless POST on one room, e.g. `/v1/rooms/{roomId}/live`. */
-const roomAction = <P extends string, R extends RouteConfig["responses"]>(path: P, summary: string, responses: R) =>
-  createRoute({ method: "post", path, summary, security: bearerSecurity, request: { params: RoomIdParams }, responses });
+const roomAction = <P extends string, R extends RouteConfig["responses"]>(operationId: string, path: P, summary: string, responses: R) =>
+  createRoute({ method: "post", path, operationId, summary, security: bearerSecurity, request: { params: RoomIdParams }, responses });
 
 const routes = {
   create: createRoute({
     method: "post",
     path: "/v1/rooms",
+    operationId: "createRoom",
     summary: "Host creates a room: room id, IM group, stream id and signed push URL",
     security: bearerSecurity,
-    request: { body: jsonBody(z.strictObject({ title: Title })) },
-    responses: { 201: jsonResponse("Created", Created), ...errors(400, 502) },
+    request: { body: jsonBody(z.strictObject({ title: Title }), { title: "Friday night live" }) },
+    responses: {
+      201: jsonResponse("Created", Created, {
+        roomId,
+        groupId: "room_100001",
+        streamId: "1400000000_100001_alice_main",
+        status: "created",
+        title: "Friday night live",
+        hostId: "alice",
+        createdAt: at,
+        pushUrl: "rtmp://push.example.com/live/1400000000_100001_alice_main?txSecret=0123456789abcdef&txTime=692A3A70",
+        pushUrlExpiresAt: "2026-11-26T18:00:00.000Z",
+      }),
+      ...errorResponses(...bearerErrors, ...jsonBodyErrors, ...roomWrite, "upstream_unavailable"),
+    },
   }),
   list: createRoute({
     method: "get",
     path: "/v1/rooms",
+    operationId: "listRooms",
     summary: "Live rooms, newest or hottest first",
     security: bearerSecurity,
     request: { query: PageQuerySchema.extend({ sort: z.enum(["new", "hot"]).default("new") }) },
-    responses: { 200: jsonResponse("Live rooms", pageOf(ListedRoom)), ...errors(400) },
+    responses: {
+      200: jsonResponse("Live rooms", pageOf(ListedRoom), {
+        items: [{ roomId, title: "Friday night live", hostId: "alice", status: "live", liveAt: at, heat: 5300, online: 118, cohostCount: 1, playUrls }],
+        nextCursor: null,
+      }),
+      ...errorResponses(...bearerErrors, "invalid_parameter", "invalid_cursor"),
+    },
   }),
   get: createRoute({
     method: "get",
     path: "/v1/rooms/{roomId}",
+    operationId: "getRoom",
     summary: "A room with exact counts, co-hosts and play URLs",
     security: bearerSecurity,
     request: { params: RoomIdParams },
-    responses: { 200: jsonResponse("Room", RoomView), ...errors(400, 404) },
+    responses: {
+      200: jsonResponse("Room", RoomView, {
+        roomId,
+        title: "Friday night live",
+        hostId: "alice",
+        status: "live",
+        groupId: "room_100001",
+        streamId: "1400000000_100001_alice_main",
+        createdAt: at,
+        liveAt: "2026-11-25T18:00:05.000Z",
+        closedAt: null,
+        counts: { online: 118, peakViewers: 120, totalViewers: 340, likes: 900, giftHeat: 1300, giftIncome: 520, heat: 5600 },
+        cohosts: [{ userId: "bob", since: "2026-11-25T18:10:00.000Z" }],
+        playUrls,
+        hostOnline: true,
+      }),
+      ...roomErrors(),
+    },
   }),
-  live: roomAction("/v1/rooms/{roomId}/live", "Host reports the AV room is up", {
-    200: jsonResponse("Live", z.object({ roomId: z.number(), status: z.literal("live"), liveAt: z.string().nullable() })),
-    ...errors(403, 404, 409),
+  live: roomAction("goLive", "/v1/rooms/{roomId}/live", "Host reports the AV room is up", {
+    200: jsonResponse("Live", z.object({ roomId: z.number(), status: z.literal("live"), liveAt: Timestamp.nullable() }), { roomId, status: "live", liveAt: at }),
+    ...roomErrors(...roomWrite, "not_room_host", "room_closed", "room_expired", "room_busy"),
   }),
-  heartbeat: roomAction("/v1/rooms/{roomId}/heartbeat", "Host heartbeat", {
-    200: jsonResponse("Status", z.object({ roomId: z.number(), status: Status, heartbeatIntervalSeconds: z.number() })),
-    ...errors(403, 404),
+  heartbeat: roomAction("heartbeat", "/v1/rooms/{roomId}/heartbeat", "Host heartbeat; `status: closed` tells the client to stop", {
+    200: jsonResponse("Status", z.object({ roomId: z.number(), status: Status, heartbeatIntervalSeconds: z.number() }), { roomId, status: "live", heartbeatIntervalSeconds: 10 }),
+    ...roomErrors("not_room_host"),
   }),
-  join: roomAction("/v1/rooms/{roomId}/members", "Caller joins as a viewer (idempotent)", {
-    200: jsonResponse("Joined", z.object({ roomId: z.number(), userId: z.string(), joined: z.boolean() })),
-    ...errors(404, 409),
+  join: roomAction("joinRoom", "/v1/rooms/{roomId}/members", "Caller joins as a viewer (idempotent)", {
+    200: jsonResponse("Joined", z.object({ roomId: z.number(), userId: z.string(), joined: z.boolean() }), { roomId, userId: "bob", joined: true }),
+    ...roomErrors(...roomWrite, "room_closed", "host_is_not_a_viewer"),
   }),
   leave: createRoute({
     method: "delete",
     path: "/v1/rooms/{roomId}/members/me",
+    operationId: "leaveRoom",
     summary: "Caller leaves (a no-op when not in the room)",
     security: bearerSecurity,
     request: { params: RoomIdParams },
-    responses: { 200: jsonResponse("Left", z.object({ roomId: z.number(), userId: z.string(), left: z.boolean() })), ...errors(404) },
+    responses: {
+      200: jsonResponse("Left", z.object({ roomId: z.number(), userId: z.string(), left: z.boolean() }), { roomId, userId: "bob", left: true }),
+      ...roomErrors(...roomWrite),
+    },
   }),
   members: createRoute({
     method: "get",
     path: "/v1/rooms/{roomId}/members",
+    operationId: "listMembers",
     summary: "Viewers in the room",
     security: bearerSecurity,
     request: { params: RoomIdParams, query: PageQuerySchema },
-    responses: { 200: jsonResponse("Members", pageOf(Member)), ...errors(400, 404) },
+    responses: {
+      200: jsonResponse("Members", pageOf(Member), { items: [{ userId: "bob", joinedAt: at }], nextCursor: null }),
+      ...roomErrors("invalid_cursor"),
+    },
   }),
   likes: createRoute({
     method: "post",
     path: "/v1/rooms/{roomId}/likes",
+    operationId: "addLikes",
     summary: "Likes add heat",
     security: bearerSecurity,
-    request: { params: RoomIdParams, body: jsonBody(z.strictObject({ count: z.number().int().min(1).max(100) })) },
-    responses: { 200: jsonResponse("Added", z.object({ roomId: z.number(), added: z.number() })), ...errors(400, 404, 409) },
+    request: { params: RoomIdParams, body: jsonBody(z.strictObject({ count: z.number().int().min(1).max(100) }), { count: 5 }) },
+    responses: {
+      200: jsonResponse("Added", z.object({ roomId: z.number(), added: z.number() }), { roomId, added: 5 }),
+      ...roomErrors(...jsonBodyErrors, ...roomWrite, "room_not_live"),
+    },
   }),
   invite: createRoute({
     method: "post",
     path: "/v1/rooms/{roomId}/cohosts/invitations",
+    operationId: "inviteCohost",
     summary: "Host invites a member to co-host (C2C message to the invitee)",
     security: bearerSecurity,
-    request: { params: RoomIdParams, body: jsonBody(z.strictObject({ userId: UserIdSchema })) },
-    responses: { 201: jsonResponse("Invited", z.object({ roomId: z.number(), userId: z.string(), expiresAt: z.string().nullable() })), ...errors(400, 403, 404, 409, 502) },
+    request: { params: RoomIdParams, body: jsonBody(z.strictObject({ userId: UserIdSchema }), { userId: "bob" }) },
+    responses: {
+      201: jsonResponse("Invited", z.object({ roomId: z.number(), userId: z.string(), expiresAt: Timestamp.nullable() }), { roomId, userId: "bob", expiresAt: "2026-11-25T18:11:00.000Z" }),
+      ...roomErrors(...jsonBodyErrors, "not_room_host", "room_not_live", "host_is_not_a_viewer", "already_cohost", "too_many_cohosts", "not_a_member", "upstream_unavailable"),
+    },
   }),
-  ticket: roomAction("/v1/rooms/{roomId}/ticket", "The caller's TRTC ticket (PrivateMapKey) for the room, with the privileges of their role in it", {
-    200: jsonResponse("Ticket", Ticket),
-    ...errors(400, 403, 404, 409),
+  ticket: roomAction("getTicket", "/v1/rooms/{roomId}/ticket", "The caller's TRTC ticket (PrivateMapKey) for the room, with the privileges of their role in it", {
+    200: jsonResponse("Ticket", Ticket, ticket),
+    ...roomErrors("not_in_room", "room_closed"),
   }),
-  onMic: roomAction("/v1/rooms/{roomId}/cohosts", "Invitee reports being on mic; the group is told. Carries the co-host ticket for switchRole", {
-    200: jsonResponse("On mic", z.object({ roomId: z.number(), userId: z.string(), onMic: z.boolean(), ticket: Ticket })),
-    ...errors(403, 404, 409),
+  onMic: roomAction("goOnMic", "/v1/rooms/{roomId}/cohosts", "Invitee reports being on mic; the group is told. Carries the co-host ticket for switchRole", {
+    200: jsonResponse("On mic", z.object({ roomId: z.number(), userId: z.string(), onMic: z.boolean(), ticket: Ticket }), {
+      roomId,
+      userId: "bob",
+      onMic: true,
+      ticket: { ...ticket, role: "cohost", privilegeMap: 254 },
+    }),
+    ...roomErrors(...roomWrite, "no_invitation", "room_not_live", "too_many_cohosts"),
   }),
   offMic: createRoute({
     method: "delete",
     path: "/v1/rooms/{roomId}/cohosts/{userId}",
+    operationId: "removeCohost",
     summary: "Host kicks a co-host or a co-host leaves; the group is told",
     security: bearerSecurity,
     request: { params: CohostParams },
-    responses: { 200: jsonResponse("Off mic", z.object({ roomId: z.number(), userId: z.string(), onMic: z.boolean() })), ...errors(403, 404) },
+    responses: {
+      200: jsonResponse("Off mic", z.object({ roomId: z.number(), userId: z.string(), onMic: z.boolean() }), { roomId, userId: "bob", onMic: false }),
+      ...roomErrors(...roomWrite, "not_room_host", "not_a_cohost"),
+    },
   }),
-  close: roomAction("/v1/rooms/{roomId}/close", "Host ends the live (idempotent) → end summary", {
+  close: roomAction("closeRoom", "/v1/rooms/{roomId}/close", "Host ends the live (idempotent) → end summary", {
     200: jsonResponse(
       "Closed",
       z.object({ roomId: z.number(), status: z.literal("closed"), reason: z.string(), summary: Summary, pendingEffects: z.number().openapi({ description: "Tencent side effects left for the sweeper" }) }),
+      { roomId, status: "closed", reason: "host", summary, pendingEffects: 0 },
     ),
-    ...errors(403, 404),
+    ...roomErrors(...roomWrite, "not_room_host", "room_busy"),
   }),
   recordings: createRoute({
     method: "get",
     path: "/v1/rooms/{roomId}/recordings",
+    operationId: "listRecordings",
     summary: "A room's replay segments in recording order, with the whole replay's duration",
     security: bearerSecurity,
     request: { params: RoomIdParams, query: PageQuerySchema },
     responses: {
-      200: jsonResponse(
-        "Segments",
-        z.object({
-          roomId: z.number(),
-          totalDurationSeconds: z.number(),
-          items: z.array(z.object({ fileId: z.string(), url: z.string(), startAt: z.string(), endAt: z.string(), durationSeconds: z.number(), sizeBytes: z.number(), source: z.enum(["css", "vod"]) })),
-          nextCursor: z.string().nullable(),
-        }),
-      ),
-      ...errors(400, 404),
+      200: jsonResponse("Segments", z.object({ roomId: z.number(), totalDurationSeconds: z.number(), items: z.array(Segment), nextCursor: z.string().nullable() }), {
+        roomId,
+        totalDurationSeconds: 1800,
+        items: [
+          {
+            fileId: "5285890799999999999",
+            url: "https://1250000000.vod2.myqcloud.com/f0.mp4",
+            startAt: "2026-11-25T18:00:05.000Z",
+            endAt: "2026-11-25T18:30:05.000Z",
+            durationSeconds: 1800,
+            sizeBytes: 360000000,
+            source: "vod",
+          },
+        ],
+        nextCursor: null,
+      }),
+      ...roomErrors("invalid_cursor"),
     },
   }),
   replays: createRoute({
     method: "get",
     path: "/v1/replays",
+    operationId: "listReplays",
     summary: "Recent replays with their total duration",
     security: bearerSecurity,
     request: { query: PageQuerySchema },
     responses: {
-      200: jsonResponse("Replays", pageOf(z.object({ roomId: z.number(), title: z.string(), hostId: z.string(), segments: z.number(), totalDurationSeconds: z.number(), updatedAt: z.string() }))),
-      ...errors(400),
+      200: jsonResponse("Replays", pageOf(Replay), {
+        items: [{ roomId, title: "Friday night live", hostId: "alice", segments: 1, totalDurationSeconds: 1800, updatedAt: "2026-11-25T18:30:07.000Z" }],
+        nextCursor: null,
+      }),
+      ...errorResponses(...bearerErrors, "invalid_parameter", "invalid_cursor"),
     },
   }),
   deadSideEffects: createRoute({
     method: "get",
     path: "/v1/admin/outbox/dead",
+    operationId: "listDeadSideEffects",
     summary: "Side effects that failed every retry, most recent first (X-Admin-Key)",
     security: adminSecurity,
     request: { query: PageQuerySchema },
-    responses: { 200: jsonResponse("Dead side effects", pageOf(DeadSideEffect)), ...errors(400) },
+    responses: {
+      200: jsonResponse("Dead side effects", pageOf(DeadSideEffect), {
+        items: [{ entryId: "100001:close:dropStream", kind: "dropStream", roomId, attempts: 8, lastError: "InternalError: timeout", createdAt: at, deadAt: "2026-11-25T19:10:00.000Z" }],
+        nextCursor: null,
+      }),
+      ...errorResponses(...adminErrors, "invalid_parameter", "invalid_cursor"),
+    },
   }),
   retrySideEffect: createRoute({
     method: "post",
     path: "/v1/admin/outbox/{entryId}/retry",
+    operationId: "retrySideEffect",
     summary: "Run a dead side effect again now, with a fresh series of retries (X-Admin-Key)",
     security: adminSecurity,
     request: { params: z.object({ entryId: z.string().min(1).max(200).openapi({ param: { name: "entryId", in: "path" }, example: "100001:close:dropStream" }) }) },
     responses: {
-      200: jsonResponse("Ran: `done`, or `pending` when it failed again and the sweeper retries it", z.object({ entryId: z.string(), status: z.enum(["done", "pending"]) })),
-      ...errors(404, 409),
+      200: jsonResponse("Ran: `done`, or `pending` when it failed again and the sweeper retries it", z.object({ entryId: z.string(), status: z.enum(["done", "pending"]) }), {
+        entryId: "100001:close:dropStream",
+        status: "done",
+      }),
+      ...errorResponses(...adminErrors, "invalid_parameter", "side_effect_not_found", "side_effect_not_dead"),
     },
   }),
   summary: createRoute({
     method: "get",
     path: "/v1/rooms/{roomId}/summary",
+    operationId: "getRoomSummary",
     summary: "End summary of a closed room",
     security: bearerSecurity,
     request: { params: RoomIdParams },
-    responses: { 200: jsonResponse("Summary", z.object({ roomId: z.number(), reason: z.string().optional(), closedAt: z.string().nullable(), summary: Summary })), ...errors(404, 409) },
+    responses: {
+      200: jsonResponse("Summary", z.object({ roomId: z.number(), reason: z.string().optional(), closedAt: Timestamp.nullable(), summary: Summary }), {
+        roomId,
+        reason: "host",
+        closedAt: "2026-11-25T18:30:05.000Z",
+        summary,
+      }),
+      ...roomErrors("room_not_closed"),
+    },
   }),
 };
 

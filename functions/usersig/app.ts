@@ -14,48 +14,61 @@ import {
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
 import { BadRequestError, ForbiddenError } from "../../shared/errors/index.js";
-import { bearerSecurity, createApp, errorResponses, jsonBody, jsonResponse } from "../../shared/http/index.js";
+import { bearerErrors, bearerSecurity, createApp, errorResponses, jsonBody, jsonBodyErrors, jsonResponse, noSecurity, Timestamp } from "../../shared/http/index.js";
 import { UserSigSigner } from "../../shared/tencent/index.js";
 
 const CredentialsSchema = z.strictObject({ userId: UserIdSchema, password: PasswordSchema }).openapi("Credentials");
+const credentials = { userId: "alice", password: "correct horse" };
 
-const AccountSchema = z.object({ userId: z.string(), createdAt: z.string() }).openapi("Account");
-const SessionSchema = z
-  .object({ token: z.string(), expiresAt: z.string().openapi({ example: "2026-12-01T00:00:00.000Z" }) })
-  .openapi("Session");
+const AccountSchema = z.object({ userId: z.string(), createdAt: Timestamp }).openapi("Account");
+const SessionSchema = z.object({ token: z.string(), expiresAt: Timestamp }).openapi("Session");
 const UserSigSchema = z
-  .object({ sdkAppId: z.number().int(), userId: z.string(), userSig: z.string(), expiresAt: z.string() })
+  .object({ sdkAppId: z.number().int(), userId: z.string(), userSig: z.string(), expiresAt: Timestamp.openapi({ description: "the signature's TLS.time + TLS.expire" }) })
   .openapi("UserSig");
-
 
 const routes = {
   register: createRoute({
     method: "post",
     path: "/v1/accounts",
+    operationId: "register",
     summary: "Register an account",
-    request: { body: jsonBody(CredentialsSchema) },
-    responses: { 201: jsonResponse("Registered", AccountSchema), ...errorResponses(400, 409, 413, 415, 429) },
+    security: noSecurity,
+    request: { body: jsonBody(CredentialsSchema, credentials) },
+    responses: {
+      201: jsonResponse("Registered", AccountSchema, { userId: "alice", createdAt: "2026-11-25T18:00:00.000Z" }),
+      ...errorResponses(...jsonBodyErrors, "reserved_user_id", "user_exists", "too_many_registrations", "store_unavailable"),
+    },
   }),
   login: createRoute({
     method: "post",
     path: "/v1/sessions",
+    operationId: "login",
     summary: "Log in",
-    request: { body: jsonBody(CredentialsSchema) },
-    responses: { 201: jsonResponse("Logged in", SessionSchema), ...errorResponses(400, 401, 403, 413, 415, 429) },
+    security: noSecurity,
+    request: { body: jsonBody(CredentialsSchema, credentials) },
+    responses: {
+      201: jsonResponse("Logged in", SessionSchema, { token: "3q2-7wEXAMPLEtokenEXAMPLEtokenEXAMPLEtok", expiresAt: "2026-12-02T18:00:00.000Z" }),
+      ...errorResponses(...jsonBodyErrors, "invalid_credentials", "reserved_identity", "too_many_login_attempts", "store_unavailable"),
+    },
   }),
   logout: createRoute({
     method: "delete",
     path: "/v1/sessions/current",
+    operationId: "logout",
     summary: "Log out: the session token, or the app JWT until its exp, stops working at once",
     security: bearerSecurity,
-    responses: { 204: { description: "Logged out" }, ...errorResponses(401, 403) },
+    responses: { 204: { description: "Logged out" }, ...errorResponses(...bearerErrors) },
   }),
   userSig: createRoute({
     method: "post",
     path: "/v1/usersig",
+    operationId: "issueUserSig",
     summary: "UserSig for the caller, for the IM and TRTC SDK login",
     security: bearerSecurity,
-    responses: { 200: jsonResponse("UserSig", UserSigSchema), ...errorResponses(401, 403) },
+    responses: {
+      200: jsonResponse("UserSig", UserSigSchema, { sdkAppId: 1400000000, userId: "alice", userSig: "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1PyUvPSMvNSQTJGBgZQBcUp2YkFBZkpSlaGRibmZhYGOkqpFQWZRamZAA", expiresAt: "2026-11-26T18:00:00.000Z" }),
+      ...errorResponses(...bearerErrors),
+    },
   }),
 };
 

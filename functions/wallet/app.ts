@@ -8,16 +8,44 @@ import type { Config } from "../../shared/config/index.js";
 import { isUnresolvedWrite, type Db } from "../../shared/db/index.js";
 import { ConflictError, StoreUnavailableError } from "../../shared/errors/index.js";
 import { getRecord, idempotencyKeyFrom, idempotencyTtlSeconds, newRecord, replayOf, requestInProgress } from "../../shared/idempotency/index.js";
-import { bearerSecurity, createApp, decodeCursor, encodeCursor, errorResponses, jsonBody, jsonResponse, PageQuerySchema, pageOf, type AppEnv } from "../../shared/http/index.js";
+import {
+  adminErrors,
+  adminSecurity,
+  bearerErrors,
+  bearerSecurity,
+  createApp,
+  decodeCursor,
+  encodeCursor,
+  errorResponses,
+  jsonBody,
+  jsonBodyErrors,
+  jsonResponse,
+  noSecurity,
+  PageQuerySchema,
+  pageOf,
+  replayedHeader,
+  Timestamp,
+  type AppEnv,
+  type ErrorCode,
+} from "../../shared/http/index.js";
 import { createLogger, type Logger } from "../../shared/log/index.js";
 import { maxRoomId, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
 const RoomId = z.number().int().min(1).max(maxRoomId);
 const IdempotencyHeaders = z.object({
-  "idempotency-key": z.string().optional().openapi({ description: "Required. 1-255 printable ASCII characters; reuse it to retry safely.", example: "7f1c2a9e-gift-1" }),
+  // Checked by the handler, so a missing or malformed key gets its own code (idempotency_key_required, invalid_idempotency_key).
+  "idempotency-key": z
+    .string()
+    .optional()
+    .openapi({
+      param: { required: true },
+      pattern: "^[\\x21-\\x7e]{1,255}$",
+      description: "1-255 printable ASCII characters, one per logical gift or credit: a retry with the same key and body gets the first answer and bills nothing. Kept 24 h, scoped to the caller.",
+      example: "7f1c2a9e-5b0d-4a51-9d8e-2f6c1b7a0e44",
+    }),
 });
-const GiftRequest = z.strictObject({ roomId: RoomId, giftId: z.string().min(1).max(64), count: z.number().int().min(1).max(maxGiftCount) });
+const GiftRequest = z.strictObject({ roomId: RoomId, giftId: z.string().min(1).max(64), count: z.number().int().min(1).max(maxGiftCount) }).openapi("GiftRequest");
 const GiftResult = z
   .object({
     roomId: z.number(),
@@ -50,7 +78,7 @@ const LedgerItem = z
     kind: z.enum(["credit", "gift_sent", "gift_received", "gift_refund_sent", "gift_refund_received"]),
     account: z.enum(["balance", "earnings"]),
     amount: z.number(),
-    createdAt: z.string(),
+    createdAt: Timestamp,
     roomId: z.number().optional(),
     giftId: z.string().optional(),
     count: z.number().optional(),
@@ -59,70 +87,102 @@ const LedgerItem = z
   })
   .openapi("LedgerEntry");
 
+const at = "2026-11-25T18:00:00.000Z";
+const giftExample = { roomId: 100001, giftId: "rose", count: 3 };
+/** Codes of a call that carries an Idempotency-Key. */
+const idempotentErrors: ErrorCode[] = ["idempotency_key_required", "invalid_idempotency_key", "idempotency_key_reused", "request_in_progress"];
+const Catalog = z.object({ version: z.string(), items: z.array(z.object({ giftId: z.string(), name: z.string(), price: z.number(), heat: z.number() }).openapi("Gift")) }).openapi("GiftCatalog");
+
 const routes = {
   gifts: createRoute({
     method: "get",
     path: "/v1/gifts",
+    operationId: "listGifts",
     summary: "Gift catalog",
+    security: noSecurity,
     responses: {
-      200: jsonResponse("Catalog", z.object({ version: z.string(), items: z.array(z.object({ giftId: z.string(), name: z.string(), price: z.number(), heat: z.number() })) })),
+      200: jsonResponse("Catalog", Catalog, { version: "2026-11-01", items: [{ giftId: "rose", name: "Rose", price: 1, heat: 1 }] }),
     },
   }),
   wallet: createRoute({
     method: "get",
     path: "/v1/wallet",
+    operationId: "getWallet",
     summary: "Caller's coin balance and gift earnings",
     security: bearerSecurity,
-    responses: { 200: jsonResponse("Wallet", z.object({ userId: z.string(), balance: z.number(), earnings: z.number() })), ...errorResponses(401) },
+    responses: {
+      200: jsonResponse("Wallet", z.object({ userId: z.string(), balance: z.number(), earnings: z.number() }).openapi("Wallet"), { userId: "bob", balance: 97, earnings: 0 }),
+      ...errorResponses(...bearerErrors),
+    },
   }),
   ledger: createRoute({
     method: "get",
     path: "/v1/wallet/ledger",
+    operationId: "listLedger",
     summary: "Caller's ledger, newest first",
     security: bearerSecurity,
     request: { query: PageQuerySchema },
-    responses: { 200: jsonResponse("Ledger", pageOf(LedgerItem)), ...errorResponses(400, 401) },
+    responses: {
+      200: jsonResponse("Ledger", pageOf(LedgerItem), {
+        items: [{ entryId: "L-3f9a", kind: "gift_sent", account: "balance", amount: -3, createdAt: at, roomId: 100001, giftId: "rose", count: 3, counterparty: "alice" }],
+        nextCursor: null,
+      }),
+      ...errorResponses(...bearerErrors, "invalid_parameter", "invalid_cursor"),
+    },
   }),
   gift: createRoute({
     method: "post",
     path: "/v1/wallet/gifts",
+    operationId: "sendGift",
     summary: "Send a gift (mode b): bill it; the room's next gift broadcast carries it",
     description: giftBroadcastDescription,
     security: bearerSecurity,
-    request: { headers: IdempotencyHeaders, body: jsonBody(GiftRequest) },
-    responses: { 201: jsonResponse("Billed", GiftResult), ...errorResponses(400, 401, 402, 403, 404, 409, 422) },
+    request: { headers: IdempotencyHeaders, body: jsonBody(GiftRequest, giftExample) },
+    responses: {
+      201: jsonResponse("Billed", GiftResult, { ...giftExample, amount: 3, heat: 3, ledgerId: "L-3f9a", delivery: "sent" }, replayedHeader),
+      ...errorResponses(...bearerErrors, ...jsonBodyErrors, ...idempotentErrors, "insufficient_balance", "cannot_gift_own_room", "room_not_found", "room_not_live", "wallet_busy", "unknown_gift"),
+    },
   }),
   leaderboard: createRoute({
     method: "get",
     path: "/v1/rooms/{roomId}/leaderboard",
+    operationId: "getLeaderboard",
     summary: "Top gifters of a room by coins",
     security: bearerSecurity,
     request: {
-      params: z.object({ roomId: z.coerce.number().int().min(1).max(maxRoomId).openapi({ param: { name: "roomId", in: "path" } }) }),
+      params: z.object({ roomId: z.coerce.number().int().min(1).max(maxRoomId).openapi({ param: { name: "roomId", in: "path" }, example: 100001 }) }),
       query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
     },
-    responses: { 200: jsonResponse("Leaderboard", z.object({ roomId: z.number(), items: z.array(z.object({ rank: z.number(), userId: z.string(), coins: z.number() })) })), ...errorResponses(400, 401) },
+    responses: {
+      200: jsonResponse("Leaderboard", z.object({ roomId: z.number(), items: z.array(z.object({ rank: z.number(), userId: z.string(), coins: z.number() })) }), {
+        roomId: 100001,
+        items: [{ rank: 1, userId: "bob", coins: 120 }],
+      }),
+      ...errorResponses(...bearerErrors, "invalid_parameter"),
+    },
   }),
   credit: createRoute({
     method: "post",
     path: "/v1/admin/wallets/{userId}/credits",
+    operationId: "creditWallet",
     summary: "Admin top-up (X-Admin-Key, Idempotency-Key)",
-    security: [{ adminKey: [] }],
+    security: adminSecurity,
     request: {
       params: z.object({ userId: UserIdSchema.openapi({ param: { name: "userId", in: "path" } }) }),
       headers: IdempotencyHeaders,
-      body: jsonBody(z.strictObject({ amount: z.number().int().min(1).max(10_000_000), reason: z.string().trim().min(1).max(200) })),
+      body: jsonBody(z.strictObject({ amount: z.number().int().min(1).max(10_000_000), reason: z.string().trim().min(1).max(200) }), { amount: 100, reason: "welcome bonus" }),
     },
     responses: {
-      201: jsonResponse("Credited", z.object({ userId: z.string(), amount: z.number(), reason: z.string(), ledgerId: z.string() })),
-      ...errorResponses(400, 401, 409, 422),
+      201: jsonResponse("Credited", z.object({ userId: z.string(), amount: z.number(), reason: z.string(), ledgerId: z.string() }), { userId: "bob", amount: 100, reason: "welcome bonus", ledgerId: "L-0c1d" }, replayedHeader),
+      ...errorResponses(...adminErrors, ...jsonBodyErrors, ...idempotentErrors, "invalid_parameter", "wallet_busy"),
     },
   }),
   audit: createRoute({
     method: "get",
     path: "/v1/admin/audit/wallets/{userId}",
+    operationId: "auditWallet",
     summary: "Admin: a wallet's ledger summed against its balance and earnings (X-Admin-Key)",
-    security: [{ adminKey: [] }],
+    security: adminSecurity,
     request: { params: z.object({ userId: UserIdSchema.openapi({ param: { name: "userId", in: "path" } }) }) },
     responses: {
       200: jsonResponse(
@@ -138,8 +198,9 @@ const routes = {
             consistent: z.boolean(),
           })
           .openapi("WalletAudit"),
+        { userId: "bob", balance: 97, earnings: 0, ledgerBalance: 97, ledgerEarnings: 0, staleRecords: [], consistent: true },
       ),
-      ...errorResponses(400, 401),
+      ...errorResponses(...adminErrors, "invalid_parameter"),
     },
   }),
 };

@@ -1,4 +1,4 @@
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -7,6 +7,7 @@ import { isStoreUnavailable } from "../db/transact.js";
 import { isAppError, StoreUnavailableError } from "../errors/index.js";
 import { createLogger, type Logger } from "../log/index.js";
 import type { RequestBindings } from "./adapter.js";
+import { ErrorSchema } from "./contract.js";
 import { corsPolicy } from "./cors.js";
 
 /** Largest JSON body any route accepts. @default 16 KiB */
@@ -16,15 +17,6 @@ export type AppEnv = {
   Bindings: RequestBindings;
   Variables: { log: Logger; userId: string };
 };
-
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: "invalid_request" }),
-      message: z.string().openapi({ example: "userId: must be 1-32 letters, digits, '_' or '-'" }),
-    }),
-  })
-  .openapi("Error");
 
 /** The error envelope every non-2xx response carries. */
 export function errorResponse(c: Context, status: number, code: string, message: string, headers: Record<string, string> = {}) {
@@ -72,6 +64,9 @@ export function createApp(options: {
       }
     },
   });
+
+  // The envelope and the list of every code, whichever codes this function's routes answer with.
+  app.openAPIRegistry.register("Error", ErrorSchema);
 
   app.use(async (c, next) => {
     const requestId = c.env?.requestId ?? crypto.randomUUID();
@@ -136,24 +131,3 @@ function methodsAt(app: OpenAPIHono<AppEnv>, path: string): string[] {
   for (const route of app.routes) if (route.method !== "ALL" && compilePath(route.path).test(path)) methods.add(route.method);
   return [...methods];
 }
-
-/** OpenAPI responses shared by every route that can fail. */
-export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      { description: httpReason[status] ?? "error", content: { "application/json": { schema: ErrorSchema } } },
-    ]),
-  );
-
-const httpReason: Record<number, string> = {
-  400: "Bad input; the message names the field",
-  401: "Missing, invalid or expired credentials",
-  403: "Not allowed for this caller",
-  404: "Not found",
-  409: "Conflicts with the current state",
-  413: "Body too large",
-  415: "Body is not JSON",
-  422: "Understood but cannot be processed",
-  429: "Too many attempts; see Retry-After",
-};
