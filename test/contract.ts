@@ -9,12 +9,13 @@ export interface Operation {
   /** Literal path segments: `/v1/rooms/{roomId}/members/me` beats `/v1/rooms/{roomId}/members/{x}`. */
   literals: number;
   responses: Record<string, Response>;
+  requestBody?: { content: Record<string, { example?: unknown }> };
 }
 
 export const document = offlineOpenApiDocument();
 
 export const operations: Operation[] = Object.entries(document.paths).flatMap(([template, item]) =>
-  Object.entries(item as Record<string, { operationId: string; responses: Record<string, Response> }>)
+  Object.entries(item as Record<string, { operationId: string; responses: Record<string, Response>; requestBody?: Operation["requestBody"] }>)
     .filter(([method]) => method !== "servers")
     .map(([method, operation]) => ({
       method: method.toUpperCase(),
@@ -24,6 +25,7 @@ export const operations: Operation[] = Object.entries(document.paths).flatMap(([
       pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`),
       literals: template.split("/").filter((segment) => segment && !segment.startsWith("{")).length,
       responses: operation.responses,
+      requestBody: operation.requestBody,
     })),
 );
 

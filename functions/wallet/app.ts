@@ -90,7 +90,7 @@ const LedgerItem = z
 const at = "2026-11-25T18:00:00.000Z";
 const giftExample = { roomId: 100001, giftId: "rose", count: 3 };
 /** Codes of a call that carries an Idempotency-Key. */
-const idempotentErrors: ErrorCode[] = ["idempotency_key_required", "invalid_idempotency_key", "idempotency_key_reused", "request_in_progress"];
+const idempotentErrors: ErrorCode[] = ["idempotency_key_required", "invalid_idempotency_key", "idempotency_key_reused"];
 const Catalog = z.object({ version: z.string(), items: z.array(z.object({ giftId: z.string(), name: z.string(), price: z.number(), heat: z.number() }).openapi("Gift")) }).openapi("GiftCatalog");
 
 const routes = {
@@ -140,7 +140,7 @@ const routes = {
     request: { headers: IdempotencyHeaders, body: jsonBody(GiftRequest, giftExample) },
     responses: {
       201: jsonResponse("Billed", GiftResult, { ...giftExample, amount: 3, heat: 3, ledgerId: "L-3f9a", delivery: "sent" }, replayedHeader),
-      ...errorResponses(...bearerErrors, ...jsonBodyErrors, ...idempotentErrors, "insufficient_balance", "cannot_gift_own_room", "room_not_found", "room_not_live", "wallet_busy", "unknown_gift"),
+      ...errorResponses(...bearerErrors, ...jsonBodyErrors, ...idempotentErrors, "request_in_progress", "insufficient_balance", "cannot_gift_own_room", "room_not_found", "room_not_live", "wallet_busy", "unknown_gift"),
     },
   }),
   leaderboard: createRoute({
