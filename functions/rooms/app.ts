@@ -400,7 +400,7 @@ export function createRoomsApp(deps: RoomsAppDeps) {
   const authed = <R extends object>(route: R) => ({ ...route, middleware: [authenticated] }) as R;
   const admin = requireAdminKey(deps.config);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
-  app.openAPIRegistry.registerComponent("securitySchemes", "adminKey", { type: "apiKey", in: "header", name: "X-Admin-Key" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminKeyHeader", { type: "apiKey", in: "header", name: "X-Admin-Key" });
 
   app.openapi(authed(routes.create), async (c) => c.json(await service(c.var.log).create(c.var.userId, c.req.valid("json").title), 201));
 

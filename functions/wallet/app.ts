@@ -231,7 +231,7 @@ export function createWalletApp(deps: WalletAppDeps) {
   const billing = (log: Logger) => new BillingService({ wallets, rooms: new RoomStore(deps.db), tencent: deps.tencent, log, broadcaster });
   const admin = requireAdminKey(deps.config);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
-  app.openAPIRegistry.registerComponent("securitySchemes", "adminKey", { type: "apiKey", in: "header", name: "X-Admin-Key" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminKeyHeader", { type: "apiKey", in: "header", name: "X-Admin-Key" });
 
   const catalog = { version: catalogVersion, items: gifts.map(({ giftId, name, price, heat }) => ({ giftId, name, price, heat })) };
   app.openapi(routes.gifts, (c) => c.json(catalog, 200));

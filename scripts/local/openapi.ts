@@ -22,6 +22,12 @@ const description = `Live-streaming business backend on Tencent Cloud.
 
 **Servers.** Deployed, each function has its own Function URL, so every path names its function's base URL as a server variable (\`usersigUrl\`, \`roomsUrl\`, \`walletUrl\`, ...); behind one domain they are all that domain.`;
 
+/** What no operation lists but any may answer: a bug (500 internal_error), in the same envelope. */
+const unexpectedError = {
+  description: "Anything the operation does not list: `internal_error` (500) is a bug on onair's side; the envelope is the same",
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+};
+
 /**
  * One OpenAPI 3.1 document for the whole API, merged from each function's routes. Deployed, each
  * function has its own Function URL, so every path names its function's base URL as a server
@@ -42,7 +48,10 @@ export function buildOpenApiDocument(sources: OpenApiSource[], baseUrl: string) 
     const variable = serverVariable(name);
     const servers = [{ url: `{${variable}}`, description: `the ${name} function's Function URL, or the one domain`, variables: { [variable]: { default: baseUrl } } }];
     for (const [path, item] of Object.entries(doc.paths ?? {})) {
-      const operations = Object.entries(item as Record<string, object>).map(([method, operation]) => [method, { tags: [name], ...operation }]);
+      const operations = Object.entries(item as Record<string, { responses: object }>).map(([method, operation]) => [
+        method,
+        { tags: [name], ...operation, responses: { ...operation.responses, default: unexpectedError } },
+      ]);
       merged.paths[path] = { servers, ...Object.fromEntries(operations) };
     }
     for (const [kind, entries] of Object.entries(doc.components ?? {})) {
@@ -50,25 +59,4 @@ export function buildOpenApiDocument(sources: OpenApiSource[], baseUrl: string) 
     }
   }
   return merged;
-}
-
-/** A dependency-free page that lists the operations of /openapi.json. */
-export function docsPage(): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>onair API</title>
-<style>body{font:15px system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-code{background:#f3f3f3;padding:0 .3em}.op{margin:.6rem 0}.m{display:inline-block;width:4.5rem;font-weight:600}
-pre{background:#f7f7f7;padding:.5rem;overflow:auto;font-size:12px}</style></head>
-<body><h1>onair API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p><div id="ops"></div>
-<script>
-fetch('/openapi.json').then(r=>r.json()).then(doc=>{
-  const out=document.getElementById('ops');
-  for(const [path,ops] of Object.entries(doc.paths)) for(const [method,op] of Object.entries(ops)){
-    const d=document.createElement('details');d.className='op';
-    const s=document.createElement('summary');s.innerHTML='<span class="m">'+method.toUpperCase()+'</span><code></code> ';
-    s.querySelector('code').textContent=path;s.append(op.summary||'');d.append(s);
-    const pre=document.createElement('pre');pre.textContent=JSON.stringify({request:op.requestBody,responses:op.responses},null,2);d.append(pre);out.append(d);
-  }
-});
-</script></body></html>`;
 }

@@ -13,7 +13,7 @@ export const jsonResponse = <T extends z.ZodType>(description: string, schema: T
 });
 
 export const bearerSecurity = [{ bearerAuth: [] }];
-export const adminSecurity = [{ adminKey: [] }];
+export const adminSecurity = [{ adminKeyHeader: [] }];
 /** Open routes say so: no credentials are read. */
 export const noSecurity = [];
 
