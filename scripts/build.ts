@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
 import { zipSync } from "fflate";
+import { docsFiles } from "./docs-files.js";
 import { functionSpecs } from "./functions.js";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -108,11 +109,17 @@ export async function buildAll(outDir = join(root, "dist")): Promise<BuiltFuncti
       mkdirSync(metaDir, { recursive: true });
       writeFileSync(join(metaDir, `${name}.json`), JSON.stringify(metafile));
       writeFileSync(join(dir, "package.json"), commonJsMarker);
+      const extras = name === "usersig" ? docsFiles() : {};
+      for (const [file, content] of Object.entries(extras)) {
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        writeFileSync(join(dir, file), content);
+      }
       const fixedTime = new Date("2020-01-01T00:00:00Z");
       const zip = zipSync(
         {
           "index.js": [readFileSync(join(dir, "index.js")), { mtime: fixedTime }],
           "package.json": [Buffer.from(commonJsMarker), { mtime: fixedTime }],
+          ...Object.fromEntries(Object.entries(extras).map(([file, content]) => [file, [content, { mtime: fixedTime }]])),
         },
         { level: 9 },
       );

@@ -13,6 +13,7 @@ import {
 } from "../../shared/auth/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
+import { serveDocs, type DocsSource } from "../../shared/docs/index.js";
 import { BadRequestError, ForbiddenError } from "../../shared/errors/index.js";
 import { bearerErrors, bearerSecurity, createApp, errorResponses, jsonBody, jsonBodyErrors, jsonResponse, noSecurity, Timestamp } from "../../shared/http/index.js";
 import { UserSigSigner } from "../../shared/tencent/index.js";
@@ -72,11 +73,15 @@ const routes = {
   }),
 };
 
-/** The usersig function: accounts, sessions and UserSig issuance. */
-export function createUserSigApp(deps: { db: Db; config: Config }) {
+/**
+ * The usersig function: accounts, sessions and UserSig issuance; with DOCS_ENABLED and a docs
+ * source, also the API docs page and `/openapi.json`.
+ */
+export function createUserSigApp(deps: { db: Db; config: Config; docs?: DocsSource }) {
   const { db, config } = deps;
   const signer = new UserSigSigner(config.sdkAppId, config.userSigKey);
   const app = createApp({ service: "usersig", corsOrigins: config.corsOrigins });
+  if (config.docsEnabled && deps.docs) serveDocs(app, deps.docs);
 
   app.openapi(routes.register, async (c) => {
     const { userId, password } = c.req.valid("json");

@@ -1,10 +1,15 @@
+import { readFile } from "node:fs/promises";
 import type { Server } from "node:http";
+import { join } from "node:path";
+import { Hono } from "hono";
 import { getConfig, resetConfig } from "../../shared/config/index.js";
 import { createDb, ensureTable } from "../../shared/db/index.js";
-import type { ScfTimerEvent } from "../../shared/http/index.js";
+import { serveDocs, type DocsDocument } from "../../shared/docs/index.js";
+import { responseToResult, type ScfTimerEvent } from "../../shared/http/index.js";
 import { startEmulator, type Emulator } from "../emulator/server.js";
 import { functionForPath, functionSpecs } from "../functions.js";
-import { buildOpenApiDocument, docsPage } from "./openapi.js";
+import { buildOpenApiDocument } from "./openapi.js";
+import { swaggerUiDir } from "../docs-files.js";
 import { applyDefaults, localEnvDefaults } from "./env.js";
 import { checkFaults, parseFaults, startFaultProxy, type FaultProxy } from "./dynamodb-faults.js";
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local.js";
@@ -122,11 +127,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       handlers.set(spec.name, module.main_handler);
       apps.push({ name: spec.name, app: module.app });
     }
-    const openApi = JSON.stringify(buildOpenApiDocument(apps, `http://127.0.0.1:${port}`));
-    const docs = docsPage();
+    // The docs page as the usersig function serves it deployed, with Swagger UI's files from node_modules.
+    const docsApp = new Hono();
+    const openApi = buildOpenApiDocument(apps, `http://127.0.0.1:${port}`);
+    serveDocs(docsApp, { asset: (name) => readFile(join(swaggerUiDir, name)), document: async () => openApi as DocsDocument });
+    const docs: HttpHandler = async (event) => responseToResult(await docsApp.fetch(new Request(`http://127.0.0.1:${port}${event.path}`)));
 
     server = createLocalServer(
       (path) => {
+        if (path === "/openapi.json" || path === "/docs" || path.startsWith("/docs/")) return docs;
         const spec = functionForPath(path);
         return spec ? handlers.get(spec.name) : undefined;
       },
@@ -134,8 +143,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         if (method !== "GET") return undefined;
         const json = (body: string) => ({ statusCode: 200, headers: { "content-type": "application/json" }, body, isBase64Encoded: false });
         if (path === "/healthz") return json(JSON.stringify({ status: "ok", dynamodb: process.env.DYNAMODB_ENDPOINT, emulator: emulator!.url }));
-        if (path === "/openapi.json") return json(openApi);
-        if (path === "/docs") return { statusCode: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: docs, isBase64Encoded: false };
         return undefined;
       },
     );

@@ -8,7 +8,7 @@ import { configVariables, type Config } from "./index.js";
 export const functionConfigFields = {
   usersig: [
     "sdkAppId", "userSigKey", "adminKey", "userSigTtlSeconds", "sessionTtlSeconds", "dynamodb", "awsCredentials", "jwt", "imAdminUsers",
-    "corsOrigins", "registrationsPerIpPerHour",
+    "corsOrigins", "registrationsPerIpPerHour", "docsEnabled",
   ],
   rooms: [
     "sdkAppId", "userSigKey", "imAdminUser", "cssPushKey", "cssPushDomain", "cssPlayDomain", "adminKey", "heartbeatIntervalSeconds",

@@ -38,6 +38,8 @@ const envSchema = z.object({
     .string()
     .refine((value) => value.split(",").every((origin) => isOrigin(origin.trim())), "must be '*' or a comma-separated list of origins like https://app.example.com")
     .optional(),
+  /** Serve the API docs page (`/docs`) and `/openapi.json` from the usersig function. @default false */
+  DOCS_ENABLED: z.enum(["true", "false"]).default("false"),
   /** Accounts one client IP may register per hour. */
   REGISTRATIONS_PER_IP_PER_HOUR: z.coerce.number().int().positive().default(20),
   SESSION_TTL_SECONDS: seconds(7 * 86_400),
@@ -108,6 +110,7 @@ export interface Config {
   trtcTicketTtlSeconds: number;
   /** Allowed browser origins; empty lets no browser in, `["*"]` every one. */
   corsOrigins: string[];
+  docsEnabled: boolean;
   registrationsPerIpPerHour: number;
   sessionTtlSeconds: number;
   createdRoomTtlSeconds: number;
@@ -224,6 +227,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, fields?: readonly (keyof Con
     userSigTtlSeconds: e.USERSIG_TTL_SECONDS,
     trtcTicketTtlSeconds: e.TRTC_TICKET_TTL_SECONDS,
     corsOrigins: e.CORS_ORIGINS?.split(",").map((origin) => origin.trim()) ?? [],
+    docsEnabled: e.DOCS_ENABLED === "true",
     registrationsPerIpPerHour: e.REGISTRATIONS_PER_IP_PER_HOUR,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     createdRoomTtlSeconds: e.CREATED_ROOM_TTL_SECONDS,
@@ -313,6 +317,7 @@ export const configVariables: Record<keyof Config, readonly EnvName[]> = {
   userSigTtlSeconds: ["USERSIG_TTL_SECONDS"],
   trtcTicketTtlSeconds: ["TRTC_TICKET_TTL_SECONDS"],
   corsOrigins: ["CORS_ORIGINS"],
+  docsEnabled: ["DOCS_ENABLED"],
   registrationsPerIpPerHour: ["REGISTRATIONS_PER_IP_PER_HOUR"],
   sessionTtlSeconds: ["SESSION_TTL_SECONDS"],
   createdRoomTtlSeconds: ["CREATED_ROOM_TTL_SECONDS"],
