@@ -48,9 +48,11 @@ export const deniedPackages = ["@aws-sdk/credential-provider-node", "@aws-sdk/ne
  * Bundle size budgets in bytes (minified). The build fails past them. They hold today's sizes
  * with a little room (usersig 513 kB; the others 564–662 kB, rooms the largest). Issue 13's
  * goals (usersig 250 KB, every bundle 600 KB) need zod and the AWS SDK's client out of the
- * runtime path: zod waits for the route rewrite, the SDK for a direct DynamoDB client.
+ * runtime path: zod waits for the route rewrite, the SDK for a direct DynamoDB client. rooms
+ * carries the OpenAPI examples and error codes of its 19 routes (about 10 kB, issue 15) on top
+ * of the room broadcasts: its own 685 kB until the document's text moves out of the bundles.
  */
-export const bundleBudgetBytes: Record<string, number> = { usersig: 525_000, default: 675_000 };
+export const bundleBudgetBytes: Record<string, number> = { usersig: 525_000, rooms: 685_000, default: 675_000 };
 
 /** esbuild options shared by the deploy build and the cold-start benchmark. */
 export const bundleOptions = (name: string): BuildOptions => ({

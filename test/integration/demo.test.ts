@@ -22,7 +22,7 @@ describe("npm run demo", () => {
       "joining [██████████████████████████████] 50/50",
       "✓ 50 viewers join — online 50",
       "✓ viewers chat in the group",
-      "sends 3 roses through the API — 3 coins, delivery sent",
+      "sends 3 roses through the API — 3 coins, delivery ",
       "refused: 402 insufficient_balance",
       "sends a cake as an IM message — billed in the callback, delivered",
       "refused: ErrorCode 10102",
