@@ -160,7 +160,8 @@ export function createLiveCallbackApp(deps: LiveCallbackDeps) {
         url: text(body.video_url) ?? "",
         startAt: (unixSeconds(body.start_time) ?? endTime - duration) * 1000,
         endAt: endTime * 1000,
-        durationSeconds: duration,
+        // Whole seconds, as the VOD path stores them: DynamoDB refuses numbers below 1e-130 (a fuzzed 5e-324 was a 500).
+        durationSeconds: Math.round(duration),
         sizeBytes: byteCount(body.file_size),
         source: "css",
       });
