@@ -82,13 +82,26 @@ export function createOnairClient(options: OnairClientOptions): OnairClient {
     newIdempotencyKey,
     async sendGift(gift, { idempotencyKey = newIdempotencyKey(), signal } = {}) {
       const call = api.POST("/v1/wallet/gifts", { body: gift, params: { header: { "idempotency-key": idempotencyKey } }, signal });
-      const result = await unwrap(call);
+      const result = await withKey(unwrap(call), idempotencyKey);
       return { gift: result, idempotencyKey, replayed: (await call).response.headers.get("idempotent-replayed") === "true" };
     },
     async creditWallet(userId, credit, { idempotencyKey = newIdempotencyKey(), signal } = {}) {
       const call = api.POST("/v1/admin/wallets/{userId}/credits", { params: { path: { userId }, header: { "idempotency-key": idempotencyKey } }, body: credit, signal });
-      const { ledgerId } = await unwrap(call);
+      const { ledgerId } = await withKey(unwrap(call), idempotencyKey);
       return { ledgerId, idempotencyKey, replayed: (await call).response.headers.get("idempotent-replayed") === "true" };
     },
   };
+}
+
+/**
+ * A failed gift or credit carries its key as `idempotencyKey` (timeouts and dropped connections
+ * too): repeating the call with it moves money at most once, whatever the first attempt did.
+ */
+async function withKey<T>(call: Promise<T>, idempotencyKey: string): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (typeof error === "object" && error !== null) Object.assign(error, { idempotencyKey });
+    throw error;
+  }
 }

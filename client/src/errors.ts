@@ -14,6 +14,8 @@ export class OnairError extends Error {
   readonly retryAfterSeconds: number | undefined;
   /** `X-Request-Id` of the answer, for support. */
   readonly requestId: string | undefined;
+  /** The key a failed `sendGift` or `creditWallet` used: repeat the call with it. */
+  idempotencyKey?: string;
 
   constructor(response: Response, body: unknown) {
     const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
@@ -30,6 +32,8 @@ export class OnairError extends Error {
 /** The call did not finish within `timeoutMs`, retries included. */
 export class OnairTimeoutError extends Error {
   override readonly name = "OnairTimeoutError";
+  /** The key a timed-out `sendGift` or `creditWallet` used: repeat the call with it. */
+  idempotencyKey?: string;
   constructor(readonly timeoutMs: number) {
     super(`onair did not answer within ${timeoutMs} ms`);
   }

@@ -52,6 +52,14 @@ function retryable(request: Request, response: Response): boolean {
   return response.status >= 500 && safeToRepeat(request);
 }
 
+/** A promise that only ever rejects, with `signal`'s reason, once it aborts. */
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
 /** Wait `ms`, or reject as soon as `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -95,6 +103,7 @@ export function createTransport(options: TransportOptions): (request: Request) =
     const url = target(request.url);
     const body = request.body === null ? undefined : await request.arrayBuffer();
     const deadline = new AbortController();
+    const deadlineAt = Date.now() + timeoutMs;
     const timer = setTimeout(() => deadline.abort(new OnairTimeoutError(timeoutMs)), timeoutMs);
     const abort = () => deadline.abort(request.signal.reason);
     if (request.signal.aborted) abort();
@@ -110,17 +119,25 @@ export function createTransport(options: TransportOptions): (request: Request) =
           await sleep(backoff(attempt), deadline.signal);
           continue;
         }
-        if (attempt >= retries || !retryable(request, response)) return response;
-        const retryAfterSeconds = Number(response.headers.get("retry-after"));
+        if (deadline.signal.aborted) throw deadline.signal.reason;
+        const retryAfterMs = Number(response.headers.get("retry-after")) * 1000;
+        // A server asking for a longer wait than this call has left is answered as it is: the caller sees its code and Retry-After.
+        if (attempt >= retries || !retryable(request, response) || (retryAfterMs > 0 && Date.now() + retryAfterMs >= deadlineAt)) return await buffered(response, deadline.signal);
         // Read and drop the body, so the connection is free for the next attempt.
         await response.arrayBuffer().catch(() => undefined);
-        await sleep(retryAfterSeconds > 0 ? Math.min(retryAfterSeconds * 1000, maxDelayMs) : backoff(attempt), deadline.signal);
+        await sleep(retryAfterMs > 0 ? Math.min(retryAfterMs, maxDelayMs) : backoff(attempt), deadline.signal);
       }
     } finally {
       clearTimeout(timer);
       request.signal.removeEventListener("abort", abort);
     }
   };
+
+  /** The answer with its body read while the deadline and the caller's signal still hold. */
+  async function buffered(response: Response, signal: AbortSignal): Promise<Response> {
+    const content = response.status === 204 || response.status === 304 ? null : await Promise.race([response.arrayBuffer(), rejectOnAbort(signal)]);
+    return new Response(content, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
 
   function backoff(attempt: number): number {
     return Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);

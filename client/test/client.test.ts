@@ -155,11 +155,48 @@ describe("the client's retries", () => {
   });
 
   it("stops at its timeout, waits included, with OnairTimeoutError", async () => {
-    const { fetch } = failing(100, 503, { "retry-after": "5" });
+    const { fetch } = failing(1_000, 503);
     const started = Date.now();
-    const error = await unwrap(client({ fetch, timeoutMs: 300, retry: { retries: 10, maxDelayMs: 5_000 } }).api.GET("/v1/gifts")).catch((caught: unknown) => caught);
+    const error = await unwrap(client({ fetch, timeoutMs: 300, retry: { retries: 1_000, baseDelayMs: 50, maxDelayMs: 100 } }).api.GET("/v1/gifts")).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OnairTimeoutError);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("stops at its timeout while an answer's body is still arriving", async () => {
+    // Headers at once, then a body that never ends.
+    const stalled: typeof fetch = async () => new Response(new ReadableStream({ start: (controller) => controller.enqueue(new TextEncoder().encode('{"items":')) }), { status: 200, headers: { "content-type": "application/json" } });
+    const started = Date.now();
+    const error = await unwrap(client({ fetch: stalled, timeoutMs: 300 }).api.GET("/v1/gifts")).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OnairTimeoutError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("answers at once with the code and Retry-After when the server asks for a longer wait than the call may spend", async () => {
+    const { fetch, calls } = failing(100, 429, { "retry-after": "900" });
+    const started = Date.now();
+    const error = await unwrap(client({ fetch }).api.GET("/v1/gifts")).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OnairError);
+    expect(error).toMatchObject({ status: 429, retryAfterSeconds: 900 });
+    expect(calls).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("hands a timed-out gift's Idempotency-Key to the caller, and repeating with it bills once", async () => {
+    const { roomId } = await liveRoom();
+    const fan = await jwtUser("fan");
+    await admin().creditWallet(fan.userId, { amount: 10, reason: "client test" });
+    // The gift reaches onair and is billed; its answer never comes back within the call's time.
+    const slow: typeof fetch = async (input, init) => {
+      await checkedFetch(input, init);
+      return new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason), { once: true }));
+    };
+    const error = (await client({ token: fan.token, fetch: slow, timeoutMs: 1_500 }).sendGift({ roomId, giftId: "heart", count: 1 }).catch((caught: unknown) => caught)) as OnairTimeoutError;
+    expect(error).toBeInstanceOf(OnairTimeoutError);
+    expect(error.idempotencyKey).toEqual(expect.any(String));
+    const onair = client({ token: fan.token });
+    const repeated = await onair.sendGift({ roomId, giftId: "heart", count: 1 }, { idempotencyKey: error.idempotencyKey });
+    expect(repeated).toMatchObject({ idempotencyKey: error.idempotencyKey, replayed: true });
+    expect(await unwrap(onair.api.GET("/v1/wallet"))).toMatchObject({ balance: 5 });
   });
 
   it("stops when the caller aborts, with the caller's reason", async () => {
