@@ -115,6 +115,28 @@ export async function injectFault(fault: Fault): Promise<() => Promise<void>> {
   return async () => void (await fetch(`${emulatorUrl()}/_control/faults/${id}`, { method: "DELETE" }));
 }
 
+/** What the DynamoDB fault proxy takes (README "DynamoDB fault mode"); `{}` turns faults off. */
+export type DynamoDbFaultSettings = { throttle?: number; lost?: number; cut?: number; conflict?: number; match?: string[]; sequence?: string[]; operations?: string[]; slowMs?: number };
+
+/** Switch the local stack's DynamoDB faults; the faults injected so far come back. */
+export async function setDynamoDbFaults(faults: DynamoDbFaultSettings): Promise<{ injected: Record<string, number> }> {
+  const response = await fetch(`${emulatorUrl()}/_control/dynamodb/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults) });
+  if (response.status !== 200) throw new Error(`the fault proxy refused ${JSON.stringify(faults)}: ${response.status} ${await response.text()}`);
+  return response.json() as Promise<{ injected: Record<string, number> }>;
+}
+
+/** A client that retries 409 + Retry-After and 5xx answers with the same request (and key), honouring Retry-After. */
+export async function withClientRetries(call: () => Promise<ApiResponse>, attempts = 12): Promise<ApiResponse> {
+  let last: ApiResponse | undefined;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    last = await call();
+    const retryable = last.status >= 500 || (last.status === 409 && last.headers.get("retry-after") !== null);
+    if (!retryable) return last;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(300, Number(last!.headers.get("retry-after") ?? 0) * 100) + Math.random() * 100));
+  }
+  return last!;
+}
+
 export async function startPushing(streamName: string): Promise<void> {
   await fetch(`${emulatorUrl()}/_control/streams`, {
     method: "POST",

@@ -62,8 +62,12 @@ const reportGiveUpMs = 2_100;
  * it in the future falls back to the handler's own start.
  */
 export function callbackDeadline(requestTimeSeconds: number | undefined, nowMs: number): number {
-  const sentAt = requestTimeSeconds !== undefined && Number.isFinite(requestTimeSeconds) ? Math.min(requestTimeSeconds * 1000, nowMs) : nowMs;
-  return sentAt + callbackBillingDeadlineMs;
+  return callbackSentAt(requestTimeSeconds, nowMs) + callbackBillingDeadlineMs;
+}
+
+/** When IM sent a callback, by its `RequestTime` (the earliest moment it can mean; never later than now). */
+function callbackSentAt(requestTimeSeconds: number | undefined, nowMs: number): number {
+  return requestTimeSeconds !== undefined && Number.isFinite(requestTimeSeconds) ? Math.min(requestTimeSeconds * 1000, nowMs) : nowMs;
 }
 
 class PaymentRequiredError extends AppError {
@@ -272,7 +276,7 @@ export class BillingService {
     const parsed = parseGiftMessage(event.MsgBody);
     if (typeof parsed !== "object" || typeof event.GroupId !== "string" || typeof event.MsgId !== "string" || event.MsgId === "") return "not_a_gift";
     const arrivedAt = Date.now();
-    const sentAt = callbackDeadline(requestTimeSeconds, arrivedAt) - callbackBillingDeadlineMs;
+    const sentAt = callbackSentAt(requestTimeSeconds, arrivedAt);
     let outcome: DeliveryOutcome;
     try {
       outcome = await this.deps.wallets.confirmDelivery(callbackGiftScope(event.GroupId, event.MsgId), sentAt + reportBudgetMs);

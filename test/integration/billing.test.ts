@@ -420,14 +420,19 @@ describe("IM member and state callbacks", () => {
   });
 });
 
+/** A live room, a viewer with 50 coins, and a billing service of the test's own (IM's callbacks called directly). */
+async function callbackScene() {
+  const { host, roomId, groupId } = await liveRoom();
+  const viewer = await jwtUser();
+  await credit(viewer.userId, 50);
+  const db = createDb(getConfig());
+  const service = new BillingService({ wallets: new WalletStore(db), rooms: new RoomStore(db), ...servicesOn(db) });
+  return { host, roomId, groupId, viewer, db, service };
+}
+
 describe("delivery reports and refunds", () => {
   it("lets exactly one of a delivery report and a refund that race for a charge win, and the ledger agrees", async () => {
-    const { host, roomId, groupId } = await liveRoom();
-    const viewer = await jwtUser();
-    await credit(viewer.userId, 50);
-    const config = getConfig();
-    const db = createDb(config);
-    const service = new BillingService({ wallets: new WalletStore(db), rooms: new RoomStore(db), ...servicesOn(db) });
+    const { host, roomId, groupId, viewer, db, service } = await callbackScene();
     const outcomes: string[] = [];
     for (let round = 0; round < 5; round++) {
       const event = { GroupId: groupId, From_Account: viewer.userId, Random: round, MsgId: `race-${randomUUID()}`, MsgBody: [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"heart","count":1}' } }] };
@@ -450,12 +455,7 @@ describe("delivery reports and refunds", () => {
   });
 
   it("refunds a charge IM never reports delivered, once, however often the sweeper runs", async () => {
-    const { host, roomId, groupId } = await liveRoom();
-    const viewer = await jwtUser();
-    await credit(viewer.userId, 50);
-    const config = getConfig();
-    const db = createDb(config);
-    const service = new BillingService({ wallets: new WalletStore(db), rooms: new RoomStore(db), ...servicesOn(db) });
+    const { host, roomId, groupId, viewer, db, service } = await callbackScene();
     const payload = [{ MsgType: "TIMCustomElem", MsgContent: { Data: '{"type":"gift","giftId":"heart","count":1}' } }];
     // Allowed, but the answer never reached IM: no delivery report follows.
     expect((await service.giftFromCallback({ GroupId: groupId, From_Account: viewer.userId, Random: 42, MsgId: "1-2-42", MsgBody: payload })).ErrorCode).toBe(0);

@@ -7,7 +7,7 @@ import { getConfig } from "../../shared/config/index.js";
 import { createDb, type Db } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
 import { ImClient, UserSigSigner } from "../../shared/tencent/index.js";
-import { emulatorUrl } from "../helpers.js";
+import { setDynamoDbFaults } from "../helpers.js";
 
 /**
  * Room broadcasts after things go wrong, each case found by a hostile review: a flusher stopped
@@ -19,18 +19,19 @@ const log = createLogger({ service: "test" });
 let emulator: Emulator;
 const dbs: Db[] = [];
 
+/** The admin's IM client, against this test's own emulator. */
+const imClient = () => new ImClient({ baseUrl: emulator.url, sdkAppId: config.sdkAppId, adminUser: config.imAdminUser, signer: new UserSigSigner(config.sdkAppId, config.userSigKey) });
+
 function instance() {
   const db = createDb(config);
   dbs.push(db);
-  const im = new ImClient({ baseUrl: emulator.url, sdkAppId: config.sdkAppId, adminUser: config.imAdminUser, signer: new UserSigSigner(config.sdkAppId, config.userSigKey) });
-  return { db, broadcaster: new Broadcaster({ db, im, log, settings: config.broadcasts }) };
+  return { db, broadcaster: new Broadcaster({ db, im: imClient(), log, settings: config.broadcasts }) };
 }
 
 async function room() {
   const roomId = 900_000 + Math.floor(Math.random() * 99_999);
   const groupId = `recovery_${roomId}`;
-  const im = new ImClient({ baseUrl: emulator.url, sdkAppId: config.sdkAppId, adminUser: config.imAdminUser, signer: new UserSigSigner(config.sdkAppId, config.userSigKey) });
-  await im.call("group_open_http_svc/create_group", { Type: "AVChatRoom", GroupId: groupId, Name: "recovery" });
+  await imClient().call("group_open_http_svc/create_group", { Type: "AVChatRoom", GroupId: groupId, Name: "recovery" });
   return { roomId, groupId };
 }
 
@@ -44,14 +45,12 @@ const sendersIn = (groupId: string) =>
   emulator.state.groups.find((g) => g.groupId === groupId)!.messages.flatMap((m) => (JSON.parse((m.body[0] as { MsgContent: { Data: string } }).MsgContent.Data).gifts as { from: string }[]).map((g) => g.from));
 
 const imFault = (fault: Record<string, unknown>) => fetch(`${emulator.url}/_control/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fault) });
-const dynamoFaults = (faults: Record<string, unknown>) => fetch(`${emulatorUrl()}/_control/dynamodb/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults) });
-
 beforeAll(async () => {
   emulator = await startEmulator({ sdkAppId: config.sdkAppId, userSigKey: config.userSigKey, imAdminUser: config.imAdminUser, apiSecrets: {} });
 });
 afterEach(async () => {
   vi.restoreAllMocks();
-  await dynamoFaults({});
+  await setDynamoDbFaults({});
 });
 afterAll(async () => {
   for (const db of dbs) db.raw.destroy();
@@ -64,9 +63,9 @@ describe("room broadcasts after failures", () => {
     const first = instance();
     await bill(first.broadcaster, target, "g1");
     // Lease, message recorded, IM takes it and that is recorded; then the deletes and the settle fail (the flusher is as good as dead).
-    await dynamoFaults({ operations: ["UpdateItem", "BatchWriteItem"], match: [`BCAST#${target.roomId}`], sequence: ["none", "none", "none", ...Array(12).fill("throttle")] });
+    await setDynamoDbFaults({ operations: ["UpdateItem", "BatchWriteItem"], match: [`BCAST#${target.roomId}`], sequence: ["none", "none", "none", ...Array(12).fill("throttle")] });
     await first.broadcaster.flushAll(target, Date.now() + 5_000).catch(() => undefined);
-    await dynamoFaults({});
+    await setDynamoDbFaults({});
     expect(sendersIn(target.groupId)).toEqual(["g1"]);
     const realNow = Date.now.bind(Date);
     vi.spyOn(Date, "now").mockImplementation(() => realNow() + 6 * 60_000);

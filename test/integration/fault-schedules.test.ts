@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { findGift, WalletStore } from "../../shared/billing/index.js";
-import { api, drainOutbox, emulatorState, emulatorUrl, jwtUser, testDb, type ApiResponse } from "../helpers.js";
+import { api, drainOutbox, emulatorState, emulatorUrl, jwtUser, setDynamoDbFaults, testDb, withClientRetries } from "../helpers.js";
 
 /**
  * Random fault schedules against the money invariants: fast-check draws which of a fan's
@@ -12,24 +12,9 @@ import { api, drainOutbox, emulatorState, emulatorUrl, jwtUser, testDb, type Api
  */
 const faultKind = fc.constantFrom("none", "throttle", "lost", "cut", "conflict");
 
-async function setFaults(faults: Record<string, unknown>) {
-  const response = await fetch(`${emulatorUrl()}/_control/dynamodb/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults) });
-  expect(response.status).toBe(200);
-}
-
 afterEach(async () => {
-  await setFaults({});
+  await setDynamoDbFaults({});
 });
-
-/** A client retrying 409 + Retry-After and 5xx with the same key. */
-async function withRetries(call: () => Promise<ApiResponse>): Promise<ApiResponse> {
-  let last = await call();
-  for (let attempt = 0; attempt < 12 && (last.status >= 500 || (last.status === 409 && last.headers.get("retry-after") !== null)); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
-    last = await call();
-  }
-  return last;
-}
 
 describe("random DynamoDB fault schedules", () => {
   it("charge a fan exactly for the app gifts answered 201 and the callback gifts IM delivered", async () => {
@@ -44,14 +29,14 @@ describe("random DynamoDB fault schedules", () => {
         const fan = await jwtUser("sf");
         expect((await api("POST", `/v1/admin/wallets/${fan.userId}/credits`, { body: { amount: 40, reason: "schedule" }, headers: { "x-admin-key": process.env.ONAIR_ADMIN_KEY!, "idempotency-key": randomUUID() } })).status).toBe(201);
         // The fan's wallet, ledger and records, and this room's items (its group id is in every callback record).
-        await setFaults({ match: [fan.userId, groupId, `"ROOM#${roomId}"`, `ROOMCTR#${roomId}#`], sequence: schedule });
+        await setDynamoDbFaults({ match: [fan.userId, groupId, `"ROOM#${roomId}"`, `ROOMCTR#${roomId}#`], sequence: schedule });
         let paid = 0;
         let delivered = 0;
         for (const gift of gifts) {
           const price = findGift(gift.giftId)!.price;
           if (gift.mode === "app") {
             const key = randomUUID();
-            const answer = await withRetries(() => api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: gift.giftId, count: 1 }, headers: { "idempotency-key": key } }));
+            const answer = await withClientRetries(() => api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: gift.giftId, count: 1 }, headers: { "idempotency-key": key } }));
             expect([201, 402]).toContain(answer.status);
             if (answer.status === 201) paid += price;
           } else {
@@ -63,7 +48,7 @@ describe("random DynamoDB fault schedules", () => {
             }
           }
         }
-        await setFaults({});
+        await setDynamoDbFaults({});
         await drainOutbox([roomId]);
         const [current, entries] = await Promise.all([wallets.wallet(fan.userId), wallets.allLedgerEntries(fan.userId)]);
         expect(current.balance).toBe(40 - paid);

@@ -8,38 +8,18 @@ import { createLogger } from "../../shared/log/index.js";
 import { RoomService, RoomStore } from "../../shared/rooms/index.js";
 import { inlineLeaseMs, outboxKey, putOutboxEntry, retryDueEntries } from "../../shared/outbox/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
-import { api, drainOutbox, emulatorState, emulatorUrl, injectFault, jwtUser, testDb, type ApiResponse } from "../helpers.js";
+import { api, drainOutbox, emulatorState, emulatorUrl, injectFault, jwtUser, setDynamoDbFaults, testDb, withClientRetries, type DynamoDbFaultSettings } from "../helpers.js";
 
 /**
  * The fault suite: DynamoDB fails under every caller (through the local stack's fault proxy,
  * limited to this suite's own keys), the callers retry as real clients do, then the faults stop
  * and the store must agree with every answer the callers got.
  */
-type Faults = { throttle?: number; lost?: number; cut?: number; conflict?: number; match?: string[]; sequence?: string[]; operations?: string[]; slowMs?: number };
-
-async function setFaults(faults: Faults) {
-  const response = await fetch(`${emulatorUrl()}/_control/dynamodb/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults) });
-  expect(response.status).toBe(200);
-  return response.json() as Promise<{ injected: Record<string, number> }>;
-}
-
 afterEach(async () => {
-  await setFaults({});
+  await setDynamoDbFaults({});
 });
 
 const adminHeaders = (key: string) => ({ "x-admin-key": process.env.ONAIR_ADMIN_KEY!, "idempotency-key": key });
-
-/** A client that retries 409/5xx answers with the same request (and key), honouring Retry-After. */
-async function withRetries(call: () => Promise<ApiResponse>, attempts = 12): Promise<ApiResponse> {
-  let last: ApiResponse | undefined;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    last = await call();
-    const retryable = last.status >= 500 || (last.status === 409 && last.headers.get("retry-after") !== null);
-    if (!retryable) return last;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(300, Number(last!.headers.get("retry-after") ?? 0) * 100) + Math.random() * 100));
-  }
-  return last!;
-}
 
 /**
  * A fan sends a gift message through the emulated IM, which runs the before-send callback and
@@ -52,7 +32,7 @@ async function clientSendsGift(groupId: string, from: string, giftId: string, im
   return ((await response.json()) as { delivered: boolean }).delivered;
 }
 
-const mixes: [string, Faults][] = [
+const mixes: [string, DynamoDbFaultSettings][] = [
   ["throttle only", { throttle: 0.2 }],
   ["lost answers only", { lost: 0.12 }],
   ["throttle, lost answers, cut connections and conflicts", { throttle: 0.2, lost: 0.12, cut: 0.08, conflict: 0.1 }],
@@ -68,7 +48,7 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
     const fans = await Promise.all(Array.from({ length: 6 }, () => jwtUser(`ff${tag}`)));
 
     // Faults on for this room's and these users' items only: other test files run alongside.
-    await setFaults({ ...rates, match: [tag, `"ROOM#${roomId}"`, `ROOMCTR#${roomId}#`, `ROOMMEM#${roomId}#`, `GIFTER#${roomId}#`, `OUTBOX#${roomId}:`, `BCAST#${roomId}`, groupId] });
+    await setDynamoDbFaults({ ...rates, match: [tag, `"ROOM#${roomId}"`, `ROOMCTR#${roomId}#`, `ROOMMEM#${roomId}#`, `GIFTER#${roomId}#`, `OUTBOX#${roomId}:`, `BCAST#${roomId}`, groupId] });
     const credited = new Map<string, number>();
     const spent = new Map<string, number>();
     let likesAnswered = 0;
@@ -76,14 +56,14 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
     let appGiftsSent = 0;
     await Promise.all(
       fans.map(async (fan, index) => {
-        const credit = await withRetries(() => api("POST", `/v1/admin/wallets/${fan.userId}/credits`, { body: { amount: 25, reason: "faults" }, headers: adminHeaders(`c-${fan.userId}`) }));
+        const credit = await withClientRetries(() => api("POST", `/v1/admin/wallets/${fan.userId}/credits`, { body: { amount: 25, reason: "faults" }, headers: adminHeaders(`c-${fan.userId}`) }));
         expect(credit.status).toBe(201);
         // A retried credit with the key it already used moves nothing and answers the same.
-        const again = await withRetries(() => api("POST", `/v1/admin/wallets/${fan.userId}/credits`, { body: { amount: 25, reason: "faults" }, headers: adminHeaders(`c-${fan.userId}`) }));
+        const again = await withClientRetries(() => api("POST", `/v1/admin/wallets/${fan.userId}/credits`, { body: { amount: 25, reason: "faults" }, headers: adminHeaders(`c-${fan.userId}`) }));
         expect(again.body).toEqual(credit.body);
         credited.set(fan.userId, 25);
-        expect((await withRetries(() => api("POST", `/v1/rooms/${roomId}/members`, { token: fan.token }))).status).toBe(200);
-        if (index % 2 === 1) expect((await withRetries(() => api("DELETE", `/v1/rooms/${roomId}/members/me`, { token: fan.token }))).status).toBe(200);
+        expect((await withClientRetries(() => api("POST", `/v1/rooms/${roomId}/members`, { token: fan.token }))).status).toBe(200);
+        if (index % 2 === 1) expect((await withClientRetries(() => api("DELETE", `/v1/rooms/${roomId}/members/me`, { token: fan.token }))).status).toBe(200);
         const like = await api("POST", `/v1/rooms/${roomId}/likes`, { token: fan.token, body: { count: 3 } });
         if (like.status === 200) likesAnswered += 3;
         else likesUnknown += 3;
@@ -93,7 +73,7 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
         }
         for (let gift = 0; gift < 3; gift++) {
           const key = randomUUID();
-          const answer = await withRetries(() => api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 2 }, headers: { "idempotency-key": key } }));
+          const answer = await withClientRetries(() => api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 2 }, headers: { "idempotency-key": key } }));
           expect([201, 402]).toContain(answer.status);
           if (answer.status === 201) {
             paid += answer.body.amount;
@@ -104,14 +84,14 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
       }),
     );
     const cohost = fans[0]!;
-    const invited = await withRetries(() => api("POST", `/v1/rooms/${roomId}/cohosts/invitations`, { token: host.token, body: { userId: cohost.userId } }));
+    const invited = await withClientRetries(() => api("POST", `/v1/rooms/${roomId}/cohosts/invitations`, { token: host.token, body: { userId: cohost.userId } }));
     expect(invited.status).toBe(201);
-    expect((await withRetries(() => api("POST", `/v1/rooms/${roomId}/cohosts`, { token: cohost.token }))).status).toBe(200);
-    const kicked = await withRetries(() => api("DELETE", `/v1/rooms/${roomId}/cohosts/${cohost.userId}`, { token: host.token }));
+    expect((await withClientRetries(() => api("POST", `/v1/rooms/${roomId}/cohosts`, { token: cohost.token }))).status).toBe(200);
+    const kicked = await withClientRetries(() => api("DELETE", `/v1/rooms/${roomId}/cohosts/${cohost.userId}`, { token: host.token }));
     expect([200, 404]).toContain(kicked.status); // 404: a retry found the first kick had landed
-    const closed = await withRetries(() => api("POST", `/v1/rooms/${roomId}/close`, { token: host.token }));
+    const closed = await withClientRetries(() => api("POST", `/v1/rooms/${roomId}/close`, { token: host.token }));
     expect(closed.status).toBe(200);
-    const { injected } = await setFaults({});
+    const { injected } = await setDynamoDbFaults({});
     expect(Object.values(injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
     // Faults off: settle whatever was left for the sweeper (gift broadcasts, refunds, messages), then compare.
@@ -192,9 +172,9 @@ const giftElem = (giftId: string, count: number) => ({ MsgType: "TIMCustomElem",
 describe("ambiguous writes, forced one by one", () => {
   it("IM before-send: the charge commits, its answer is lost and every retry fails; IM is told reject and the charge is refunded once", async () => {
     const { host, fan, roomId, groupId } = await giftScene();
-    await setFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["lost", ...Array(60).fill("throttle")] });
+    await setDynamoDbFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["lost", ...Array(60).fill("throttle")] });
     expect(await clientSendsGift(groupId, fan.userId, "heart")).toBe(false);
-    await setFaults({});
+    await setDynamoDbFaults({});
     // The charge stood with its refund entry beside it; the sweeper's run gives the coins back, a second run nothing more.
     await drainOutbox([roomId]);
     await drainOutbox([roomId]);
@@ -205,9 +185,9 @@ describe("ambiguous writes, forced one by one", () => {
 
   it("IM before-send: a lost answer whose retry succeeds charges once and lets the message through", async () => {
     const { host, fan, groupId } = await giftScene();
-    await setFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["lost"] });
+    await setDynamoDbFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["lost"] });
     expect(await clientSendsGift(groupId, fan.userId, "heart")).toBe(true);
-    await setFaults({});
+    await setDynamoDbFaults({});
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 20, kinds: ["credit", "gift_sent"] });
     expect(await moneyOf(host.userId)).toMatchObject({ earnings: 5 });
   });
@@ -215,9 +195,9 @@ describe("ambiguous writes, forced one by one", () => {
   it("app gift: the charge commits and every retry fails; onair finds the charge and answers 201, and a retry with the key replays it", async () => {
     const { fan, roomId } = await giftScene();
     const key = randomUUID();
-    await setFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["cut", ...Array(60).fill("throttle")] });
+    await setDynamoDbFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["cut", ...Array(60).fill("throttle")] });
     const first = await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "heart", count: 1 }, headers: { "idempotency-key": key } });
-    await setFaults({});
+    await setDynamoDbFaults({});
     expect(first.status).toBe(201);
     const again = await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "heart", count: 1 }, headers: { "idempotency-key": key } });
     expect(again.status).toBe(201);
@@ -328,11 +308,11 @@ describe("a callback gift's charge stands only once IM reports its message deliv
     const { host, fan, roomId, groupId } = await giftScene();
     const random = 100_000 + Math.floor(Math.random() * 1e9);
     // The charge goes through; every later request for this message is throttled for 2.5 s.
-    await setFaults({ match: [`-${random}"`], sequence: ["none"], throttle: 1 });
+    await setDynamoDbFaults({ match: [`-${random}"`], sequence: ["none"], throttle: 1 });
     const msgBody = [giftElem("heart", 1)];
     const sending = fetch(`${emulatorUrl()}/_control/groups/${groupId}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: fan.userId, msgBody, random }) });
     await new Promise((resolve) => setTimeout(resolve, 2_500));
-    await setFaults({});
+    await setDynamoDbFaults({});
     const sent = (await (await sending).json()) as { delivered: boolean; afterSend: { status: number }[] };
     expect(sent.delivered).toBe(true);
     // The first report timed out; a retry landed (how many it took depends on the machine's speed).
@@ -346,7 +326,7 @@ describe("a callback gift's charge stands only once IM reports its message deliv
   it("refunds a gift allowed after IM gave up and dropped the message", async () => {
     const { host, fan, roomId, groupId } = await giftScene();
     // The charge commits 0.8 s in and onair answers "allow"; IM stopped waiting at 0.3 s.
-    await setFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["slow"], slowMs: 800 });
+    await setDynamoDbFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["slow"], slowMs: 800 });
     expect(await clientSendsGift(groupId, fan.userId, "heart", { timeoutMs: 300, onFailure: "drop" })).toBe(false);
     expect((await waitForCharge(fan.userId)).kinds).toEqual(["credit", "gift_sent"]);
     await drainOutbox([roomId]);
@@ -357,7 +337,7 @@ describe("a callback gift's charge stands only once IM reports its message deliv
 
   it("charges nothing for a gift IM delivered on its own before the charge committed (IM's default on a late answer)", async () => {
     const { fan, roomId, groupId } = await giftScene();
-    await setFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["slow"], slowMs: 800 });
+    await setDynamoDbFaults({ operations: ["TransactWriteItems"], match: [`WALLET#${fan.userId}"`], sequence: ["slow"], slowMs: 800 });
     expect(await clientSendsGift(groupId, fan.userId, "heart", { timeoutMs: 300, onFailure: "deliver" })).toBe(true);
     await waitForCharge(fan.userId);
     await drainOutbox([roomId]);

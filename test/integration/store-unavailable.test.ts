@@ -1,20 +1,17 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { canonicalJson, customElem } from "../../shared/tencent/im.js";
-import { api, emulatorUrl, jwtUser } from "../helpers.js";
+import { api, jwtUser, setDynamoDbFaults } from "../helpers.js";
 
-const setFaults = async (faults: Record<string, unknown>) =>
-  expect((await fetch(`${emulatorUrl()}/_control/dynamodb/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults) })).status).toBe(200);
-
-afterEach(() => setFaults({}));
+afterEach(() => setDynamoDbFaults({}));
 
 describe("a read DynamoDB will not answer", () => {
   it.each([["throttle"], ["lost"], ["cut"]])("answers 503 store_unavailable with Retry-After, not 500, when every attempt meets %s", async (fault) => {
     const user = await jwtUser("reader");
-    await setFaults({ match: [`WALLET#${user.userId}`], sequence: Array(8).fill(fault) });
+    await setDynamoDbFaults({ match: [`WALLET#${user.userId}`], sequence: Array(8).fill(fault) });
     const response = await api("GET", "/v1/wallet", { token: user.token });
     expect([response.status, response.body.error.code]).toEqual([503, "store_unavailable"]);
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
-    await setFaults({});
+    await setDynamoDbFaults({});
     expect((await api("GET", "/v1/wallet", { token: user.token })).status).toBe(200);
   });
 });
