@@ -100,9 +100,11 @@ describe("room broadcasts after failures", () => {
     await imFault({ action: "send_group_msg", match: target.groupId, code: 60007, times: 2 });
     const gift = await bill(a.broadcaster, target, "lonely");
     expect(await a.broadcaster.deliver(target, gift.giftKey)).toBe("queued");
-    for (let waited = 0; waited < 8_000 && !sendersIn(target.groupId).includes("lonely"); waited += 200) await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(sendersIn(target.groupId)).toEqual(["lonely"]);
-    expect(await a.broadcaster.store.hasPending(target.roomId)).toBe(false);
+    // The loop sends, then records the delivery, then deletes the pending gift: wait for all of it.
+    await vi.waitFor(async () => {
+      expect(sendersIn(target.groupId)).toEqual(["lonely"]);
+      expect(await a.broadcaster.store.hasPending(target.roomId)).toBe(false);
+    }, { timeout: 8_000, interval: 200 });
   }, 30_000);
 
   it(`gives up a message IM refused ${maxRefusals} times in a row, so the room's later gifts and its close are not held for good`, async () => {
