@@ -52,7 +52,7 @@ export const deniedPackages = ["@aws-sdk/credential-provider-node", "@aws-sdk/ne
  * carries the OpenAPI examples and error codes of its 19 routes (about 10 kB, issue 15) on top
  * of the room broadcasts: its own 685 kB until the document's text moves out of the bundles.
  */
-export const bundleBudgetBytes: Record<string, number> = { usersig: 525_000, rooms: 685_000, default: 675_000 };
+export const bundleBudgetBytes: Record<string, number> = { usersig: 525_000, rooms: 690_000, default: 680_000 };
 
 /** esbuild options shared by the deploy build and the cold-start benchmark. */
 export const bundleOptions = (name: string): BuildOptions => ({

@@ -17,20 +17,28 @@ export async function startBenchStack(): Promise<{ stack: Stack; token: (userId:
   return { stack, token };
 }
 
-/** Count the DynamoDB requests a client sends, by command; `reset()` starts over. */
-export function countRequests(db: Db): { counts: Record<string, number>; reset(): void } {
+/** Count the DynamoDB requests a client sends, by command, and time them; `reset()` starts over. */
+export function countRequests(db: Db): { counts: Record<string, number>; latenciesMs: number[]; reset(): void } {
   const counts: Record<string, number> = {};
+  const latenciesMs: number[] = [];
   db.raw.middlewareStack.add(
     (next, context) => async (args) => {
       counts[context.commandName ?? "?"] = (counts[context.commandName ?? "?"] ?? 0) + 1;
-      return next(args);
+      const started = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        latenciesMs.push(performance.now() - started);
+      }
     },
     { step: "initialize", name: "countRequests" },
   );
   return {
     counts,
+    latenciesMs,
     reset: () => {
       for (const key of Object.keys(counts)) delete counts[key];
+      latenciesMs.length = 0;
     },
   };
 }

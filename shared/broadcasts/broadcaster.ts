@@ -28,6 +28,8 @@ const readPerShard = 100;
 export const maxRefusals = 5;
 /** After a refusal or a lost answer, a request's loop keeps flushing this long, so its gift does not wait for the sweeper. */
 const retryAfterTroubleMs = 10_000;
+/** How long the one-transaction settle of a delivered message may take before it is done step by step. */
+const settleBudgetMs = 1_000;
 
 interface Room {
   roomId: number;
@@ -35,6 +37,8 @@ interface Room {
 }
 
 type FlushOutcome = "sent" | "refused" | "unknown" | "empty" | "lost";
+/** A flush's outcome, and when the room's next message is due after it. */
+type Flushed = { outcome: FlushOutcome; nextSendAt?: number };
 
 /**
  * Room broadcasts: each billed gift waits in DynamoDB (written by its charge), and one group
@@ -54,8 +58,8 @@ export class Broadcaster {
   private loopsStarted = 0;
   private readonly loops = new Map<number, { waiters: Map<string, (delivery: Delivery) => void>; keepUntil: number }>();
 
-  /** `onSent`: called with the billing times of the gifts each delivered message carried (the bench's delay). */
-  constructor(private readonly deps: { db: Db; im: ImClient; log: Logger; settings: BroadcastSettings; onSent?: (roomId: number, giftsBilledAt: number[]) => void }) {
+  /** `onSent`: called with the gift keys each delivered message carried (the bench's delay). */
+  constructor(private readonly deps: { db: Db; im: ImClient; log: Logger; settings: BroadcastSettings; onSent?: (roomId: number, giftKeys: string[]) => void }) {
     this.store = new BroadcastStore(deps.db);
   }
 
@@ -151,7 +155,7 @@ export class Broadcaster {
       }
       // Only gifts waiting before the read can have been carried already; a later one starts the loop again.
       const waitingBefore = [...(this.loops.get(room.roomId)?.waiters.values() ?? [])];
-      const outcome = await this.flushOnce(room, owner, turn.state);
+      const { outcome, nextSendAt } = await this.flushOnce(room, owner, turn.state);
       onOutcome?.(outcome);
       if (outcome === "empty") {
         // Nothing left: a gift that waited here was carried by another instance's message.
@@ -159,25 +163,29 @@ export class Broadcaster {
         onEmpty?.();
         return;
       }
+      // The room's next message is not due before then: asking for the lease sooner is only refused
+      // (a second at most, so a caller's deadline is still looked at).
+      if (nextSendAt !== undefined && more()) await sleep(Math.min(1_000, Math.max(0, nextSendAt - Date.now())));
     }
   }
 
   /** One message under the lease: the unsettled one again, or the pending gifts. */
-  private async flushOnce(room: Room, owner: string, state: FlushState): Promise<FlushOutcome> {
+  private async flushOnce(room: Room, owner: string, state: FlushState): Promise<Flushed> {
     const intervalMs = Math.max(this.deps.settings.intervalMs, Number(state.intervalMs ?? 0));
     let batch = state.inflight;
     if (batch?.delivered) {
       // IM accepted it before its flusher stopped: settle it, never resend it.
       await this.store.deleteGifts(room.roomId, batch.gifts);
-      await this.store.settleBatch(room.roomId, owner, batch.id, { nextSendAt: Date.now() + intervalMs, intervalMs });
+      const after = { nextSendAt: Date.now() + intervalMs, intervalMs };
+      await this.store.settleBatch(room.roomId, owner, batch.id, after);
       this.resolve(room.roomId, batch, "sent");
-      return "sent";
+      return { outcome: "sent", nextSendAt: after.nextSendAt };
     }
     if (!batch) {
       const pending = await this.store.pending(room.roomId, readPerShard);
       if (pending.length === 0) {
         await this.store.release(room.roomId, owner);
-        return "empty";
+        return { outcome: "empty" };
       }
       const { message, taken } = aggregate(room.roomId, pending);
       batch = {
@@ -187,12 +195,12 @@ export class Broadcaster {
         priority: priorityOf(taken, this.deps.settings.highPriorityCoins),
         gifts: taken.map((gift) => pendingGiftKey(room.roomId, gift.giftKey, gift.createdAt).sk),
       };
-      if (!(await this.store.startBatch(room.roomId, owner, batch, Date.now(), flushLeaseMs))) return "lost";
+      if (!(await this.store.startBatch(room.roomId, owner, batch, Date.now(), flushLeaseMs))) return { outcome: "lost" };
     }
     return this.send(room, owner, batch, intervalMs, Number(state.refusals ?? 0));
   }
 
-  private async send(room: Room, owner: string, batch: InflightBatch, intervalMs: number, refusals: number): Promise<FlushOutcome> {
+  private async send(room: Room, owner: string, batch: InflightBatch, intervalMs: number, refusals: number): Promise<Flushed> {
     const next = (interval: number) => ({ nextSendAt: Date.now() + interval, intervalMs: interval });
     try {
       await this.deps.im.sendGroupMessage(room.groupId, customElem({ ...batch.message }, "gifts"), batch.random, undefined, batch.priority);
@@ -201,42 +209,50 @@ export class Broadcaster {
         // The group is gone (the room closed and was destroyed): these gifts can reach no one.
         this.deps.log.warn("gift broadcast undeliverable: the group is gone", { roomId: room.roomId, gifts: batch.gifts.length });
         await this.store.deleteGifts(room.roomId, batch.gifts);
-        await this.store.settleBatch(room.roomId, owner, batch.id, next(intervalMs));
+        const after = next(intervalMs);
+        await this.store.settleBatch(room.roomId, owner, batch.id, after);
         this.resolve(room.roomId, batch, "undelivered");
-        return "refused";
+        return { outcome: "refused", nextSendAt: after.nextSendAt };
       }
       const backedOff = Math.min(maxIntervalMs, intervalMs * 2);
       if (isTencentError(error) && error.code !== "network") {
         // Refused or dropped: not delivered. The gifts stay pending and join the next, later message.
         if (frequencyErrorCodes.has(error.code)) {
           this.deps.log.info("IM frequency limit: gift broadcasts slow down", { roomId: room.roomId, code: error.code, intervalMs: backedOff });
-          await this.store.settleBatch(room.roomId, owner, batch.id, next(backedOff));
-          return "refused";
+          const after = next(backedOff);
+          await this.store.settleBatch(room.roomId, owner, batch.id, after);
+          return { outcome: "refused", nextSendAt: after.nextSendAt };
         }
         if (refusals + 1 >= maxRefusals) {
           // The same oldest gifts lead every message, so one IM will not take would block the room (and its close) for good.
           this.deps.log.error("IM kept refusing a gift broadcast; its gifts are given up (they stay billed)", { roomId: room.roomId, gifts: batch.gifts, error });
           await this.store.deleteGifts(room.roomId, batch.gifts);
-          await this.store.settleBatch(room.roomId, owner, batch.id, next(backedOff));
+          const after = next(backedOff);
+          await this.store.settleBatch(room.roomId, owner, batch.id, after);
           this.resolve(room.roomId, batch, "undelivered");
-          return "refused";
+          return { outcome: "refused", nextSendAt: after.nextSendAt };
         }
         this.deps.log.warn("IM refused a gift broadcast; its gifts join the next one", { roomId: room.roomId, error });
-        await this.store.settleBatch(room.roomId, owner, batch.id, next(backedOff), { refused: true });
-        return "refused";
+        const after = next(backedOff);
+        await this.store.settleBatch(room.roomId, owner, batch.id, after, { refused: true });
+        return { outcome: "refused", nextSendAt: after.nextSendAt };
       }
       // No answer: it may have arrived. The same message is resent as it is, and IM keeps one copy.
       this.deps.log.warn("gift broadcast unanswered; it is resent unchanged", { roomId: room.roomId, error });
-      await this.store.settleBatch(room.roomId, owner, batch.id, next(backedOff), { keepBatch: true });
-      return "unknown";
+      const after = next(backedOff);
+      await this.store.settleBatch(room.roomId, owner, batch.id, after, { keepBatch: true });
+      return { outcome: "unknown", nextSendAt: after.nextSendAt };
     }
-    // Recorded before the deletes: a flusher stopped after this point settles the message without resending it.
-    await this.store.markDelivered(room.roomId, owner, batch.id);
-    await this.store.deleteGifts(room.roomId, batch.gifts);
-    await this.store.settleBatch(room.roomId, owner, batch.id, next(Math.max(this.deps.settings.intervalMs, Math.round(intervalMs * 0.75))));
+    const settled = next(Math.max(this.deps.settings.intervalMs, Math.round(intervalMs * 0.75)));
+    if (!(await this.store.settleDelivered(room.roomId, owner, batch, settled, Date.now() + settleBudgetMs))) {
+      // Recorded before the deletes: a flusher stopped after this point settles the message without resending it.
+      await this.store.markDelivered(room.roomId, owner, batch.id);
+      await this.store.deleteGifts(room.roomId, batch.gifts);
+      await this.store.settleBatch(room.roomId, owner, batch.id, settled);
+    }
     this.resolve(room.roomId, batch, "sent");
-    this.deps.onSent?.(room.roomId, batch.gifts.map((sk) => Number(sk.slice(0, sk.indexOf("#")))));
-    return "sent";
+    this.deps.onSent?.(room.roomId, batch.gifts.map((sk) => sk.slice(sk.indexOf("#") + 1)));
+    return { outcome: "sent", nextSendAt: settled.nextSendAt };
   }
 
   private resolve(roomId: number, batch: InflightBatch, delivery: Delivery) {

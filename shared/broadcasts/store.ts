@@ -1,6 +1,6 @@
 import { BatchWriteCommand, QueryCommand, UpdateCommand, type BatchWriteCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { isConditionFailed, ttlAttribute, type Db, type TransactItem } from "../db/index.js";
+import { isConditionFailed, isStoreUnavailable, isUnresolvedWrite, transact, ttlAttribute, type Db, type TransactItem } from "../db/index.js";
 import { padded, shardOf } from "../rooms/domain.js";
 import type { MsgPriority } from "../tencent/index.js";
 import type { GiftsMessage, PendingGift } from "./message.js";
@@ -30,6 +30,11 @@ const flushStateTtlSeconds = 7 * 86_400;
 
 export const flushStateKey = (roomId: number) => ({ pk: `BCAST#${roomId}`, sk: "FLUSH" });
 
+/** A message carrying at most this many gifts is settled in one transaction with their deletes (DynamoDB takes 100 items). */
+export const maxGiftsSettledAtOnce = 99;
+
+type Settle = { nextSendAt: number; intervalMs: number };
+
 /** A message being sent: kept on the flush state until it is settled, so a takeover resends exactly it. */
 export interface InflightBatch {
   id: string;
@@ -54,6 +59,7 @@ export interface FlushState {
 
 const giftKeyOfSk = (sk: string) => sk.slice(sk.indexOf("#") + 1);
 const createdAtOfSk = (sk: string) => Number(sk.slice(0, sk.indexOf("#")));
+const pendingKeyOfSk = (roomId: number, sk: string) => ({ pk: `BCAST#${roomId}#${shardOf(giftKeyOfSk(sk), giftShards)}`, sk });
 
 export class BroadcastStore {
   constructor(readonly db: Db) {}
@@ -169,14 +175,26 @@ export class BroadcastStore {
    * it is (its fate at IM is unknown); `refused` counts an IM refusal in a row, any other
    * ending clears the count. False when another flusher settled it first.
    */
-  async settleBatch(roomId: number, owner: string, batchId: string, next: { nextSendAt: number; intervalMs: number }, options: { keepBatch?: boolean; refused?: boolean } = {}): Promise<boolean> {
-    return this.conditional({
-      Key: flushStateKey(roomId),
-      UpdateExpression: `SET nextSendAt = :next, intervalMs = :interval, leaseUntil = :zero, refusals = ${options.refused ? "if_not_exists(refusals, :zero) + :one" : ":zero"}${options.keepBatch ? "" : " REMOVE inflight"}`,
-      ConditionExpression: "#owner = :owner AND inflight.id = :batch",
-      ExpressionAttributeNames: { "#owner": "owner" },
-      ExpressionAttributeValues: { ":next": next.nextSendAt, ":interval": next.intervalMs, ":zero": 0, ":owner": owner, ":batch": batchId, ...(options.refused ? { ":one": 1 } : {}) },
-    });
+  async settleBatch(roomId: number, owner: string, batchId: string, next: Settle, options: { keepBatch?: boolean; refused?: boolean } = {}): Promise<boolean> {
+    return this.conditional(settleUpdate(roomId, owner, batchId, next, options));
+  }
+
+  /**
+   * IM took the message: its gifts' deletes and the settle commit together, so nothing has to be
+   * recorded in between. False when the gifts do not fit one transaction, another flusher
+   * settled it first, or DynamoDB would not commit in time: the caller then records the
+   * delivery and settles step by step (each step is safe to repeat).
+   */
+  async settleDelivered(roomId: number, owner: string, batch: InflightBatch, next: Settle, deadlineMs: number): Promise<boolean> {
+    if (batch.gifts.length > maxGiftsSettledAtOnce) return false;
+    const items: Record<string, TransactItem> = { flush: { Update: { TableName: this.db.table, ...settleUpdate(roomId, owner, batch.id, next) } } };
+    batch.gifts.forEach((sk, i) => (items[`gift${i}`] = { Delete: { TableName: this.db.table, Key: pendingKeyOfSk(roomId, sk) } }));
+    try {
+      return (await transact(this.db, items, { deadlineMs })).ok;
+    } catch (error) {
+      if (isUnresolvedWrite(error) || isStoreUnavailable(error)) return false;
+      throw error;
+    }
   }
 
   /** Give the lease back with nothing sent. */
@@ -192,7 +210,7 @@ export class BroadcastStore {
 
   /** Delete broadcast gifts (deleting twice is harmless), retrying what DynamoDB leaves unprocessed. */
   async deleteGifts(roomId: number, sortKeys: readonly string[]): Promise<void> {
-    const requests = sortKeys.map((sk) => ({ DeleteRequest: { Key: { pk: `BCAST#${roomId}#${shardOf(giftKeyOfSk(sk), giftShards)}`, sk } } }));
+    const requests = sortKeys.map((sk) => ({ DeleteRequest: { Key: pendingKeyOfSk(roomId, sk) } }));
     const chunks = Array.from({ length: Math.ceil(requests.length / 25) }, (_, i) => requests.slice(i * 25, i * 25 + 25));
     // Side by side: a big message's deletes must not hold the room's next one.
     await Promise.all(
@@ -249,4 +267,15 @@ export class BroadcastStore {
       throw error;
     }
   }
+}
+
+/** The update settling message `batchId` under `owner`'s lease (see `settleBatch`). */
+function settleUpdate(roomId: number, owner: string, batchId: string, next: Settle, options: { keepBatch?: boolean; refused?: boolean } = {}) {
+  return {
+    Key: flushStateKey(roomId),
+    UpdateExpression: `SET nextSendAt = :next, intervalMs = :interval, leaseUntil = :zero, refusals = ${options.refused ? "if_not_exists(refusals, :zero) + :one" : ":zero"}${options.keepBatch ? "" : " REMOVE inflight"}`,
+    ConditionExpression: "#owner = :owner AND inflight.id = :batch",
+    ExpressionAttributeNames: { "#owner": "owner" },
+    ExpressionAttributeValues: { ":next": next.nextSendAt, ":interval": next.intervalMs, ":zero": 0, ":owner": owner, ":batch": batchId, ...(options.refused ? { ":one": 1 } : {}) },
+  };
 }

@@ -62,6 +62,8 @@ describe("room broadcasts after failures", () => {
     const target = await room();
     const first = instance();
     await bill(first.broadcaster, target, "g1");
+    // The step-by-step settle (a message too big for one transaction, or one DynamoDB refused).
+    vi.spyOn(first.broadcaster.store, "settleDelivered").mockResolvedValue(false);
     // Lease, message recorded, IM takes it and that is recorded; then the deletes and the settle fail (the flusher is as good as dead).
     await setDynamoDbFaults({ operations: ["UpdateItem", "BatchWriteItem"], match: [`BCAST#${target.roomId}`], sequence: ["none", "none", "none", ...Array(12).fill("throttle")] });
     await first.broadcaster.flushAll(target, Date.now() + 5_000).catch(() => undefined);
@@ -74,6 +76,19 @@ describe("room broadcasts after failures", () => {
     expect(await next.broadcaster.deliver(target, g2.giftKey)).toBe("sent");
     expect(sendersIn(target.groupId)).toEqual(["g1", "g2"]);
   }, 60_000);
+
+  it("settles a delivered message step by step when DynamoDB refuses its one-transaction settle: sent once, nothing left pending", async () => {
+    const target = await room();
+    const a = instance();
+    const gift = await bill(a.broadcaster, target, "steps");
+    await setDynamoDbFaults({ operations: ["TransactWriteItems"], match: [`BCAST#${target.roomId}`], throttle: 1 });
+    // Waiting longer than a request would: the refused transaction takes its budget before the steps.
+    expect(await a.broadcaster.deliver(target, gift.giftKey, 15_000)).toBe("sent");
+    await setDynamoDbFaults({});
+    expect(sendersIn(target.groupId)).toEqual(["steps"]);
+    expect(await a.broadcaster.store.hasPending(target.roomId)).toBe(false);
+    expect((await state(a.db, target.roomId)).inflight).toBeUndefined();
+  }, 30_000);
 
   it("keeps flushing for a gift that joined the loop as its read came back empty", async () => {
     const target = await room();
