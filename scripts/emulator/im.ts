@@ -21,6 +21,12 @@ import {
 const priorities = new Set(["High", "Normal", "Low", "Lowest"]);
 const isPriority = (value: unknown): value is MsgPriority => typeof value === "string" && priorities.has(value);
 
+/** IM refuses a message whose body is over 12 KB (80002); counted here as the body's JSON is sent, escapes and all. */
+export const maxMessageBodyBytes = 12 * 1024;
+function requireWithinSizeLimit(msgBody: unknown) {
+  if (Buffer.byteLength(JSON.stringify(msgBody)) > maxMessageBodyBytes) throw new ImFailure(80002, "the message is over 12 KB");
+}
+
 /**
  * The IM REST API (`POST /v4/<service>/<command>?sdkappid&identifier&usersig&random`), which
  * checks the admin's UserSig exactly as IM does and enforces IM's frequency limits, and a
@@ -81,6 +87,7 @@ export function createIm(ctx: EmulatorContext, limits: ImLimits, callbacks: Call
       const random = Number(body.Random);
       if (!Number.isInteger(random) || random < 0 || random > 0xffffffff) throw new ImFailure(10004, "Random is invalid");
       if (!Array.isArray(body.MsgBody) || body.MsgBody.length === 0) throw new ImFailure(10004, "MsgBody is invalid");
+      requireWithinSizeLimit(body.MsgBody);
       if (group.type === "AVChatRoom" && (body.OnlineOnlyFlag !== undefined || body.SendMsgControl !== undefined)) {
         throw new ImFailure(10004, "OnlineOnlyFlag and SendMsgControl are not allowed for AVChatRoom");
       }
@@ -111,6 +118,7 @@ export function createIm(ctx: EmulatorContext, limits: ImLimits, callbacks: Call
       const from = typeof body.From_Account === "string" ? body.From_Account : options.imAdminUser;
       const random = Number(body.MsgRandom);
       if (!Number.isInteger(random) || random < 0 || random > 0xffffffff) throw new ImFailure(90001, "MsgRandom is invalid");
+      requireWithinSizeLimit(body.MsgBody);
       // As for groups: the same sender, recipient, content and Random within 5 minutes is one message.
       const dedupeKey = `${from}|${String(body.To_Account)}|${random}|${JSON.stringify(body.MsgBody)}`;
       const previous = recentC2CMessages.get(dedupeKey);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aggregate } from "../../shared/broadcasts/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { customElem, ImClient, isTencentError, UserSigSigner, type MsgPriority } from "../../shared/tencent/index.js";
 import { startEmulator, type Emulator } from "../../scripts/emulator/server.js";
@@ -52,6 +53,20 @@ describe("the emulator enforces IM's limits", () => {
     // /_state shows the drops with their reason.
     const state = (await (await fetch(`${emulator.url}/_state`)).json()) as { groups: { groupId: string; dropped: { reason: string }[] }[] };
     expect(state.groups.find((g) => g.groupId === "limits_priority")!.dropped).toHaveLength(2);
+  });
+
+  it("refuses a message over 12 KB with 80002, and takes the largest gift broadcast onair builds", async () => {
+    // A second after the burst above, so the sends below are within the lowered rates.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await im.createAvChatRoom("limits_size", "limits", config.imAdminUser);
+    const refused = await im.sendGroupMessage("limits_size", customElem({ type: "n", text: "x".repeat(12 * 1024) }, "n"), 1).catch((error: unknown) => error);
+    expect(isTencentError(refused) && refused.code).toBe("80002");
+    // Distinct senders with the longest user ids: the most JSON (and the most escaped quotes) per gift.
+    const pending = Array.from({ length: 1000 }, (_, n) => ({ giftKey: `k${n}`, from: `${n}`.padStart(32, "u"), giftId: "rose", count: 1, value: 1, createdAt: n }));
+    const { message, taken } = aggregate(7, pending);
+    expect(taken.length).toBeGreaterThan(100);
+    await im.sendGroupMessage("limits_size", customElem({ ...message }, "gifts"), 2);
+    expect(emulator.state.groups.find((g) => g.groupId === "limits_size")!.messages.map((m) => m.random)).toEqual([2]);
   });
 
   it("refuses a REST command past its per-app rate with 60007 in IM's error body, and serves it again a second later", async () => {
