@@ -30,8 +30,11 @@ export interface GiftsMessage {
   gifts: GiftEntry[];
 }
 
-/** IM refuses a message over 12 KB (80002); a broadcast stays well under it. */
+/** IM refuses a message over 12 KB (80002); a broadcast stays well under it, counted as sent. */
 export const maxMessageBytes = 10_000;
+
+/** Bytes of a value's JSON as it travels inside the message's `Data` string: UTF-8, quotes escaped. */
+const sentBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(canonicalJson(value))) - 2;
 
 /**
  * Take pending gifts, oldest first, into one message of at most `maxMessageBytes`: same sender
@@ -41,12 +44,12 @@ export const maxMessageBytes = 10_000;
 export function aggregate(roomId: number, pending: readonly PendingGift[], maxBytes = maxMessageBytes): { message: GiftsMessage; taken: PendingGift[] } {
   const entries = new Map<string, GiftEntry>();
   const taken: PendingGift[] = [];
-  let bytes = canonicalJson({ type: "gifts", roomId, gifts: [] }).length;
+  let bytes = sentBytes({ type: "gifts", roomId, gifts: [] });
   for (const gift of [...pending].sort((a, b) => a.createdAt - b.createdAt || (a.giftKey < b.giftKey ? -1 : 1))) {
     const key = `${gift.from}\u0000${gift.giftId}`;
     const entry = entries.get(key);
     // A merged entry grows by a few digits; a new one by its whole JSON and a comma.
-    const grows = entry ? 12 : canonicalJson({ from: gift.from, giftId: gift.giftId, count: gift.count, value: gift.value }).length + 1;
+    const grows = entry ? 12 : sentBytes({ from: gift.from, giftId: gift.giftId, count: gift.count, value: gift.value }) + 1;
     if (bytes + grows > maxBytes && taken.length > 0) break;
     bytes += grows;
     taken.push(gift);

@@ -9,15 +9,17 @@ import type { GiftsMessage, PendingGift } from "./message.js";
  * DynamoDB access for room broadcasts. Keys (README "Data model"):
  *
  * - pending gift  pk `BCAST#<roomId>#<0-3>`   sk `<createdAt>#<giftKey>`   written by the gift's charge, deleted once broadcast;
- *                 gsi1 `BCASTDUE#<0-3>` / `<createdAt + leftoverAfterMs>#<roomId>#<groupId>`, where the sweeper finds leftovers
+ *                 gsi1 `BCASTDUE#<0-15>` / `<createdAt + leftoverAfterMs>#<roomId>#<groupId>`, where the sweeper finds leftovers
  * - flush state   pk `BCAST#<roomId>`         sk `FLUSH`                   { owner, leaseUntil, nextSendAt, intervalMs, inflight }, TTL a week after the last flush
  *
  * Pending gifts are sharded by gift, so a room taking 1,000 gifts/s puts 250 Puts (in the
  * charge's transaction: 500 write units) and 250 Deletes a second on each key, under DynamoDB's
  * 1,000 per partition; the flush state is written a few times per message, never per gift.
+ * The leftover index takes every room's gifts (a Put and a Delete each): 16 keys keep 2,000
+ * gifts/s app-wide at 250 index writes/s per key.
  */
 export const giftShards = 4;
-export const leftoverShards = 4;
+export const leftoverShards = 16;
 /** A pending gift older than this is a leftover: its flusher died or IM refused it; the sweeper sends it. */
 export const leftoverAfterMs = 3_000;
 

@@ -61,12 +61,14 @@ describe("the emulator enforces IM's limits", () => {
     await im.createAvChatRoom("limits_size", "limits", config.imAdminUser);
     const refused = await im.sendGroupMessage("limits_size", customElem({ type: "n", text: "x".repeat(12 * 1024) }, "n"), 1).catch((error: unknown) => error);
     expect(isTencentError(refused) && refused.code).toBe("80002");
-    // Distinct senders with the longest user ids: the most JSON (and the most escaped quotes) per gift.
-    const pending = Array.from({ length: 1000 }, (_, n) => ({ giftKey: `k${n}`, from: `${n}`.padStart(32, "u"), giftId: "rose", count: 1, value: 1, createdAt: n }));
-    const { message, taken } = aggregate(7, pending);
-    expect(taken.length).toBeGreaterThan(100);
-    await im.sendGroupMessage("limits_size", customElem({ ...message }, "gifts"), 2);
-    expect(emulator.state.groups.find((g) => g.groupId === "limits_size")!.messages.map((m) => m.random)).toEqual([2]);
+    // Distinct senders, with the shortest ids (the most escaped quotes per byte) and the longest.
+    for (const [random, from] of [[2, (n: number) => `s${n}`], [3, (n: number) => `${n}`.padStart(32, "u")]] as const) {
+      const pending = Array.from({ length: 1000 }, (_, n) => ({ giftKey: `k${n}`, from: from(n), giftId: "rose", count: 1, value: 1, createdAt: n }));
+      const { message, taken } = aggregate(7, pending);
+      expect(taken.length).toBeGreaterThan(100);
+      await im.sendGroupMessage("limits_size", customElem({ ...message }, "gifts"), random);
+    }
+    expect(emulator.state.groups.find((g) => g.groupId === "limits_size")!.messages.map((m) => m.random)).toEqual([2, 3]);
   });
 
   it("refuses a REST command past its per-app rate with 60007 in IM's error body, and serves it again a second later", async () => {
