@@ -8,8 +8,10 @@ import { readBody } from "../emulator/server.js";
  *
  * - `throttle`: not forwarded; 400 `ProvisionedThroughputExceededException` (a transaction gets
  *   `ThrottlingException`), as DynamoDB answers a request over its capacity.
- * - `conflict`: `TransactWriteItems` only; not forwarded; 400 `TransactionCanceledException`
- *   with a `TransactionConflict` reason, as DynamoDB cancels a transaction on a hot item.
+ * - `conflict`: writes only; not forwarded. A `TransactWriteItems` gets 400
+ *   `TransactionCanceledException` with a `TransactionConflict` reason, as DynamoDB cancels a
+ *   transaction on a hot item; a `PutItem`, `UpdateItem` or `DeleteItem` gets 400
+ *   `TransactionConflictException`, as DynamoDB refuses a write to an item a transaction holds.
  * - `lost`: forwarded (the write commits), then answered 500 `InternalServerError`.
  * - `cut`: forwarded (the write commits), then the connection is destroyed without an answer.
  *
@@ -36,6 +38,8 @@ const defaultSlowMs = 2_500;
 export const noFaults: DynamoDbFaults = { throttle: 0, lost: 0, cut: 0, conflict: 0 };
 const rateNames = ["throttle", "lost", "cut", "conflict"] as const;
 type FaultKind = (typeof rateNames)[number];
+/** The operations DynamoDB can refuse with a transaction conflict. */
+const conflictable = new Set(["TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem"]);
 
 /**
  * Parse `DYNAMODB_FAULTS`: `throttle=0.2,lost=0.12,cut=0.08,conflict=0.1,ops=TransactWriteItems+UpdateItem`.
@@ -123,10 +127,10 @@ export async function startFaultProxy(target: string, initial: DynamoDbFaults = 
     if (faults.operations && !faults.operations.includes(operation)) return undefined;
     if (faults.match && !faults.match.some((text) => body.includes(text))) return undefined;
     const next = faults.sequence?.shift();
-    if (next !== undefined) return next === "none" || (next === "conflict" && operation !== "TransactWriteItems") ? undefined : next;
+    if (next !== undefined) return next === "none" || (next === "conflict" && !conflictable.has(operation)) ? undefined : next;
     let roll = Math.random();
     for (const kind of rateNames) {
-      if (kind === "conflict" && operation !== "TransactWriteItems") continue;
+      if (kind === "conflict" && !conflictable.has(operation)) continue;
       if (roll < faults[kind]) return kind;
       roll -= faults[kind];
     }
@@ -147,6 +151,9 @@ export async function startFaultProxy(target: string, initial: DynamoDbFaults = 
       if (fault === "throttle") {
         const type = operation.startsWith("Transact") ? "ThrottlingException" : "ProvisionedThroughputExceededException";
         return reply(response, 400, amzError(type, "The level of configured provisioned throughput for the table was exceeded (injected)"));
+      }
+      if (fault === "conflict" && operation !== "TransactWriteItems") {
+        return reply(response, 400, amzError("TransactionConflictException", "Operation was rejected because there is an ongoing transaction for the item."));
       }
       if (fault === "conflict") {
         const items = (JSON.parse(body.toString("utf8")) as { TransactItems?: unknown[] }).TransactItems ?? [];

@@ -102,7 +102,7 @@ export class BillingService {
   private async liveRoomFor(roomId: number, senderId: string): Promise<Room> {
     const room = await this.deps.rooms.getRoom(roomId);
     if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
-    if (room.status !== "live") throw new ConflictError("room_not_live", `room ${roomId} is not live`);
+    if (room.status !== "live" || room.closingAt !== undefined) throw new ConflictError("room_not_live", `room ${roomId} is not live`);
     if (room.hostId === senderId) throw new ForbiddenError("cannot_gift_own_room", "hosts cannot send gifts in their own room");
     return room;
   }

@@ -2,7 +2,6 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { batchGet, isStoreUnavailable, transact, type Db, type TransactItem } from "../db/index.js";
 import { getRecord, idempotencyKey, recordPut, type IdempotencyRecord } from "../idempotency/index.js";
 import { outboxSettleItem } from "../outbox/index.js";
-import { roomKey } from "../rooms/index.js";
 import { padded } from "../rooms/domain.js";
 import type { Gift } from "./catalog.js";
 import {
@@ -51,28 +50,24 @@ export class WalletStore {
    */
   async bill(charge: GiftCharge, record: Omit<IdempotencyRecord, "charge">, alongside: Record<string, TransactItem> = {}, deadlineMs?: number): Promise<BillOutcome> {
     const ledgerId = movementId(record.scope, record.createdAt);
+    const movement = giftMovementItems(this.db.table, charge, ledgerId, record.createdAt, 1, record.scope);
     const result = await transact(
       this.db,
       {
         record: recordPut(this.db, { ...record, charge }),
-        room: {
-          ConditionCheck: {
-            TableName: this.db.table,
-            Key: roomKey(charge.roomId),
-            // Not while a close is reading the room's final counters either.
-            ConditionExpression: "#status = :live AND hostId = :host AND attribute_not_exists(closingAt)",
-            ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: { ":live": "live", ":host": charge.hostId },
-          },
-        },
-        ...giftMovementItems(this.db.table, charge, ledgerId, record.createdAt, 1, record.scope),
+        ...movement,
+        // Not in a room being closed: its close stamps `closingAt` on every counter shard before
+        // it reads them. Checked on the shard this gift adds to, never on the room item, which a
+        // hot room's gifts would all contend on. (That the room is live and whose it is comes
+        // from the room read: a room never goes back to live, and its host never changes.)
+        counters: { Update: { ...movement.counters.Update, ConditionExpression: "attribute_not_exists(closingAt)" } },
         ...alongside,
       },
       { deadlineMs },
     );
     if (result.ok) return { outcome: "billed", ledgerId };
     if (result.failed.includes("record")) return { outcome: "duplicate", record: (result.old.record as IdempotencyRecord | undefined) ?? (await getRecord(this.db, record.scope)) };
-    if (result.failed.includes("room")) return { outcome: "room_not_live" };
+    if (result.failed.includes("counters")) return { outcome: "room_not_live" };
     if (result.failed.includes("wallet")) return { outcome: "insufficient_balance" };
     return { outcome: "contended" };
   }

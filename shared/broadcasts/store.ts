@@ -93,7 +93,7 @@ export class BroadcastStore {
    */
   async acquire(roomId: number, owner: string, nowMs: number, leaseMs: number, retryMs: number): Promise<{ state: FlushState } | { retryAt: number }> {
     try {
-      const { Attributes } = await this.db.doc.send(
+      const { Attributes } = await whileTransactionHolds(() => this.db.doc.send(
         new UpdateCommand({
           TableName: this.db.table,
           Key: flushStateKey(roomId),
@@ -106,9 +106,11 @@ export class BroadcastStore {
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
-      );
+      ));
       return { state: Attributes as FlushState };
     } catch (error) {
+      // Still in another flusher's settle transaction: its turn, as if its lease were seen.
+      if (isTransactionConflict(error)) return { retryAt: nowMs + retryMs };
       if (!isConditionFailed(error)) throw error;
       const old = (error as { Item?: Record<string, never> }).Item;
       const state = old ? (unmarshall(old) as FlushState) : {};
@@ -262,7 +264,7 @@ export class BroadcastStore {
 
   private async conditional(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">): Promise<boolean> {
     try {
-      await this.db.doc.send(new UpdateCommand({ TableName: this.db.table, ...input }));
+      await whileTransactionHolds(() => this.db.doc.send(new UpdateCommand({ TableName: this.db.table, ...input })));
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
@@ -280,4 +282,21 @@ function settleUpdate(roomId: number, owner: string, batchId: string, next: Sett
     ExpressionAttributeNames: { "#owner": "owner" },
     ExpressionAttributeValues: { ":next": next.nextSendAt, ":interval": next.intervalMs, ":zero": 0, ":owner": owner, ":batch": batchId, ...(options.refused ? { ":one": 1 } : {}) },
   };
+}
+
+const isTransactionConflict = (error: unknown) => (error as { name?: string } | null)?.name === "TransactionConflictException";
+
+/**
+ * A write to the flush state that DynamoDB refuses because a transaction holds it (a flusher's
+ * settle, which takes milliseconds) is tried again a few times before the error stands.
+ */
+async function whileTransactionHolds<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isTransactionConflict(error) || attempt >= 4) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 20 * 2 ** attempt));
+    }
+  }
 }

@@ -86,12 +86,14 @@ export const isUnresolvedWrite = (error: unknown) => (error as { name?: string }
 
 /**
  * True for a DynamoDB failure that says nothing about the request itself: throttling past the
- * SDK's retries, a 5xx, a cut connection or a timeout. The caller should retry the same request.
+ * SDK's retries, a transaction holding the item, a 5xx, a cut connection or a timeout. The caller should retry the same request.
  * (The SDK's retry middleware puts `$metadata` on every error it gave up on.)
  */
 export function isStoreUnavailable(error: unknown): boolean {
   const sdk = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | null;
   if (!sdk?.$metadata) return false;
   const status = sdk.$metadata.httpStatusCode;
-  return sdk.$retryable !== undefined || status === undefined || status >= 500 || /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(sdk.name ?? "");
+  // A write refused because a transaction holds the item (TransactionConflictException) is as
+  // passing as throttling: the same request will go through in a moment.
+  return sdk.$retryable !== undefined || status === undefined || status >= 500 || /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|TransactionConflict/.test(sdk.name ?? "");
 }

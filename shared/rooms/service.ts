@@ -22,7 +22,7 @@ import {
   type RoomRole,
   type RoomSummary,
 } from "./domain.js";
-import { closeIndexAttributes, inviteKey, roomKey, RoomStore, type Room } from "./store.js";
+import { closeIndexAttributes, closingStamps, inviteKey, roomKey, RoomStore, type Room } from "./store.js";
 
 /** How long a close waits for the room's pending gifts to go out before it tells the group. */
 const closeFlushBudgetMs = 3_000;
@@ -404,7 +404,8 @@ export class RoomService {
 
   /**
    * Close: idempotent, and it always succeeds for the caller. Two steps, so the summary is final:
-   * first `closingAt` is set, after which gifts, refunds and heartbeats are refused; then the
+   * first `closingAt` is set (on the room and on each counter shard, where gifts check it), after
+   * which gifts, refunds and heartbeats are refused; then the
    * counters are read and the room's new state, its summary and every side effect (tell the
    * group, destroy it, dismiss the TRTC room, drop the stream) are written in one transaction.
    * The effects then run at once and failures stay in the outbox. A close that died between the
@@ -438,8 +439,12 @@ export class RoomService {
               ExpressionAttributeValues: { ":closingAt": closingAt, ":reason": reason, ":was": room.status, ":beat": room.lastHeartbeatAt },
             },
           },
+          ...closingStamps(this.store.db.table, roomId, closingAt),
         ]);
         if (started === "conflict") continue; // closed or changed meanwhile: read again
+      } else {
+        // Finishing a close that died half-way; one begun before the shards were stamped gets them now.
+        await this.store.transact(closingStamps(this.store.db.table, roomId, closingAt));
       }
       // Read after `closingAt` holds: every gift and refund of the room is in these counters.
       const { counts } = await this.store.getRoomWithCounts(roomId, true);

@@ -503,6 +503,22 @@ export class RoomStore {
   }
 }
 
+/**
+ * `closingAt` on every counter shard of the room, for the transaction that starts its close:
+ * gifts are refused on the shard they add to, so none lands after the close reads the shards.
+ */
+export function closingStamps(table: string, roomId: number, closingAt: number): TransactItem[] {
+  return Array.from({ length: counterShards }, (_, shard) => ({
+    Update: {
+      TableName: table,
+      Key: counterKey(roomId, shard),
+      UpdateExpression: "SET #type = :type, closingAt = if_not_exists(closingAt, :closingAt)",
+      ExpressionAttributeNames: { "#type": "type" },
+      ExpressionAttributeValues: { ":type": "room_counter", ":closingAt": closingAt },
+    },
+  }));
+}
+
 /** An ADD of some counters on one shard, as a transaction item. */
 export function counterUpdate(table: string, key: Record<string, string>, add: Partial<Record<(typeof counterFields)[number], number>>) {
   const entries = Object.entries(add);

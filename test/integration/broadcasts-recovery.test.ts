@@ -90,6 +90,19 @@ describe("room broadcasts after failures", () => {
     expect((await state(a.db, target.roomId)).inflight).toBeUndefined();
   }, 30_000);
 
+  it("waits its turn when the flush state is held by another flusher's settle transaction, in a request's loop and in a close's flush", async () => {
+    const target = await room();
+    const a = instance();
+    const held = (times: number) => setDynamoDbFaults({ operations: ["UpdateItem"], match: [`"BCAST#${target.roomId}"`], sequence: Array(times).fill("conflict") });
+    const first = await bill(a.broadcaster, target, "held1");
+    await held(3);
+    expect(await a.broadcaster.deliver(target, first.giftKey, 10_000)).toBe("sent");
+    await bill(a.broadcaster, target, "held2");
+    await held(6);
+    expect(await a.broadcaster.flushAll(target, Date.now() + 10_000)).toBe(true);
+    expect(sendersIn(target.groupId)).toEqual(["held1", "held2"]);
+  }, 30_000);
+
   it("keeps flushing for a gift that joined the loop as its read came back empty", async () => {
     const target = await room();
     const a = instance();

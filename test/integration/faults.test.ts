@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { afterEach, describe, expect, it } from "vitest";
-import { findGift, WalletStore } from "../../shared/billing/index.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { BillingService, findGift, WalletStore } from "../../shared/billing/index.js";
 import { Broadcaster } from "../../shared/broadcasts/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createLogger } from "../../shared/log/index.js";
-import { RoomService, RoomStore } from "../../shared/rooms/index.js";
+import { closingStamps, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import { inlineLeaseMs, outboxKey, putOutboxEntry, retryDueEntries } from "../../shared/outbox/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
 import { api, drainOutbox, emulatorState, emulatorUrl, injectFault, jwtUser, setDynamoDbFaults, testDb, withClientRetries, type DynamoDbFaultSettings } from "../helpers.js";
@@ -251,11 +251,43 @@ describe("ambiguous writes, forced one by one", () => {
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 24, kinds: ["credit", "gift_sent"] });
   });
 
+  it("refuses a gift whose room read is stale once the close began: the counter shard it adds to says so, and nothing is charged", async () => {
+    const { fan, roomId } = await giftScene();
+    const db = testDb();
+    const store = new RoomStore(db);
+    const beforeClose = await store.getRoom(roomId);
+    // The close's first step (room and every shard), then a read that has not caught up with it.
+    const closingAt = Date.now();
+    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `ROOM#${roomId}`, sk: "ROOM" }, UpdateExpression: "SET closingAt = :at, closingReason = :reason", ExpressionAttributeValues: { ":at": closingAt, ":reason": "host" } }));
+    for (const stamp of closingStamps(db.table, roomId, closingAt)) await db.doc.send(new UpdateCommand(stamp.Update as ConstructorParameters<typeof UpdateCommand>[0]));
+    vi.spyOn(store, "getRoom").mockResolvedValue(beforeClose);
+    const tencent = createTencentDeps(getConfig());
+    const log = createLogger({ service: "test" });
+    const billing = new BillingService({ wallets: new WalletStore(db), rooms: store, tencent, log, broadcaster: new Broadcaster({ db, im: tencent.im, log, settings: getConfig().broadcasts }) });
+    await expect(billing.giftFromApp(fan.userId, { roomId, giftId: "rose", count: 1 }, randomUUID())).rejects.toMatchObject({ code: "room_not_live" });
+    db.raw.destroy();
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 25, kinds: ["credit"] });
+  });
+
+  it("bills a hot room's gifts without the room item: a room item locked by other transactions all along takes gifts as usual", async () => {
+    const { fan, roomId } = await giftScene();
+    // DynamoDB cancels every transaction that includes the room item, as it does while another holds it.
+    await setDynamoDbFaults({ operations: ["TransactWriteItems"], match: [`"ROOM#${roomId}"`], conflict: 1 });
+    const answers = [];
+    for (let n = 0; n < 3; n++) answers.push((await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } })).status);
+    await setDynamoDbFaults({});
+    expect(answers).toEqual([201, 201, 201]);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 22 });
+  });
+
   it("finishes a close that died after its first step: gifts are refused meanwhile, and the host's next heartbeat completes it with the close's reason", async () => {
     const { host, fan, roomId } = await giftScene();
     expect((await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } })).status).toBe(201);
     const db = testDb();
-    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `ROOM#${roomId}`, sk: "ROOM" }, UpdateExpression: "SET closingAt = :at, closingReason = :reason", ExpressionAttributeValues: { ":at": Date.now(), ":reason": "moderation" } }));
+    // The close's first step, as it writes it: the room and every counter shard.
+    const closingAt = Date.now();
+    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `ROOM#${roomId}`, sk: "ROOM" }, UpdateExpression: "SET closingAt = :at, closingReason = :reason", ExpressionAttributeValues: { ":at": closingAt, ":reason": "moderation" } }));
+    for (const stamp of closingStamps(db.table, roomId, closingAt)) await db.doc.send(new UpdateCommand(stamp.Update as ConstructorParameters<typeof UpdateCommand>[0]));
     db.raw.destroy();
     expect((await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } })).status).toBe(409);
     const beat = await api("POST", `/v1/rooms/${roomId}/heartbeat`, { token: host.token });

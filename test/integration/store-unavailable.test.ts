@@ -16,6 +16,20 @@ describe("a read DynamoDB will not answer", () => {
   });
 });
 
+describe("a write DynamoDB refuses because a transaction holds the item", () => {
+  it("answers 503 store_unavailable with Retry-After, not 500, and the same request goes through after", async () => {
+    const host = await jwtUser("holder");
+    const { roomId } = (await api("POST", "/v1/rooms", { token: host.token, body: { title: "held" } })).body as { roomId: number };
+    expect((await api("POST", `/v1/rooms/${roomId}/live`, { token: host.token })).status).toBe(200);
+    // The heartbeat's one write, to the room item, meets TransactionConflictException.
+    await setDynamoDbFaults({ operations: ["UpdateItem"], match: [`"ROOM#${roomId}"`], sequence: ["conflict"] });
+    const held = await api("POST", `/v1/rooms/${roomId}/heartbeat`, { token: host.token });
+    expect([held.status, held.body.error.code]).toEqual([503, "store_unavailable"]);
+    expect(Number(held.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await api("POST", `/v1/rooms/${roomId}/heartbeat`, { token: host.token })).status).toBe(200);
+  });
+});
+
 describe("message data", () => {
   it("is the same text whatever order its keys come back in, so IM drops a resend", () => {
     const first = { type: "gift", giftId: "rose", count: 2, from: "alice", nested: { b: 1, a: 2 } };
