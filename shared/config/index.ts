@@ -1,57 +1,58 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { createLogger } from "../log/index.js";
+import { validate } from "../validation/index.js";
 import { examplePlaceholderPrefix, localSecrets, localStackMarker } from "./local-secrets.js";
 
 /**
  * Configuration is read from the environment once per cold start and validated as a whole (or,
  * for a function, the part it reads): every missing or malformed variable is named in one `ConfigError`.
  */
-const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const secret = z.string().min(8, "must be at least 8 characters");
-const domain = z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a host name");
+const integer = (...checks: z.core.$ZodCheck<number>[]) => z.coerce.number().check(z.int(), ...checks);
+const seconds = (fallback: number) => z._default(integer(z.positive()), fallback);
+const secret = z.string().check(z.minLength(8, "must be at least 8 characters"));
+const domain = z.string().check(z.regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a host name"));
+const flag = z._default(z.enum(["true", "false"]), "false");
 
 const envSchema = z.object({
-  TENCENT_SDKAPPID: z.coerce.number().int().positive(),
+  TENCENT_SDKAPPID: integer(z.positive()),
   /** The key UserSigs are signed with (console: IM/TRTC application key). */
   TENCENT_SECRET_KEY: secret,
   /** The IM admin onair signs REST calls as. */
-  IM_ADMIN_USER: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default("administrator"),
+  IM_ADMIN_USER: z._default(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/)), "administrator"),
   /** Every other IM admin account of the app, comma-separated: no user may register or be issued one. */
-  IM_ADMIN_USERS: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,32}(,\s*[A-Za-z0-9_-]{1,32})*$/, "must be a comma-separated list of IM user ids")
-    .optional(),
+  IM_ADMIN_USERS: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}(,\s*[A-Za-z0-9_-]{1,32})*$/, "must be a comma-separated list of IM user ids"))),
   IM_CALLBACK_TOKEN: secret,
   CSS_CALLBACK_KEY: secret,
   TRTC_CALLBACK_KEY: secret,
   CSS_PUSH_KEY: secret,
   CSS_PUSH_DOMAIN: domain,
   CSS_PLAY_DOMAIN: domain,
-  ONAIR_ADMIN_KEY: z.string().min(16, "must be at least 16 characters"),
+  ONAIR_ADMIN_KEY: z.string().check(z.minLength(16, "must be at least 16 characters")),
   HEARTBEAT_INTERVAL_SECONDS: seconds(10),
   ROOM_STALE_SECONDS: seconds(30),
   USERSIG_TTL_SECONDS: seconds(86_400),
   /** Lifetime of a per-room TRTC ticket (PrivateMapKey); TRTC checks it at room entry and role switch. */
-  TRTC_TICKET_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  TRTC_TICKET_TTL_SECONDS: z._default(integer(z.minimum(30), z.maximum(3600)), 300),
   /** Browser origins allowed to call the app routes, comma-separated (`*` only when set so). @default none */
-  CORS_ORIGINS: z
-    .string()
-    .refine((value) => value.split(",").every((origin) => isOrigin(origin.trim())), "must be '*' or a comma-separated list of origins like https://app.example.com")
-    .optional(),
+  CORS_ORIGINS: z.optional(
+    z.string().check(
+      z.refine((value) => value.split(",").every((origin) => isOrigin(origin.trim())), "must be '*' or a comma-separated list of origins like https://app.example.com"),
+    ),
+  ),
   /** Serve the API docs page (`/docs`) and `/openapi.json` from the usersig function. @default false */
-  DOCS_ENABLED: z.enum(["true", "false"]).default("false"),
+  DOCS_ENABLED: flag,
   /** Accounts one client IP may register per hour. */
-  REGISTRATIONS_PER_IP_PER_HOUR: z.coerce.number().int().positive().default(20),
+  REGISTRATIONS_PER_IP_PER_HOUR: z._default(integer(z.positive()), 20),
   SESSION_TTL_SECONDS: seconds(7 * 86_400),
   /** A room created but never reported live expires after this long. */
   CREATED_ROOM_TTL_SECONDS: seconds(600),
   COHOST_INVITE_TTL_SECONDS: seconds(60),
-  MAX_COHOSTS: z.coerce.number().int().min(1).max(8).default(3),
+  MAX_COHOSTS: z._default(integer(z.minimum(1), z.maximum(8)), 3),
   /** Lifetime of a signed push URL (its txTime). */
   PUSH_URL_TTL_SECONDS: seconds(86_400),
   /** Record live rooms for replay (TRTC cloud recording into VOD). */
-  RECORDING_ENABLED: z.enum(["true", "false"]).default("false"),
-  RECORDING_MAX_FILE_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  RECORDING_ENABLED: flag,
+  RECORDING_MAX_FILE_MINUTES: z._default(integer(z.minimum(1), z.maximum(1440)), 60),
   /** A live room whose stream ended is closed after this long unless the stream comes back. */
   STREAM_END_GRACE_SECONDS: seconds(60),
   /** A CDN stream that belongs to no live room is dropped once it has pushed this long. */
@@ -61,32 +62,32 @@ const envSchema = z.object({
   /** Shared secret VOD event callbacks must carry as `?token=` (VOD does not sign its callbacks). */
   VOD_CALLBACK_TOKEN: secret,
   /** VOD application (SubAppId) recordings go to and files are looked up in; VOD accounts opened since 2023-12-25 need it. */
-  VOD_SUB_APP_ID: z.coerce.number().int().positive().optional(),
-  DYNAMODB_ENDPOINT: z.url().optional(),
+  VOD_SUB_APP_ID: z.optional(integer(z.positive())),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
   /** An AWS region (`ap-southeast-1`, `cn-north-1`); with DYNAMODB_ENDPOINT, whatever region that service signs with. */
-  DYNAMODB_REGION: z.string().optional(),
-  DYNAMODB_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/).default("onair"),
+  DYNAMODB_REGION: z.optional(z.string()),
+  DYNAMODB_TABLE: z._default(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/)), "onair"),
   /** DynamoDB credentials (an IAM user's keys: SCF has no AWS role to assume). */
-  AWS_ACCESS_KEY_ID: z.string().min(1),
-  AWS_SECRET_ACCESS_KEY: z.string().min(1),
-  AWS_SESSION_TOKEN: z.string().optional(),
-  TENCENT_REGION: z.string().regex(/^[a-z]+(-[a-z]+)+$/, "must be a Tencent Cloud region such as ap-guangzhou").default("ap-guangzhou"),
+  AWS_ACCESS_KEY_ID: z.string().check(z.minLength(1)),
+  AWS_SECRET_ACCESS_KEY: z.string().check(z.minLength(1)),
+  AWS_SESSION_TOKEN: z.optional(z.string()),
+  TENCENT_REGION: z._default(z.string().check(z.regex(/^[a-z]+(-[a-z]+)+$/, "must be a Tencent Cloud region such as ap-guangzhou")), "ap-guangzhou"),
   /** Cloud API host override, e.g. `127.0.0.1:3001` for the local emulator. */
-  TENCENT_API_ENDPOINT: z.string().optional(),
+  TENCENT_API_ENDPOINT: z.optional(z.string()),
   /** Cloud API keys for runs outside SCF; deployed, the execution role's credentials are used. */
-  TENCENT_API_SECRET_ID: z.string().optional(),
-  TENCENT_API_SECRET_KEY: z.string().optional(),
-  TENCENT_API_SESSION_TOKEN: z.string().optional(),
+  TENCENT_API_SECRET_ID: z.optional(z.string()),
+  TENCENT_API_SECRET_KEY: z.optional(z.string()),
+  TENCENT_API_SESSION_TOKEN: z.optional(z.string()),
   /** IM REST base URL override, e.g. `http://127.0.0.1:3001`. */
-  IM_API_BASE: z.url().default("https://console.tim.qq.com"),
+  IM_API_BASE: z._default(z.url(), "https://console.tim.qq.com"),
   /** Verify app-issued JWTs (HS256) as an alternative to onair sessions. */
-  AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  AUTH_JWT_SECRET: z.optional(z.string().check(z.minLength(32, "must be at least 32 characters"))),
   /** Verify app-issued JWTs against this JWKS (RS256/ES256) as an alternative to onair sessions. */
-  AUTH_JWKS_URL: z.url().optional(),
-  AUTH_JWT_ISSUER: z.string().optional(),
-  AUTH_JWT_AUDIENCE: z.string().optional(),
-  BROADCAST_INTERVAL_MS: z.coerce.number().int().min(100).max(5000).default(500),
-  BROADCAST_HIGH_PRIORITY_COINS: z.coerce.number().int().positive().default(1000),
+  AUTH_JWKS_URL: z.optional(z.url()),
+  AUTH_JWT_ISSUER: z.optional(z.string()),
+  AUTH_JWT_AUDIENCE: z.optional(z.string()),
+  BROADCAST_INTERVAL_MS: z._default(integer(z.minimum(100), z.maximum(5000)), 500),
+  BROADCAST_HIGH_PRIORITY_COINS: z._default(integer(z.positive()), 1000),
 });
 
 const isOrigin = (value: string) => value === "*" || /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(value);
@@ -181,8 +182,8 @@ export function parseConfig(env: NodeJS.ProcessEnv, fields?: readonly (keyof Con
     if (present[old] !== undefined && present[name] === undefined) present[name] = present[old];
   }
   const names = new Set<EnvName>(fields ? fields.flatMap((field) => configVariables[field]) : configVariableNames);
-  const schema = envSchema.pick(Object.fromEntries([...names].map((name) => [name, true])) as Record<EnvName, true>);
-  const result = schema.safeParse(present);
+  const schema = z.pick(envSchema, Object.fromEntries([...names].map((name) => [name, true])) as Record<EnvName, true>);
+  const result = validate(schema, present);
   const problems = result.success
     ? []
     : result.error.issues.map((issue) => {
@@ -209,7 +210,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, fields?: readonly (keyof Con
     }
   }
   if (!result.success || problems.length) throw new ConfigError([...new Set(problems)]);
-  const e = result.data as z.infer<typeof envSchema>;
+  const e = result.data as z.output<typeof envSchema>;
   const config: Config = {
     sdkAppId: e.TENCENT_SDKAPPID,
     userSigKey: e.TENCENT_SECRET_KEY,
