@@ -1,16 +1,16 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import { BillingService, WalletStore } from "../../shared/billing/index.js";
 import { Broadcaster } from "../../shared/broadcasts/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
 import { BadRequestError, isAppError, UnauthorizedError } from "../../shared/errors/index.js";
-import { createApp, errorResponses, jsonResponse, noSecurity } from "../../shared/http/index.js";
+import { createApp, createRoute, errorResponses, jsonResponse, noSecurity } from "../../shared/http/index.js";
 import { createLogger, type Logger } from "../../shared/log/index.js";
 import { roomIdOfGroup, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import { verifyImCallback } from "../../shared/signatures/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
-const ImReply = z.object({ ActionStatus: z.literal("OK"), ErrorInfo: z.string(), ErrorCode: z.number() }).openapi("ImCallbackReply");
+const ImReply = z.object({ ActionStatus: z.literal("OK"), ErrorInfo: z.string(), ErrorCode: z.number() }).check(z.meta({ id: "ImCallbackReply" }));
 
 /** The body IM posts; checked by hand after the signature, so its schema documents and never validates. */
 const ImCallbackBody = {
@@ -38,13 +38,13 @@ const route = createRoute({
   security: noSecurity,
   request: {
     query: z.object({
-      SdkAppid: z.string().optional().openapi({ example: "1400000000" }),
-      CallbackCommand: z.string().optional().openapi({ example: "Group.CallbackBeforeSendMsg" }),
-      Sign: z.string().optional().openapi({ description: "hex SHA-256(IM_CALLBACK_TOKEN + RequestTime)" }),
-      RequestTime: z.string().optional().openapi({ description: "Unix seconds", example: "1795629600" }),
-      contenttype: z.string().optional().openapi({ example: "json" }),
-      ClientIP: z.string().optional(),
-      OptPlatform: z.string().optional(),
+      SdkAppid: z.optional(z.string()).check(z.meta({ example: "1400000000" })),
+      CallbackCommand: z.optional(z.string()).check(z.meta({ example: "Group.CallbackBeforeSendMsg" })),
+      Sign: z.optional(z.string()).check(z.meta({ description: "hex SHA-256(IM_CALLBACK_TOKEN + RequestTime)" })),
+      RequestTime: z.optional(z.string()).check(z.meta({ description: "Unix seconds", example: "1795629600" })),
+      contenttype: z.optional(z.string()).check(z.meta({ example: "json" })),
+      ClientIP: z.optional(z.string()),
+      OptPlatform: z.optional(z.string()),
     }),
     body: {
       required: true,

@@ -1,8 +1,8 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
 import { BadRequestError, UnauthorizedError, UpstreamError } from "../../shared/errors/index.js";
-import { createApp, errorResponses, jsonResponse, noSecurity } from "../../shared/http/index.js";
+import { createApp, createRoute, errorResponses, jsonResponse, noSecurity } from "../../shared/http/index.js";
 import type { Logger } from "../../shared/log/index.js";
 import { ReplayStore, type Segment } from "../../shared/recordings/index.js";
 import { RoomService, RoomStore, type Room } from "../../shared/rooms/index.js";
@@ -11,13 +11,13 @@ import type { TencentDeps } from "../../shared/tencent/index.js";
 import type { MediaFacts, VodMedia } from "../../shared/tencent/vod.js";
 
 type Body = Record<string, unknown>;
-const Ack = z.object({ code: z.literal(0) }).openapi("PlatformAck");
+const Ack = z.object({ code: z.literal(0) }).check(z.meta({ id: "PlatformAck" }));
 const ack = { code: 0 as const };
 
 /** A platform event's body, checked by hand after its signature: the schema documents and never validates. */
 type Property = { type: "string" | "integer" | "object"; additionalProperties?: boolean };
 const eventBody = (description: string, properties: Record<string, Property>, example: Record<string, unknown>) => ({
-  required: true,
+  required: true as const,
   content: { "application/json": { schema: { type: "object" as const, description, properties, additionalProperties: true }, example } },
 });
 const acknowledged = jsonResponse("Acknowledged (also for events onair does not use)", Ack, ack);
@@ -66,7 +66,7 @@ const routes = {
     description: "VOD does not sign normal callbacks: the URL carries `?token=VOD_CALLBACK_TOKEN`. 502 while VOD cannot describe a file, so VOD delivers the event again.",
     security: noSecurity,
     request: {
-      query: z.object({ token: z.string().optional().openapi({ description: "VOD_CALLBACK_TOKEN" }) }),
+      query: z.object({ token: z.optional(z.string()).check(z.meta({ description: "VOD_CALLBACK_TOKEN" })) }),
       body: eventBody(
         "A VOD event",
         { EventType: string, FileUploadEvent: { type: "object", additionalProperties: true } },

@@ -1,4 +1,4 @@
-import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
@@ -12,6 +12,7 @@ import {
   bearerErrors,
   bearerSecurity,
   createApp,
+  createRoute,
   decodeCursor,
   encodeCursor,
   errorResponses,
@@ -22,28 +23,31 @@ import {
   pageOf,
   Timestamp,
   type ErrorCode,
+  type RouteDefinition,
 } from "../../shared/http/index.js";
 import { maxRoomId, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
 const RoomIdParams = z.object({
-  roomId: z.coerce.number().int().min(1).max(maxRoomId).openapi({ param: { name: "roomId", in: "path" }, example: 100001 }),
+  roomId: z.coerce.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId), z.meta({ example: 100001 })),
 });
-const CohostParams = RoomIdParams.extend({ userId: UserIdSchema.openapi({ param: { name: "userId", in: "path" } }) });
+const CohostParams = z.extend(RoomIdParams, { userId: UserIdSchema });
 
 const Title = z
   .string()
-  .trim()
-  .min(1, "must not be empty")
-  .refine((title) => Buffer.byteLength(title) <= 30, "must be at most 30 bytes of UTF-8 (the IM group name limit)");
+  .check(
+    z.trim(),
+    z.minLength(1, "must not be empty"),
+    z.refine((title) => Buffer.byteLength(title) <= 30, "must be at most 30 bytes of UTF-8 (the IM group name limit)"),
+  );
 
-const PlayUrls = z.object({ rtmp: z.string(), flv: z.string(), hls: z.string() }).openapi("PlayUrls");
+const PlayUrls = z.object({ rtmp: z.string(), flv: z.string(), hls: z.string() }).check(z.meta({ id: "PlayUrls" }));
 const Summary = z
   .object({ durationSeconds: z.number(), peakViewers: z.number(), totalViewers: z.number(), likes: z.number(), giftIncome: z.number(), heat: z.number() })
-  .openapi("RoomSummary");
+  .check(z.meta({ id: "RoomSummary" }));
 const Created = z
   .object({
-    roomId: z.number().int(),
+    roomId: z.number().check(z.int()),
     groupId: z.string(),
     streamId: z.string(),
     status: z.literal("created"),
@@ -53,19 +57,19 @@ const Created = z
     pushUrl: z.string(),
     pushUrlExpiresAt: Timestamp,
   })
-  .openapi("CreatedRoom");
+  .check(z.meta({ id: "CreatedRoom" }));
 const Status = z.enum(["created", "live", "closed"]);
 const RoomView = z
   .object({
-    roomId: z.number().int(),
+    roomId: z.number().check(z.int()),
     title: z.string(),
     hostId: z.string(),
     status: Status,
     groupId: z.string(),
     streamId: z.string(),
     createdAt: Timestamp,
-    liveAt: Timestamp.nullable(),
-    closedAt: Timestamp.nullable(),
+    liveAt: z.nullable(Timestamp),
+    closedAt: z.nullable(Timestamp),
     counts: z.object({
       online: z.number(),
       peakViewers: z.number(),
@@ -77,40 +81,40 @@ const RoomView = z
     }),
     cohosts: z.array(z.object({ userId: z.string(), since: Timestamp })),
     playUrls: PlayUrls,
-    hostOnline: z.boolean().nullable().openapi({ description: "the host's IM connection as IM last reported it" }),
+    hostOnline: z.nullable(z.boolean()).check(z.meta({ description: "the host's IM connection as IM last reported it" })),
   })
-  .openapi("Room");
+  .check(z.meta({ id: "Room" }));
 const ListedRoom = z
   .object({
-    roomId: z.number().int(),
+    roomId: z.number().check(z.int()),
     title: z.string(),
     hostId: z.string(),
     status: Status,
-    liveAt: Timestamp.nullable(),
-    heat: z.number().openapi({ description: "as of the host's last heartbeat" }),
-    online: z.number().openapi({ description: "as of the host's last heartbeat" }),
+    liveAt: z.nullable(Timestamp),
+    heat: z.number().check(z.meta({ description: "as of the host's last heartbeat" })),
+    online: z.number().check(z.meta({ description: "as of the host's last heartbeat" })),
     cohostCount: z.number(),
     playUrls: PlayUrls,
   })
-  .openapi("ListedRoom");
+  .check(z.meta({ id: "ListedRoom" }));
 const Ticket = z
   .object({
-    roomId: z.number().int(),
+    roomId: z.number().check(z.int()),
     userId: z.string(),
     role: z.enum(["host", "cohost", "viewer"]),
-    privilegeMap: z.number().int().openapi({ description: "TRTC privilege bits: host 255, co-host 254, viewer 170", example: 170 }),
-    privateMapKey: z.string().openapi({ description: "pass as `privateMapKey` to TRTC enterRoom, and to switchRole" }),
+    privilegeMap: z.number().check(z.int(), z.meta({ description: "TRTC privilege bits: host 255, co-host 254, viewer 170", example: 170 })),
+    privateMapKey: z.string().check(z.meta({ description: "pass as `privateMapKey` to TRTC enterRoom, and to switchRole" })),
     expiresAt: Timestamp,
   })
-  .openapi("RoomTicket");
-const Member = z.object({ userId: z.string(), joinedAt: Timestamp }).openapi("Member");
+  .check(z.meta({ id: "RoomTicket" }));
+const Member = z.object({ userId: z.string(), joinedAt: Timestamp }).check(z.meta({ id: "Member" }));
 const Segment = z
   .object({ fileId: z.string(), url: z.string(), startAt: Timestamp, endAt: Timestamp, durationSeconds: z.number(), sizeBytes: z.number(), source: z.enum(["css", "vod"]) })
-  .openapi("ReplaySegment");
-const Replay = z.object({ roomId: z.number(), title: z.string(), hostId: z.string(), segments: z.number(), totalDurationSeconds: z.number(), updatedAt: Timestamp }).openapi("Replay");
+  .check(z.meta({ id: "ReplaySegment" }));
+const Replay = z.object({ roomId: z.number(), title: z.string(), hostId: z.string(), segments: z.number(), totalDurationSeconds: z.number(), updatedAt: Timestamp }).check(z.meta({ id: "Replay" }));
 const DeadSideEffect = z
-  .object({ entryId: z.string(), kind: z.string(), roomId: z.number().optional(), attempts: z.number(), lastError: z.string(), createdAt: Timestamp, deadAt: Timestamp })
-  .openapi("DeadSideEffect");
+  .object({ entryId: z.string(), kind: z.string(), roomId: z.optional(z.number()), attempts: z.number(), lastError: z.string(), createdAt: Timestamp, deadAt: Timestamp })
+  .check(z.meta({ id: "DeadSideEffect" }));
 
 /** Examples the document shows, one room's life. */
 const at = "2026-11-25T18:00:00.000Z";
@@ -124,7 +128,7 @@ const roomErrors = (...codes: ErrorCode[]) => errorResponses(...bearerErrors, "i
 /** A room write may meet contention past its retries (409 store_busy). */
 const roomWrite: ErrorCode[] = ["store_busy"];
 /** A bodiless POST on one room, e.g. `/v1/rooms/{roomId}/live`. */
-const roomAction = <P extends string, R extends RouteConfig["responses"]>(operationId: string, path: P, summary: string, responses: R) =>
+const roomAction = <P extends string, R extends RouteDefinition["responses"]>(operationId: string, path: P, summary: string, responses: R) =>
   createRoute({ method: "post", path, operationId, summary, security: bearerSecurity, request: { params: RoomIdParams }, responses });
 
 const routes = {
@@ -156,7 +160,7 @@ const routes = {
     operationId: "listRooms",
     summary: "Live rooms, newest or hottest first",
     security: bearerSecurity,
-    request: { query: PageQuerySchema.extend({ sort: z.enum(["new", "hot"]).default("new") }) },
+    request: { query: z.extend(PageQuerySchema, { sort: z._default(z.enum(["new", "hot"]), "new") }) },
     responses: {
       200: jsonResponse("Live rooms", pageOf(ListedRoom), {
         items: [{ roomId, title: "Friday night live", hostId: "alice", status: "live", liveAt: at, heat: 5300, online: 118, cohostCount: 1, playUrls }],
@@ -192,7 +196,7 @@ const routes = {
     },
   }),
   live: roomAction("goLive", "/v1/rooms/{roomId}/live", "Host reports the AV room is up", {
-    200: jsonResponse("Live", z.object({ roomId: z.number(), status: z.literal("live"), liveAt: Timestamp.nullable() }), { roomId, status: "live", liveAt: at }),
+    200: jsonResponse("Live", z.object({ roomId: z.number(), status: z.literal("live"), liveAt: z.nullable(Timestamp) }), { roomId, status: "live", liveAt: at }),
     ...roomErrors(...roomWrite, "not_room_host", "room_closed", "room_expired", "room_busy"),
   }),
   heartbeat: roomAction("heartbeat", "/v1/rooms/{roomId}/heartbeat", "Host heartbeat; `status: closed` tells the client to stop", {
@@ -233,7 +237,7 @@ const routes = {
     operationId: "addLikes",
     summary: "Likes add heat",
     security: bearerSecurity,
-    request: { params: RoomIdParams, body: jsonBody(z.strictObject({ count: z.number().int().min(1).max(100) }), { count: 5 }) },
+    request: { params: RoomIdParams, body: jsonBody(z.strictObject({ count: z.number().check(z.int(), z.minimum(1), z.maximum(100)) }), { count: 5 }) },
     responses: {
       200: jsonResponse("Added", z.object({ roomId: z.number(), added: z.number() }), { roomId, added: 5 }),
       ...roomErrors(...jsonBodyErrors, ...roomWrite, "room_not_live"),
@@ -247,7 +251,7 @@ const routes = {
     security: bearerSecurity,
     request: { params: RoomIdParams, body: jsonBody(z.strictObject({ userId: UserIdSchema }), { userId: "bob" }) },
     responses: {
-      201: jsonResponse("Invited", z.object({ roomId: z.number(), userId: z.string(), expiresAt: Timestamp.nullable() }), { roomId, userId: "bob", expiresAt: "2026-11-25T18:11:00.000Z" }),
+      201: jsonResponse("Invited", z.object({ roomId: z.number(), userId: z.string(), expiresAt: z.nullable(Timestamp) }), { roomId, userId: "bob", expiresAt: "2026-11-25T18:11:00.000Z" }),
       ...roomErrors(...jsonBodyErrors, "not_room_host", "room_not_live", "host_is_not_a_viewer", "already_cohost", "too_many_cohosts", "not_a_member", "upstream_unavailable"),
     },
   }),
@@ -279,7 +283,7 @@ const routes = {
   close: roomAction("closeRoom", "/v1/rooms/{roomId}/close", "Host ends the live (idempotent) → end summary", {
     200: jsonResponse(
       "Closed",
-      z.object({ roomId: z.number(), status: z.literal("closed"), reason: z.string(), summary: Summary, pendingEffects: z.number().openapi({ description: "Tencent side effects left for the sweeper" }) }),
+      z.object({ roomId: z.number(), status: z.literal("closed"), reason: z.string(), summary: Summary, pendingEffects: z.number().check(z.meta({ description: "Tencent side effects left for the sweeper" })) }),
       { roomId, status: "closed", reason: "host", summary, pendingEffects: 0 },
     ),
     ...roomErrors(...roomWrite, "not_room_host", "room_busy"),
@@ -292,7 +296,7 @@ const routes = {
     security: bearerSecurity,
     request: { params: RoomIdParams, query: PageQuerySchema },
     responses: {
-      200: jsonResponse("Segments", z.object({ roomId: z.number(), totalDurationSeconds: z.number(), items: z.array(Segment), nextCursor: z.string().nullable() }), {
+      200: jsonResponse("Segments", z.object({ roomId: z.number(), totalDurationSeconds: z.number(), items: z.array(Segment), nextCursor: z.nullable(z.string()) }), {
         roomId,
         totalDurationSeconds: 1800,
         items: [
@@ -347,7 +351,7 @@ const routes = {
     operationId: "retrySideEffect",
     summary: "Run a dead side effect again now, with a fresh series of retries (X-Admin-Key)",
     security: adminSecurity,
-    request: { params: z.object({ entryId: z.string().min(1).max(200).openapi({ param: { name: "entryId", in: "path" }, example: "100001:close:dropStream" }) }) },
+    request: { params: z.object({ entryId: z.string().check(z.minLength(1), z.maxLength(200), z.meta({ example: "100001:close:dropStream" })) }) },
     responses: {
       200: jsonResponse("Ran: `done`, or `pending` when it failed again and the sweeper retries it", z.object({ entryId: z.string(), status: z.enum(["done", "pending"]) }), {
         entryId: "100001:close:dropStream",
@@ -364,7 +368,7 @@ const routes = {
     security: bearerSecurity,
     request: { params: RoomIdParams },
     responses: {
-      200: jsonResponse("Summary", z.object({ roomId: z.number(), reason: z.string().optional(), closedAt: Timestamp.nullable(), summary: Summary }), {
+      200: jsonResponse("Summary", z.object({ roomId: z.number(), reason: z.optional(z.string()), closedAt: z.nullable(Timestamp), summary: Summary }), {
         roomId,
         reason: "host",
         closedAt: "2026-11-25T18:30:05.000Z",
@@ -375,11 +379,11 @@ const routes = {
   }),
 };
 
-const ReplayCursor = z.object({ after: z.string().max(64) });
-const SegmentCursor = z.object({ after: z.string().min(1).max(256) });
-const DeadCursor = z.object({ before: z.string().max(256) });
-const MemberCursor = z.object({ shard: z.number().int().min(0).max(63), after: z.string().optional() });
-const ListCursor = z.object({ sort: z.enum(["new", "hot"]), after: z.string().max(64) });
+const ReplayCursor = z.object({ after: z.string().check(z.maxLength(64)) });
+const SegmentCursor = z.object({ after: z.string().check(z.minLength(1), z.maxLength(256)) });
+const DeadCursor = z.object({ before: z.string().check(z.maxLength(256)) });
+const MemberCursor = z.object({ shard: z.number().check(z.int(), z.minimum(0), z.maximum(63)), after: z.optional(z.string()) });
+const ListCursor = z.object({ sort: z.enum(["new", "hot"]), after: z.string().check(z.maxLength(64)) });
 
 export interface RoomsAppDeps {
   db: Db;
@@ -399,8 +403,6 @@ export function createRoomsApp(deps: RoomsAppDeps) {
   const replays = new ReplayStore(deps.db);
   const authed = <R extends object>(route: R) => ({ ...route, middleware: [authenticated] }) as R;
   const admin = requireAdminKey(deps.config);
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
-  app.openAPIRegistry.registerComponent("securitySchemes", "adminKeyHeader", { type: "apiKey", in: "header", name: "X-Admin-Key" });
 
   app.openapi(authed(routes.create), async (c) => c.json(await service(c.var.log).create(c.var.userId, c.req.valid("json").title), 201));
 

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import {
   authenticate,
   bearerToken,
@@ -15,17 +15,17 @@ import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
 import { serveDocs, type DocsSource } from "../../shared/docs/index.js";
 import { BadRequestError, ForbiddenError } from "../../shared/errors/index.js";
-import { bearerErrors, bearerSecurity, createApp, errorResponses, jsonBody, jsonBodyErrors, jsonResponse, noSecurity, Timestamp } from "../../shared/http/index.js";
+import { bearerErrors, bearerSecurity, createApp, createRoute, errorResponses, jsonBody, jsonBodyErrors, jsonResponse, noSecurity, Timestamp } from "../../shared/http/index.js";
 import { UserSigSigner } from "../../shared/tencent/index.js";
 
-const CredentialsSchema = z.strictObject({ userId: UserIdSchema, password: PasswordSchema }).openapi("Credentials");
+const CredentialsSchema = z.strictObject({ userId: UserIdSchema, password: PasswordSchema }).check(z.meta({ id: "Credentials" }));
 const credentials = { userId: "alice", password: "correct horse" };
 
-const AccountSchema = z.object({ userId: z.string(), createdAt: Timestamp }).openapi("Account");
-const SessionSchema = z.object({ token: z.string(), expiresAt: Timestamp }).openapi("Session");
+const AccountSchema = z.object({ userId: z.string(), createdAt: Timestamp }).check(z.meta({ id: "Account" }));
+const SessionSchema = z.object({ token: z.string(), expiresAt: Timestamp }).check(z.meta({ id: "Session" }));
 const UserSigSchema = z
-  .object({ sdkAppId: z.number().int(), userId: z.string(), userSig: z.string(), expiresAt: Timestamp.openapi({ description: "the signature's TLS.time + TLS.expire" }) })
-  .openapi("UserSig");
+  .object({ sdkAppId: z.number().check(z.int()), userId: z.string(), userSig: z.string(), expiresAt: Timestamp.check(z.meta({ description: "the signature's TLS.time + TLS.expire" })) })
+  .check(z.meta({ id: "UserSig" }));
 
 const routes = {
   register: createRoute({
@@ -100,8 +100,6 @@ export function createUserSigApp(deps: { db: Db; config: Config; docs?: DocsSour
     c.set("userId", userId);
     return c.json({ token: session.token, expiresAt: new Date(session.expiresAtSeconds * 1000).toISOString() }, 201);
   });
-
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
 
   app.openapi(routes.logout, async (c) => {
     const token = bearerToken(c.req.header("authorization"));

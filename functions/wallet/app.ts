@@ -1,6 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import * as z from "zod/mini";
 import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import { auditWallet, BillingService, catalogVersion, gifts, maxGiftCount, movementId, staleRecordOf, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
 import { Broadcaster } from "../../shared/broadcasts/index.js";
@@ -14,6 +14,7 @@ import {
   bearerErrors,
   bearerSecurity,
   createApp,
+  createRoute,
   decodeCursor,
   encodeCursor,
   errorResponses,
@@ -32,20 +33,22 @@ import { createLogger, type Logger } from "../../shared/log/index.js";
 import { maxRoomId, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
-const RoomId = z.number().int().min(1).max(maxRoomId);
+const RoomId = z.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId));
 const IdempotencyHeaders = z.object({
-  // Checked by the handler, so a missing or malformed key gets its own code (idempotency_key_required, invalid_idempotency_key).
-  "idempotency-key": z
-    .string()
-    .optional()
-    .openapi({
+  // Checked by the handler, so a missing or malformed key gets its own code (idempotency_key_required, invalid_idempotency_key);
+  // the document says what the handler requires.
+  "idempotency-key": z.optional(z.string()).check(
+    z.meta({
       param: { required: true },
       pattern: "^[\\x21-\\x7e]{1,255}$",
       description: "1-255 printable ASCII characters, one per logical gift or credit: a retry with the same key and body gets the first answer and bills nothing. Kept 24 h, scoped to the caller.",
       example: "7f1c2a9e-5b0d-4a51-9d8e-2f6c1b7a0e44",
     }),
+  ),
 });
-const GiftRequest = z.strictObject({ roomId: RoomId, giftId: z.string().min(1).max(64), count: z.number().int().min(1).max(maxGiftCount) }).openapi("GiftRequest");
+const GiftRequest = z
+  .strictObject({ roomId: RoomId, giftId: z.string().check(z.minLength(1), z.maxLength(64)), count: z.number().check(z.int(), z.minimum(1), z.maximum(maxGiftCount)) })
+  .check(z.meta({ id: "GiftRequest" }));
 const GiftResult = z
   .object({
     roomId: z.number(),
@@ -53,12 +56,14 @@ const GiftResult = z
     count: z.number(),
     amount: z.number(),
     heat: z.number(),
-    ledgerId: z.string().optional(),
-    delivery: z.enum(["sent", "queued", "undelivered"]).openapi({
-      description: "sent: a room broadcast carrying the gift reached the group; queued: the room's next broadcast (or the sweeper's) carries it, exactly once; undelivered: the room's group was gone",
-    }),
+    ledgerId: z.optional(z.string()),
+    delivery: z.enum(["sent", "queued", "undelivered"]).check(
+      z.meta({
+        description: "sent: a room broadcast carrying the gift reached the group; queued: the room's next broadcast (or the sweeper's) carries it, exactly once; undelivered: the room's group was gone",
+      }),
+    ),
   })
-  .openapi("GiftResult");
+  .check(z.meta({ id: "GiftResult" }));
 
 /** The client contract of the aggregated gift message (README "Room broadcasts"). */
 const giftBroadcastDescription = [
@@ -79,19 +84,20 @@ const LedgerItem = z
     account: z.enum(["balance", "earnings"]),
     amount: z.number(),
     createdAt: Timestamp,
-    roomId: z.number().optional(),
-    giftId: z.string().optional(),
-    count: z.number().optional(),
-    counterparty: z.string().optional(),
-    reason: z.string().optional(),
+    roomId: z.optional(z.number()),
+    giftId: z.optional(z.string()),
+    count: z.optional(z.number()),
+    counterparty: z.optional(z.string()),
+    reason: z.optional(z.string()),
   })
-  .openapi("LedgerEntry");
+  .check(z.meta({ id: "LedgerEntry" }));
 
 const at = "2026-11-25T18:00:00.000Z";
 const giftExample = { roomId: 100001, giftId: "rose", count: 3 };
 /** Codes of a call that carries an Idempotency-Key. */
 const idempotentErrors: ErrorCode[] = ["idempotency_key_required", "invalid_idempotency_key", "idempotency_key_reused"];
-const Catalog = z.object({ version: z.string(), items: z.array(z.object({ giftId: z.string(), name: z.string(), price: z.number(), heat: z.number() }).openapi("Gift")) }).openapi("GiftCatalog");
+const Gift = z.object({ giftId: z.string(), name: z.string(), price: z.number(), heat: z.number() }).check(z.meta({ id: "Gift" }));
+const Catalog = z.object({ version: z.string(), items: z.array(Gift) }).check(z.meta({ id: "GiftCatalog" }));
 
 const routes = {
   gifts: createRoute({
@@ -111,7 +117,7 @@ const routes = {
     summary: "Caller's coin balance and gift earnings",
     security: bearerSecurity,
     responses: {
-      200: jsonResponse("Wallet", z.object({ userId: z.string(), balance: z.number(), earnings: z.number() }).openapi("Wallet"), { userId: "bob", balance: 97, earnings: 0 }),
+      200: jsonResponse("Wallet", z.object({ userId: z.string(), balance: z.number(), earnings: z.number() }).check(z.meta({ id: "Wallet" })), { userId: "bob", balance: 97, earnings: 0 }),
       ...errorResponses(...bearerErrors),
     },
   }),
@@ -150,8 +156,8 @@ const routes = {
     summary: "Top gifters of a room by coins",
     security: bearerSecurity,
     request: {
-      params: z.object({ roomId: z.coerce.number().int().min(1).max(maxRoomId).openapi({ param: { name: "roomId", in: "path" }, example: 100001 }) }),
-      query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
+      params: z.object({ roomId: z.coerce.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId), z.meta({ example: 100001 })) }),
+      query: z.object({ limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20) }),
     },
     responses: {
       200: jsonResponse("Leaderboard", z.object({ roomId: z.number(), items: z.array(z.object({ rank: z.number(), userId: z.string(), coins: z.number() })) }), {
@@ -168,9 +174,9 @@ const routes = {
     summary: "Admin top-up (X-Admin-Key, Idempotency-Key)",
     security: adminSecurity,
     request: {
-      params: z.object({ userId: UserIdSchema.openapi({ param: { name: "userId", in: "path" } }) }),
+      params: z.object({ userId: UserIdSchema }),
       headers: IdempotencyHeaders,
-      body: jsonBody(z.strictObject({ amount: z.number().int().min(1).max(10_000_000), reason: z.string().trim().min(1).max(200) }), { amount: 100, reason: "welcome bonus" }),
+      body: jsonBody(z.strictObject({ amount: z.number().check(z.int(), z.minimum(1), z.maximum(10_000_000)), reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)) }), { amount: 100, reason: "welcome bonus" }),
     },
     responses: {
       201: jsonResponse("Credited", z.object({ userId: z.string(), amount: z.number(), reason: z.string(), ledgerId: z.string() }), { userId: "bob", amount: 100, reason: "welcome bonus", ledgerId: "L-0c1d" }, replayedHeader),
@@ -183,7 +189,7 @@ const routes = {
     operationId: "auditWallet",
     summary: "Admin: a wallet's ledger summed against its balance and earnings (X-Admin-Key)",
     security: adminSecurity,
-    request: { params: z.object({ userId: UserIdSchema.openapi({ param: { name: "userId", in: "path" } }) }) },
+    request: { params: z.object({ userId: UserIdSchema }) },
     responses: {
       200: jsonResponse(
         "Audit",
@@ -197,7 +203,7 @@ const routes = {
             staleRecords: z.array(z.object({ scope: z.string(), status: z.string(), ageSeconds: z.number(), overdue: z.boolean() })),
             consistent: z.boolean(),
           })
-          .openapi("WalletAudit"),
+          .check(z.meta({ id: "WalletAudit" })),
         { userId: "bob", balance: 97, earnings: 0, ledgerBalance: 97, ledgerEarnings: 0, staleRecords: [], consistent: true },
       ),
       ...errorResponses(...adminErrors, "invalid_parameter"),
@@ -205,7 +211,7 @@ const routes = {
   }),
 };
 
-const LedgerCursor = z.object({ before: z.string().max(64) });
+const LedgerCursor = z.object({ before: z.string().check(z.maxLength(64)) });
 
 /** The Idempotency-Key header, or a 400 naming what is wrong with it. */
 const idempotencyKeyOf = (c: Context) => idempotencyKeyFrom(c.req.header("idempotency-key"));
@@ -230,8 +236,6 @@ export function createWalletApp(deps: WalletAppDeps) {
   const broadcaster = new Broadcaster({ db: deps.db, im: deps.tencent.im, log: createLogger({ service: "wallet" }), settings: deps.config.broadcasts });
   const billing = (log: Logger) => new BillingService({ wallets, rooms: new RoomStore(deps.db), tencent: deps.tencent, log, broadcaster });
   const admin = requireAdminKey(deps.config);
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
-  app.openAPIRegistry.registerComponent("securitySchemes", "adminKeyHeader", { type: "apiKey", in: "header", name: "X-Admin-Key" });
 
   const catalog = { version: catalogVersion, items: gifts.map(({ giftId, name, price, heat }) => ({ giftId, name, price, heat })) };
   app.openapi(routes.gifts, (c) => c.json(catalog, 200));
@@ -252,7 +256,7 @@ export function createWalletApp(deps: WalletAppDeps) {
 
   app.openapi({ ...routes.gift, middleware: [authenticated] }, async (c) => {
     const key = idempotencyKeyOf(c);
-    return answer(c, await billing(c.var.log).giftFromApp(c.var.userId, c.req.valid("json"), key)) as never;
+    return answer(c, await billing(c.var.log).giftFromApp(c.var.userId, c.req.valid("json"), key));
   });
 
   app.openapi({ ...routes.leaderboard, middleware: [authenticated] }, async (c) => {

@@ -1,5 +1,9 @@
-type OpenApiSource = { name: string; app: { getOpenAPI31Document: Function } };
-type Document = { paths?: Record<string, unknown>; components?: Record<string, Record<string, unknown>> };
+import * as z from "zod/mini";
+import { ErrorSchema, securitySchemes, type RouteDefinition } from "../../shared/http/index.js";
+
+export type OpenApiSource = { name: string; app: { routeDefinitions: readonly RouteDefinition[] } };
+type JsonSchema = Record<string, unknown>;
+type Schemas = Record<string, JsonSchema>;
 
 /** The server variable naming a function's base URL: `im-callback` → `imCallbackUrl`. */
 export const serverVariable = (functionName: string) => `${functionName.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}Url`;
@@ -28,35 +32,90 @@ const unexpectedError = {
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
 };
 
+/** What zod writes that the document leaves out: every integer's safe-integer bounds, and each string format's regex beside its `format`. */
+function plainer({ jsonSchema }: { jsonSchema: JsonSchema }) {
+  if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+  if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+  if (jsonSchema.format) delete jsonSchema.pattern;
+}
+
 /**
- * One OpenAPI 3.1 document for the whole API, merged from each function's routes. Deployed, each
- * function has its own Function URL, so every path names its function's base URL as a server
- * variable (default `baseUrl`); behind one domain (docs/deploy.md) they are all that domain.
- * Each operation is tagged with its function.
+ * The JSON Schema of a route's zod schema, as a request may send it (answers' schemas have no
+ * defaults or transforms, so for them input and output read the same). zod puts the named
+ * schemas inside (`.meta({ id })`) under `$defs`; they go to the document's components.
+ */
+function jsonSchemaOf(schema: z.core.$ZodType, schemas: Schemas): JsonSchema {
+  const json = JSON.stringify(z.toJSONSchema(schema, { io: "input", override: plainer }));
+  const { $schema: _, $defs, ...rest } = JSON.parse(json.replaceAll('"#/$defs/', '"#/components/schemas/')) as { $schema: string; $defs?: Schemas };
+  Object.assign(schemas, $defs);
+  return rest;
+}
+
+const isZod = (schema: object): schema is z.core.$ZodType => "_zod" in schema;
+
+type Content = NonNullable<RouteDefinition["responses"][number]["content"]>;
+const contentOf = (content: Content, schemas: Schemas) =>
+  Object.fromEntries(Object.entries(content).map(([type, { schema, ...media }]) => [type, { ...media, schema: isZod(schema) ? jsonSchemaOf(schema, schemas) : schema }]));
+
+/** Path, query and header parameters, one per property of the route's schemas. */
+function parametersOf({ request }: RouteDefinition, schemas: Schemas) {
+  const places = [["path", request?.params], ["query", request?.query], ["header", request?.headers]] as const;
+  return places.flatMap(([place, schema]) => {
+    if (!schema) return [];
+    const { properties = {}, required = [] } = jsonSchemaOf(schema, schemas) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    // `param: { required: true }`: a header the handler requires and checks itself, for its own error codes.
+    return Object.entries(properties).map(([name, { param, ...property }]) => ({
+      schema: property,
+      required: required.includes(name) || (param as { required?: boolean } | undefined)?.required === true,
+      ...(property.description ? { description: property.description } : {}),
+      name,
+      in: place,
+    }));
+  });
+}
+
+function operationOf(route: RouteDefinition, schemas: Schemas) {
+  const { operationId, summary, description, security, request, responses } = route;
+  const parameters = parametersOf(route, schemas);
+  return {
+    operationId,
+    summary,
+    ...(description ? { description } : {}),
+    security,
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(request?.body ? { requestBody: { required: request.body.required, content: contentOf(request.body.content, schemas) } } : {}),
+    responses: {
+      ...Object.fromEntries(Object.entries(responses).map(([status, { content, ...response }]) => [status, { ...response, ...(content ? { content: contentOf(content, schemas) } : {}) }])),
+      default: unexpectedError,
+    },
+  };
+}
+
+/**
+ * One OpenAPI 3.1 document for the whole API, written from each function's route definitions.
+ * Deployed, each function has its own Function URL, so every path names its function's base URL
+ * as a server variable (default `baseUrl`); behind one domain (docs/deploy.md) they are all that
+ * domain. Each operation is tagged with its function.
  */
 export function buildOpenApiDocument(sources: OpenApiSource[], baseUrl: string) {
-  const merged = {
+  const schemas: Schemas = {};
+  // The envelope and the list of every code, which the `default` answer of every operation names.
+  jsonSchemaOf(ErrorSchema, schemas);
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const { name, app } of sources) {
+    const variable = serverVariable(name);
+    const servers = [{ url: `{${variable}}`, description: `the ${name} function's Function URL, or the one domain`, variables: { [variable]: { default: baseUrl } } }];
+    for (const route of app.routeDefinitions) {
+      const item = (paths[route.path] ??= { servers });
+      item[route.method] = { tags: [name], ...operationOf(route, schemas) };
+    }
+  }
+  return {
     openapi: "3.1.0",
     info: { title: "onair API", version: "1", description },
     servers: [{ url: baseUrl, description: "one domain in front of every function (docs/deploy.md), or the local stack" }],
     tags: sources.map(({ name }) => ({ name, description: tags[name] ?? name })),
-    paths: {} as Record<string, unknown>,
-    components: {} as Record<string, Record<string, unknown>>,
+    paths,
+    components: { securitySchemes, schemas },
   };
-  for (const { name, app } of sources) {
-    const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: merged.info }) as Document;
-    const variable = serverVariable(name);
-    const servers = [{ url: `{${variable}}`, description: `the ${name} function's Function URL, or the one domain`, variables: { [variable]: { default: baseUrl } } }];
-    for (const [path, item] of Object.entries(doc.paths ?? {})) {
-      const operations = Object.entries(item as Record<string, { responses: object }>).map(([method, operation]) => [
-        method,
-        { tags: [name], ...operation, responses: { ...operation.responses, default: unexpectedError } },
-      ]);
-      merged.paths[path] = { servers, ...Object.fromEntries(operations) };
-    }
-    for (const [kind, entries] of Object.entries(doc.components ?? {})) {
-      merged.components[kind] = { ...merged.components[kind], ...entries };
-    }
-  }
-  return merged;
 }

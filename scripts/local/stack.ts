@@ -8,7 +8,7 @@ import { serveDocs, type DocsDocument } from "../../shared/docs/index.js";
 import { responseToResult, type ScfTimerEvent } from "../../shared/http/index.js";
 import { startEmulator, type Emulator } from "../emulator/server.js";
 import { functionForPath, functionSpecs } from "../functions.js";
-import { buildOpenApiDocument } from "./openapi.js";
+import { buildOpenApiDocument, type OpenApiSource } from "./openapi.js";
 import { swaggerUiDir } from "../docs-files.js";
 import { applyDefaults, localEnvDefaults } from "./env.js";
 import { checkFaults, parseFaults, startFaultProxy, type FaultProxy } from "./dynamodb-faults.js";
@@ -121,9 +121,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
 
     const handlers = new Map<string, HttpHandler>();
-    const apps: { name: string; app: { getOpenAPI31Document: Function } }[] = [];
+    const apps: OpenApiSource[] = [];
     for (const spec of functionSpecs.filter((s) => s.kind === "http")) {
-      const module = (await loaders[spec.name as keyof typeof loaders]()) as { main_handler: HttpHandler; app: { getOpenAPI31Document: Function } };
+      const module = (await loaders[spec.name as keyof typeof loaders]()) as { main_handler: HttpHandler; app: OpenApiSource["app"] };
       handlers.set(spec.name, module.main_handler);
       apps.push({ name: spec.name, app: module.app });
     }

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Config } from "../config/index.js";
 import type { Db } from "../db/index.js";
 import { ForbiddenError, UnauthorizedError } from "../errors/index.js";
-import type { AppEnv } from "../http/app.js";
+import type { AppEnv } from "../http/route.js";
 import { secretsEqual } from "../signatures/index.js";
 import { reservedIdentityRule, userIdPattern } from "./identifiers.js";
 import { looksLikeJwt, verifyAppJwt } from "./jwt.js";

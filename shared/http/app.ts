@@ -1,45 +1,14 @@
-import { OpenAPIHono, type z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isStoreUnavailable } from "../db/transact.js";
 import { isAppError, StoreUnavailableError } from "../errors/index.js";
-import { createLogger, type Logger } from "../log/index.js";
-import type { RequestBindings } from "./adapter.js";
-import { ErrorSchema } from "./contract.js";
+import { createLogger } from "../log/index.js";
 import { corsPolicy } from "./cors.js";
+import { errorResponse } from "./envelope.js";
+import { OpenApiApp } from "./route.js";
 
 /** Largest JSON body any route accepts. @default 16 KiB */
 export const maxBodyBytes = 16 * 1024;
-
-export type AppEnv = {
-  Bindings: RequestBindings;
-  Variables: { log: Logger; userId: string };
-};
-
-/** The error envelope every non-2xx response carries. */
-export function errorResponse(c: Context, status: number, code: string, message: string, headers: Record<string, string> = {}) {
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
-  return c.json({ error: { code, message } }, status as ContentfulStatusCode);
-}
-
-/** Describe a failed schema check so the caller knows which fields to fix (up to three). */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  if (issues.length === 0) return "request is invalid";
-  return issues.slice(0, 3).map(describeIssue).join("; ");
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = issue.path.map(String).join(".");
-  if (issue.code === "unrecognized_keys") {
-    const where = field ? ` in ${field}` : "";
-    return `unknown field${issue.keys.length > 1 ? "s" : ""}${where}: ${issue.keys.join(", ")}`;
-  }
-  if (!field) return issue.code === "invalid_type" ? "request body must be a JSON object" : issue.message;
-  if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) return `${field} is required`;
-  return `${field}: ${issue.message}`;
-}
 
 function compilePath(path: string): RegExp {
   const pattern = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[A-Za-z0-9_]+(\\\{[^}]*\\\})?/g, "/[^/]+");
@@ -54,19 +23,8 @@ export function createApp(options: {
   service: string;
   /** Browser origins allowed to call this function's app routes (CORS_ORIGINS). @default none */
   corsOrigins?: readonly string[];
-}): OpenAPIHono<AppEnv> {
-  const app = new OpenAPIHono<AppEnv>({
-    defaultHook: (result, c) => {
-      if (!result.success) {
-        const target = (result as { target?: string }).target;
-        const code = target === "header" ? "invalid_header" : target === "query" || target === "param" ? "invalid_parameter" : "invalid_request";
-        return errorResponse(c, 400, code, describeIssues(result.error.issues));
-      }
-    },
-  });
-
-  // The envelope and the list of every code, whichever codes this function's routes answer with.
-  app.openAPIRegistry.register("Error", ErrorSchema);
+}): OpenApiApp {
+  const app = new OpenApiApp();
 
   app.use(async (c, next) => {
     const requestId = c.env?.requestId ?? crypto.randomUUID();
@@ -126,7 +84,7 @@ export function createApp(options: {
 }
 
 /** The methods the app's routes serve at `path`. */
-function methodsAt(app: OpenAPIHono<AppEnv>, path: string): string[] {
+function methodsAt(app: OpenApiApp, path: string): string[] {
   const methods = new Set<string>();
   for (const route of app.routes) if (route.method !== "ALL" && compilePath(route.path).test(path)) methods.add(route.method);
   return [...methods];

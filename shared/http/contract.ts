@@ -1,4 +1,4 @@
-import { z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 
 /**
  * Every error code onair answers with, under the one status it always comes with. The OpenAPI
@@ -84,22 +84,25 @@ export const statusOf = (code: ErrorCode): ErrorStatus => statusByCode.get(code)
 /** Codes answered with `Retry-After`: the caller should wait that many seconds and repeat the same request. */
 const retryAfterCodes = new Set<string>(["request_in_progress", "wallet_busy", "store_busy", "too_many_registrations", "too_many_login_attempts", "store_unavailable"]);
 
-export const ErrorCodeSchema = z
-  .enum(Object.keys(Object.assign({}, ...Object.values(errorCodes))) as [ErrorCode, ...ErrorCode[]])
-  .openapi("ErrorCode", {
+const allCodes = Object.keys(Object.assign({}, ...Object.values(errorCodes))) as [ErrorCode, ...ErrorCode[]];
+
+export const ErrorCodeSchema = z.enum(allCodes).check(
+  z.meta({
+    id: "ErrorCode",
     description: `Every error code, by the status it comes with:\n${Object.entries(errorCodes)
       .map(([status, codes]) => `- ${status}: ${Object.entries(codes).map(([code, meaning]) => `\`${code}\` (${meaning})`).join("; ")}`)
       .join("\n")}`,
-  });
+  }),
+);
 
 export const ErrorSchema = z
   .object({
     error: z.object({
       code: ErrorCodeSchema,
-      message: z.string().openapi({ description: "a sentence for people; match on `code`", example: "userId: must be 1-32 letters, digits, '_' or '-'" }),
+      message: z.string().check(z.meta({ description: "a sentence for people; match on `code`", example: "userId: must be 1-32 letters, digits, '_' or '-'" })),
     }),
   })
-  .openapi("Error");
+  .check(z.meta({ id: "Error" }));
 
 const retryAfterHeader = {
   "Retry-After": { description: "Seconds to wait before repeating the same request", schema: { type: "integer" as const, minimum: 1, example: 1 } },
@@ -107,6 +110,15 @@ const retryAfterHeader = {
 
 /** Example messages, so each documented code shows a whole error body. */
 const exampleMessage = (code: string, status: ErrorStatus) => (errorCodes[status] as Record<string, string>)[code]!;
+
+/** The error envelope with `code` limited to `codes`, as JSON Schema: it only documents, nothing checks answers with it. */
+const errorEnvelopeOf = (codes: ErrorCode[]) => ({
+  type: "object",
+  properties: {
+    error: { type: "object", properties: { code: { type: "string", enum: codes }, message: { type: "string" } }, required: ["code", "message"] },
+  },
+  required: ["error"],
+});
 
 /**
  * OpenAPI error responses for the codes a route can answer with, grouped by their status. Each
@@ -124,7 +136,7 @@ export function errorResponses(...codes: ErrorCode[]) {
         ...(list.some((code) => retryAfterCodes.has(code)) ? { headers: retryAfterHeader } : {}),
         content: {
           "application/json": {
-            schema: z.object({ error: z.object({ code: z.enum(list as [ErrorCode, ...ErrorCode[]]), message: z.string() }) }),
+            schema: errorEnvelopeOf(list),
             examples: Object.fromEntries(list.map((code) => [code, { value: { error: { code, message: exampleMessage(code, status) } } }])),
           },
         },
@@ -141,7 +153,7 @@ export const adminErrors: ErrorCode[] = ["invalid_admin_key", "store_unavailable
 export const jsonBodyErrors: ErrorCode[] = ["invalid_json", "invalid_request", "payload_too_large", "unsupported_media_type"];
 
 /** An ISO 8601 UTC timestamp, as every time in onair's answers is written. */
-export const Timestamp = z.iso.datetime().openapi({ example: "2026-11-25T18:00:00.000Z" });
+export const Timestamp = z.iso.datetime().check(z.meta({ example: "2026-11-25T18:00:00.000Z" }));
 
 /** The `Idempotent-Replayed: true` header of an answer replayed for a repeated Idempotency-Key. */
 export const replayedHeader = {

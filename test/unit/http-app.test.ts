@@ -1,7 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import * as z from "zod/mini";
 import { ConflictError } from "../../shared/errors/index.js";
-import { createApp, maxBodyBytes } from "../../shared/http/index.js";
+import { createApp, createRoute, maxBodyBytes } from "../../shared/http/index.js";
 import { logSink } from "../../shared/log/index.js";
 
 function testApp() {
@@ -9,9 +9,12 @@ function testApp() {
   const route = createRoute({
     method: "post",
     path: "/v1/things/{thingId}",
+    operationId: "createThing",
+    summary: "Create a thing",
+    security: [],
     request: {
-      params: z.object({ thingId: z.string().regex(/^\d+$/) }),
-      body: { required: true, content: { "application/json": { schema: z.strictObject({ name: z.string().min(1), count: z.number().int() }) } } },
+      params: z.object({ thingId: z.string().check(z.regex(/^\d+$/)) }),
+      body: { required: true, content: { "application/json": { schema: z.strictObject({ name: z.string().check(z.minLength(1)), count: z.number().check(z.int()) }) } } },
     },
     responses: { 201: { description: "ok" } },
   });
