@@ -2,11 +2,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Metafile } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { deniedPackages, metaDir, packageSizes } from "../../scripts/build.js";
+import { deniedModules, deniedPackages, metaDir, packageSizes } from "../../scripts/build.js";
 import { functionSpecs } from "../../scripts/functions.js";
 
 // `npm test` builds before it tests; the build keeps each bundle's metafile.
 const metafile = (name: string) => JSON.parse(readFileSync(join(metaDir, `${name}.json`), "utf8")) as Metafile;
+const inputs = (name: string) => Object.keys(Object.values(metafile(name).outputs)[0]!.inputs);
 
 describe.each(functionSpecs.map((spec) => spec.name))("the %s bundle", (name) => {
   it("contains no package on the deny-list", () => {
@@ -16,7 +17,11 @@ describe.each(functionSpecs.map((spec) => spec.name))("the %s bundle", (name) =>
   });
 
   it("carries zod's English messages only", () => {
-    const inputs = Object.keys(Object.values(metafile(name).outputs)[0]!.inputs);
-    expect(inputs.filter((file) => /zod\/v4\/locales\/(?!en\.)/.test(file))).toEqual([]);
+    expect(inputs(name).filter((file) => /zod\/v4\/locales\/(?!en\.)/.test(file))).toEqual([]);
+  });
+
+  it("contains zod/mini but neither zod classic nor zod's JSON Schema generator", () => {
+    expect(inputs(name).some((file) => file.includes("node_modules/zod/v4/mini/"))).toBe(true);
+    expect(inputs(name).filter((file) => deniedModules.some((pattern) => pattern.test(file)))).toEqual([]);
   });
 });
