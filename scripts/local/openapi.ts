@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { ErrorSchema, securitySchemes, type RouteDefinition } from "../../shared/http/index.js";
+import { errorCodes, securitySchemes, type ErrorCode, type RouteDefinition } from "../../shared/http/index.js";
 
 export type OpenApiSource = { name: string; app: { routeDefinitions: readonly RouteDefinition[] } };
 type JsonSchema = Record<string, unknown>;
@@ -25,6 +25,25 @@ const description = `Live-streaming business backend on Tencent Cloud.
 **Idempotency.** Gifts and credits require an \`Idempotency-Key\`: a repeat with the same key and body gets the first answer with \`Idempotent-Replayed: true\` and bills nothing.
 
 **Servers.** Deployed, each function has its own Function URL, so every path names its function's base URL as a server variable (\`usersigUrl\`, \`roomsUrl\`, \`walletUrl\`, ...); behind one domain they are all that domain.`;
+
+const ErrorCodeSchema = z.enum(Object.keys(Object.assign({}, ...Object.values(errorCodes))) as [ErrorCode, ...ErrorCode[]]).check(
+  z.meta({
+    id: "ErrorCode",
+    description: `Every error code, by the status it comes with:\n${Object.entries(errorCodes)
+      .map(([status, codes]) => `- ${status}: ${Object.entries(codes).map(([code, meaning]) => `\`${code}\` (${meaning})`).join("; ")}`)
+      .join("\n")}`,
+  }),
+);
+
+/** The envelope every non-2xx answer carries, with every code; each operation lists its own. */
+const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: ErrorCodeSchema,
+      message: z.string().check(z.meta({ description: "a sentence for people; match on `code`", example: "userId: must be 1-32 letters, digits, '_' or '-'" })),
+    }),
+  })
+  .check(z.meta({ id: "Error" }));
 
 /** What no operation lists but any may answer: a bug (500 internal_error), in the same envelope. */
 const unexpectedError = {

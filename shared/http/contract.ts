@@ -84,26 +84,6 @@ export const statusOf = (code: ErrorCode): ErrorStatus => statusByCode.get(code)
 /** Codes answered with `Retry-After`: the caller should wait that many seconds and repeat the same request. */
 const retryAfterCodes = new Set<string>(["request_in_progress", "wallet_busy", "store_busy", "too_many_registrations", "too_many_login_attempts", "store_unavailable"]);
 
-const allCodes = Object.keys(Object.assign({}, ...Object.values(errorCodes))) as [ErrorCode, ...ErrorCode[]];
-
-export const ErrorCodeSchema = z.enum(allCodes).check(
-  z.meta({
-    id: "ErrorCode",
-    description: `Every error code, by the status it comes with:\n${Object.entries(errorCodes)
-      .map(([status, codes]) => `- ${status}: ${Object.entries(codes).map(([code, meaning]) => `\`${code}\` (${meaning})`).join("; ")}`)
-      .join("\n")}`,
-  }),
-);
-
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: ErrorCodeSchema,
-      message: z.string().check(z.meta({ description: "a sentence for people; match on `code`", example: "userId: must be 1-32 letters, digits, '_' or '-'" })),
-    }),
-  })
-  .check(z.meta({ id: "Error" }));
-
 const retryAfterHeader = {
   "Retry-After": { description: "Seconds to wait before repeating the same request", schema: { type: "integer" as const, minimum: 1, example: 1 } },
 };

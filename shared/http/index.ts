@@ -1,6 +1,6 @@
 export { createScfHandler, eventToRequest, responseToResult, type RequestBindings } from "./adapter.js";
 export { createApp, maxBodyBytes } from "./app.js";
-export { adminErrors, bearerErrors, ErrorCodeSchema, errorCodes, errorResponses, ErrorSchema, jsonBodyErrors, replayedHeader, statusOf, Timestamp, type ErrorCode, type ErrorStatus } from "./contract.js";
+export { adminErrors, bearerErrors, errorCodes, errorResponses, jsonBodyErrors, replayedHeader, statusOf, Timestamp, type ErrorCode, type ErrorStatus } from "./contract.js";
 export { describeIssues, errorResponse } from "./envelope.js";
 export { createRoute, OpenApiApp, type AppEnv, type RouteDefinition, type RouteInput } from "./route.js";
 export type { ScfContext, ScfHttpEvent, ScfHttpResult, ScfTimerEvent } from "./scf.js";
