@@ -239,4 +239,10 @@ describe("the zips as deployed", () => {
     }
     expect(routes).toBeGreaterThan(30);
   });
+
+  it("write no AWS SDK Node-version warning in any cold start's logs (SCF runs Node 20: docs/deploy.md)", () => {
+    // Last: by now every function has served requests, so its DynamoDB client exists.
+    expect(instances.size).toBe(functionSpecs.length);
+    for (const instance of instances.values()) expect(instance.logs.join("")).not.toContain("NodeVersionSupportWarning");
+  });
 });
