@@ -61,11 +61,12 @@ SwaggerUIBundle({ url: "/openapi.json", dom_id: "#docs", deepLinking: true, docE
 /** GET `/docs`, its two files and `/openapi.json` on `app`. */
 export function serveDocs(app: Hono<any>, source: DocsSource): void {
   app.get("/docs", (c) => c.html(page));
-  app.get("/docs/:asset", async (c) => {
-    const name = c.req.param("asset");
-    if (!Object.hasOwn(docsAssets, name)) return c.notFound();
-    const body = await source.asset(name as DocsAsset);
-    return c.body(typeof body === "string" ? body : new Uint8Array(body), 200, { "content-type": docsAssets[name as DocsAsset], "cache-control": "public, max-age=3600" });
-  });
+  // One route per file: any other `/docs/...` is no route (404).
+  for (const [name, contentType] of Object.entries(docsAssets)) {
+    app.get(`/docs/${name}`, async (c) => {
+      const body = await source.asset(name as DocsAsset);
+      return c.body(typeof body === "string" ? body : new Uint8Array(body), 200, { "content-type": contentType, "cache-control": "public, max-age=3600" });
+    });
+  }
   app.get("/openapi.json", async (c) => c.json(withBaseUrl(await source.document(), new URL(c.req.url).origin)));
 }

@@ -12,7 +12,8 @@ export const maxBodyBytes = 16 * 1024;
 
 function compilePath(path: string): RegExp {
   const pattern = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[A-Za-z0-9_]+(\\\{[^}]*\\\})?/g, "/[^/]+");
-  return new RegExp(`^${pattern}/?$`);
+  // Exact, as Hono routes: `/v1/rooms/` is no route (404), not a 405 that offers GET and then refuses it.
+  return new RegExp(`^${pattern}$`);
 }
 
 /**

@@ -37,6 +37,11 @@ describe("the docs in the deployed usersig function", () => {
     expect(document!.body).toContain('"servers":[{"url":"https://1250000000-x.ap-guangzhou.tencentscf.com"');
   }, 30_000);
 
+  it("answers 404 route_not_found, not a 405 offering GET, for a file the docs do not have", async () => {
+    const answers = await getFromBundle("true", ["/docs/nope", "/docs/", "/docs/swagger-ui.css/"]);
+    expect(answers.map((answer) => [answer.status, JSON.parse(answer.body).error.code])).toEqual(Array(3).fill([404, "route_not_found"]));
+  }, 30_000);
+
   it("answers 404 for all of it when the switch is off, its default", async () => {
     const answers = await getFromBundle(undefined, ["/docs", "/docs/swagger-ui-bundle.js", "/openapi.json"]);
     expect(answers.map((answer) => answer.status)).toEqual([404, 404, 404]);

@@ -86,6 +86,10 @@ describe("error envelope", () => {
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get("allow")).toBe("POST");
     expect(((await wrongMethod.json()) as any).error.code).toBe("method_not_allowed");
+    // A trailing slash is another path: no route, rather than a 405 that offers POST and refuses it.
+    const slashed = await app.request("/v1/things/7/", { method: "GET" });
+    expect([slashed.status, ((await slashed.json()) as any).error.code]).toEqual([404, "route_not_found"]);
+    expect((await app.request("/v1/things/7/", { method: "POST" })).status).toBe(404);
   });
 
   it("maps typed errors to their status and code", async () => {
