@@ -213,9 +213,10 @@ export class BillingService {
 
   /**
    * The room of a callback gift. Its host and group never change, so a warm instance keeps them
-   * and spends IM's 2 s on the charge; whether it is live is a condition of the charge itself.
+   * and spends IM's 2 s on the charge. That it is live comes from this read (a room never goes
+   * back to live); that it is not closing is a condition of the charge itself.
    */
-  private async roomOf(roomId: number): Promise<Pick<Room, "roomId" | "hostId" | "groupId" | "status"> | undefined> {
+  private async roomOf(roomId: number): Promise<Pick<Room, "roomId" | "hostId" | "groupId" | "status" | "closingAt"> | undefined> {
     const known = knownRooms.get(roomId);
     if (known) return known;
     const room = await this.deps.rooms.getRoom(roomId, true);
@@ -229,7 +230,7 @@ export class BillingService {
   private async billCallbackGift(roomId: number, senderId: string, gift: Gift, payload: GiftPayload, groupId: string, messageId: unknown, deadline: number): Promise<CallbackVerdict> {
     const room = await this.roomOf(roomId);
     // A group that only borrows a room's number is not that room.
-    if (!room || room.status === "closed" || room.groupId !== groupId) return reject(giftRejections.roomNotLive);
+    if (!room || room.status !== "live" || room.closingAt !== undefined || room.groupId !== groupId) return reject(giftRejections.roomNotLive);
     if (room.hostId === senderId) return reject(giftRejections.ownRoom);
     // IM assigns MsgId, and its delivery report names the message by it. Random is the sender's
     // client's choice and proves nothing, so a gift without a MsgId cannot be billed safely.

@@ -138,7 +138,7 @@ export class RoomService {
       const room = await this.requireRoom(roomId, true);
       this.requireHost(room, userId, "report it live");
       if (room.status === "live") return { roomId, status: "live" as const, liveAt: iso(room.liveAt) };
-      if (room.status === "closed") throw new ConflictError("room_closed", `room ${roomId} is closed`);
+      if (room.status === "closed" || room.closingAt !== undefined) throw new ConflictError("room_closed", `room ${roomId} is closed`);
       const now = Date.now();
       if (this.isExpired(room, now)) {
         throw new ConflictError("room_expired", `room ${roomId} was not reported live within ${this.config.createdRoomTtlSeconds} s; create a new room`);

@@ -221,7 +221,8 @@ export class RoomStore {
       Key: roomKey(room.roomId),
       UpdateExpression:
         "SET #status = :live, liveAt = :now, lastHeartbeatAt = :now, gsi1pk = :hbpk, gsi1sk = :hbsk, gsi2pk = :livepk, gsi2sk = :livesk, gsi3pk = :hotpk, gsi3sk = :hotsk",
-          ConditionExpression: "#status = :created AND hostId = :host",
+          // Not once a close began (the sweeper expiring it): the host would be told live, then closed.
+          ConditionExpression: "#status = :created AND hostId = :host AND attribute_not_exists(closingAt)",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
             ":live": "live",

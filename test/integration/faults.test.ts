@@ -228,6 +228,30 @@ describe("ambiguous writes, forced one by one", () => {
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 24, kinds: ["credit", "gift_sent"] });
   });
 
+  it("refuses a gift to a room that is not live yet, in both modes, and charges nothing", async () => {
+    const host = await jwtUser("fh");
+    const { roomId, groupId } = (await api("POST", "/v1/rooms", { token: host.token, body: { title: "not yet" } })).body as { roomId: number; groupId: string };
+    const fan = await jwtUser("ff");
+    expect((await api("POST", `/v1/admin/wallets/${fan.userId}/credits`, { body: { amount: 25, reason: "scene" }, headers: adminHeaders(randomUUID()) })).status).toBe(201);
+    expect(await beforeSend({ GroupId: groupId, From_Account: fan.userId, Random: 1, MsgId: `created-${randomUUID()}`, MsgBody: [giftElem("rose", 1)] })).toBe(10103);
+    const app = await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } });
+    expect([app.status, app.body.error.code]).toEqual([409, "room_not_live"]);
+    expect(await moneyOf(fan.userId)).toMatchObject({ balance: 25, kinds: ["credit"] });
+  });
+
+  it("does not let a room whose close began go live", async () => {
+    const host = await jwtUser("fh");
+    const { roomId } = (await api("POST", "/v1/rooms", { token: host.token, body: { title: "expiring" } })).body as { roomId: number };
+    const db = testDb();
+    // The close's first step, as the sweeper expiring the room writes it.
+    const closingAt = Date.now();
+    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `ROOM#${roomId}`, sk: "ROOM" }, UpdateExpression: "SET closingAt = :at, closingReason = :reason", ExpressionAttributeValues: { ":at": closingAt, ":reason": "expired" } }));
+    for (const stamp of closingStamps(db.table, roomId, closingAt)) await db.doc.send(new UpdateCommand(stamp.Update as ConstructorParameters<typeof UpdateCommand>[0]));
+    db.raw.destroy();
+    const live = await api("POST", `/v1/rooms/${roomId}/live`, { token: host.token });
+    expect([live.status, live.body.error.code]).toEqual([409, "room_closed"]);
+  });
+
   it("keeps a gift that lands during a close in its summary, and refuses one after the close began", async () => {
     const { host, fan, roomId } = await giftScene();
     const config = getConfig();
