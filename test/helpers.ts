@@ -116,6 +116,16 @@ export async function injectFault(fault: Fault): Promise<() => Promise<void>> {
 }
 
 /** What the DynamoDB fault proxy takes (README "DynamoDB fault mode"); `{}` turns faults off. */
+/**
+ * A callback gift's charge stands exactly when onair took IM's delivery report (README "Gifts in
+ * the IM before-send callback"): a message IM delivered whose every report onair failed to
+ * record is refunded. True for the emulator's answer to a client's send when it was delivered
+ * and a report was acknowledged.
+ */
+export function chargeStands(sent: { delivered: boolean; afterSend?: { status: number; reply: unknown }[] }): boolean {
+  return sent.delivered && (sent.afterSend ?? []).some((report) => report.status === 200 && (report.reply as { ErrorCode?: unknown } | null)?.ErrorCode === 0);
+}
+
 export type DynamoDbFaultSettings = { throttle?: number; lost?: number; cut?: number; conflict?: number; match?: string[]; sequence?: string[]; operations?: string[]; slowMs?: number };
 
 /** Switch the local stack's DynamoDB faults; the faults injected so far come back. */

@@ -93,20 +93,22 @@ export class BroadcastStore {
    */
   async acquire(roomId: number, owner: string, nowMs: number, leaseMs: number, retryMs: number): Promise<{ state: FlushState } | { retryAt: number }> {
     try {
-      const { Attributes } = await whileTransactionHolds(() => this.db.doc.send(
-        new UpdateCommand({
-          TableName: this.db.table,
-          Key: flushStateKey(roomId),
-          // A room no one gifts in any more lets its flush state expire.
-          UpdateExpression: "SET #owner = :owner, leaseUntil = :until, #type = :type, #ttl = :ttl",
-          // Or still ours: the SDK repeating a request whose answer was lost finds it taken by us.
-          ConditionExpression: "(#owner = :owner AND leaseUntil >= :now) OR ((attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(nextSendAt) OR nextSendAt <= :now))",
-          ExpressionAttributeNames: { "#owner": "owner", "#type": "type", "#ttl": ttlAttribute },
-          ExpressionAttributeValues: { ":owner": owner, ":until": nowMs + leaseMs, ":now": nowMs, ":type": "broadcast_flush", ":ttl": Math.floor(nowMs / 1000) + flushStateTtlSeconds },
-          ReturnValues: "ALL_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      ));
+      const { Attributes } = await whileTransactionHolds(() =>
+        this.db.doc.send(
+          new UpdateCommand({
+            TableName: this.db.table,
+            Key: flushStateKey(roomId),
+            // A room no one gifts in any more lets its flush state expire.
+            UpdateExpression: "SET #owner = :owner, leaseUntil = :until, #type = :type, #ttl = :ttl",
+            // Or still ours: the SDK repeating a request whose answer was lost finds it taken by us.
+            ConditionExpression: "(#owner = :owner AND leaseUntil >= :now) OR ((attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(nextSendAt) OR nextSendAt <= :now))",
+            ExpressionAttributeNames: { "#owner": "owner", "#type": "type", "#ttl": ttlAttribute },
+            ExpressionAttributeValues: { ":owner": owner, ":until": nowMs + leaseMs, ":now": nowMs, ":type": "broadcast_flush", ":ttl": Math.floor(nowMs / 1000) + flushStateTtlSeconds },
+            ReturnValues: "ALL_NEW",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        ),
+      );
       return { state: Attributes as FlushState };
     } catch (error) {
       // Still in another flusher's settle transaction: its turn, as if its lease were seen.

@@ -8,7 +8,7 @@ import { createLogger } from "../../shared/log/index.js";
 import { closingStamps, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import { inlineLeaseMs, outboxKey, putOutboxEntry, retryDueEntries } from "../../shared/outbox/index.js";
 import { createTencentDeps } from "../../shared/tencent/index.js";
-import { api, drainOutbox, emulatorState, emulatorUrl, injectFault, jwtUser, setDynamoDbFaults, testDb, withClientRetries, type DynamoDbFaultSettings } from "../helpers.js";
+import { api, chargeStands, drainOutbox, emulatorState, emulatorUrl, injectFault, jwtUser, setDynamoDbFaults, testDb, withClientRetries, type DynamoDbFaultSettings } from "../helpers.js";
 
 /**
  * The fault suite: DynamoDB fails under every caller (through the local stack's fault proxy,
@@ -26,11 +26,14 @@ const adminHeaders = (key: string) => ({ "x-admin-key": process.env.ONAIR_ADMIN_
  * reports a delivered message with the after-send callback. `im` shortens IM's 2 s and says what
  * IM does when the answer is late.
  */
-async function clientSendsGift(groupId: string, from: string, giftId: string, im: { timeoutMs?: number; onFailure?: "deliver" | "drop" } = {}) {
+/** A fan's client sends a gift message through the emulated IM: its answer, with IM's delivery reports. */
+async function clientSends(groupId: string, from: string, giftId: string, im: { timeoutMs?: number; onFailure?: "deliver" | "drop" } = {}) {
   const msgBody = [{ MsgType: "TIMCustomElem", MsgContent: { Data: JSON.stringify({ type: "gift", giftId, count: 1 }), Desc: "gift", Ext: "" } }];
   const response = await fetch(`${emulatorUrl()}/_control/groups/${groupId}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from, msgBody, ...im }) });
-  return ((await response.json()) as { delivered: boolean }).delivered;
+  return (await response.json()) as Parameters<typeof chargeStands>[0];
 }
+
+const clientSendsGift = async (...args: Parameters<typeof clientSends>) => (await clientSends(...args)).delivered;
 
 const mixes: [string, DynamoDbFaultSettings][] = [
   ["throttle only", { throttle: 0.2 }],
@@ -69,7 +72,7 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
         else likesUnknown += 3;
         let paid = 0;
         for (let gift = 0; gift < 8; gift++) {
-          if (await clientSendsGift(groupId, fan.userId, "heart")) paid += findGift("heart")!.price;
+          if (chargeStands(await clientSends(groupId, fan.userId, "heart"))) paid += findGift("heart")!.price;
         }
         for (let gift = 0; gift < 3; gift++) {
           const key = randomUUID();
