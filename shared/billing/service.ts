@@ -96,13 +96,19 @@ export interface GiftPayload {
 /** Host and group of rooms seen live by this instance (they never change; liveness is checked by the charge). */
 const knownRooms = new Map<number, Pick<Room, "roomId" | "hostId" | "groupId" | "status">>();
 
+/**
+ * Whether a room, as read, takes gifts: live and no close begun. A room never goes back to live;
+ * a close that began after the read is caught by the charge's condition on its counter shard.
+ */
+const takesGifts = (room: Pick<Room, "status" | "closingAt">) => room.status === "live" && room.closingAt === undefined;
+
 export class BillingService {
   constructor(private readonly deps: BillingDeps) {}
 
   private async liveRoomFor(roomId: number, senderId: string): Promise<Room> {
     const room = await this.deps.rooms.getRoom(roomId);
     if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
-    if (room.status !== "live" || room.closingAt !== undefined) throw new ConflictError("room_not_live", `room ${roomId} is not live`);
+    if (!takesGifts(room)) throw new ConflictError("room_not_live", `room ${roomId} is not live`);
     if (room.hostId === senderId) throw new ForbiddenError("cannot_gift_own_room", "hosts cannot send gifts in their own room");
     return room;
   }
@@ -230,7 +236,7 @@ export class BillingService {
   private async billCallbackGift(roomId: number, senderId: string, gift: Gift, payload: GiftPayload, groupId: string, messageId: unknown, deadline: number): Promise<CallbackVerdict> {
     const room = await this.roomOf(roomId);
     // A group that only borrows a room's number is not that room.
-    if (!room || room.status !== "live" || room.closingAt !== undefined || room.groupId !== groupId) return reject(giftRejections.roomNotLive);
+    if (!room || !takesGifts(room) || room.groupId !== groupId) return reject(giftRejections.roomNotLive);
     if (room.hostId === senderId) return reject(giftRejections.ownRoom);
     // IM assigns MsgId, and its delivery report names the message by it. Random is the sender's
     // client's choice and proves nothing, so a gift without a MsgId cannot be billed safely.

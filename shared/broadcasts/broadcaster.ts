@@ -4,7 +4,7 @@ import type { Logger } from "../log/index.js";
 import { runPooled } from "../pool/index.js";
 import { customElem, frequencyErrorCodes, groupGoneCodes, isTencentError, type ImClient } from "../tencent/index.js";
 import { aggregate, priorityOf, type PendingGift } from "./message.js";
-import { BroadcastStore, pendingGiftKey, type FlushState, type InflightBatch } from "./store.js";
+import { BroadcastStore, giftKeyOfSk, pendingGiftKey, type FlushState, type InflightBatch } from "./store.js";
 
 export interface BroadcastSettings {
   /** Shortest time between two gift messages of one room. @default 500 */
@@ -202,6 +202,12 @@ export class Broadcaster {
 
   private async send(room: Room, owner: string, batch: InflightBatch, intervalMs: number, refusals: number): Promise<Flushed> {
     const next = (interval: number) => ({ nextSendAt: Date.now() + interval, intervalMs: interval });
+    /** Settle the message as `outcome`, the room's next one due `interval` from now. */
+    const settle = async (outcome: FlushOutcome, interval: number, options?: { keepBatch?: boolean; refused?: boolean }): Promise<Flushed> => {
+      const after = next(interval);
+      await this.store.settleBatch(room.roomId, owner, batch.id, after, options);
+      return { outcome, nextSendAt: after.nextSendAt };
+    };
     try {
       await this.deps.im.sendGroupMessage(room.groupId, customElem({ ...batch.message }, "gifts"), batch.random, undefined, batch.priority);
     } catch (error) {
@@ -209,56 +215,48 @@ export class Broadcaster {
         // The group is gone (the room closed and was destroyed): these gifts can reach no one.
         this.deps.log.warn("gift broadcast undeliverable: the group is gone", { roomId: room.roomId, gifts: batch.gifts.length });
         await this.store.deleteGifts(room.roomId, batch.gifts);
-        const after = next(intervalMs);
-        await this.store.settleBatch(room.roomId, owner, batch.id, after);
+        const settled = await settle("refused", intervalMs);
         this.resolve(room.roomId, batch, "undelivered");
-        return { outcome: "refused", nextSendAt: after.nextSendAt };
+        return settled;
       }
       const backedOff = Math.min(maxIntervalMs, intervalMs * 2);
       if (isTencentError(error) && error.code !== "network") {
         // Refused or dropped: not delivered. The gifts stay pending and join the next, later message.
         if (frequencyErrorCodes.has(error.code)) {
           this.deps.log.info("IM frequency limit: gift broadcasts slow down", { roomId: room.roomId, code: error.code, intervalMs: backedOff });
-          const after = next(backedOff);
-          await this.store.settleBatch(room.roomId, owner, batch.id, after);
-          return { outcome: "refused", nextSendAt: after.nextSendAt };
+          return settle("refused", backedOff);
         }
         if (refusals + 1 >= maxRefusals) {
           // The same oldest gifts lead every message, so one IM will not take would block the room (and its close) for good.
           this.deps.log.error("IM kept refusing a gift broadcast; its gifts are given up (they stay billed)", { roomId: room.roomId, gifts: batch.gifts, error });
           await this.store.deleteGifts(room.roomId, batch.gifts);
-          const after = next(backedOff);
-          await this.store.settleBatch(room.roomId, owner, batch.id, after);
+          const settled = await settle("refused", backedOff);
           this.resolve(room.roomId, batch, "undelivered");
-          return { outcome: "refused", nextSendAt: after.nextSendAt };
+          return settled;
         }
         this.deps.log.warn("IM refused a gift broadcast; its gifts join the next one", { roomId: room.roomId, error });
-        const after = next(backedOff);
-        await this.store.settleBatch(room.roomId, owner, batch.id, after, { refused: true });
-        return { outcome: "refused", nextSendAt: after.nextSendAt };
+        return settle("refused", backedOff, { refused: true });
       }
       // No answer: it may have arrived. The same message is resent as it is, and IM keeps one copy.
       this.deps.log.warn("gift broadcast unanswered; it is resent unchanged", { roomId: room.roomId, error });
-      const after = next(backedOff);
-      await this.store.settleBatch(room.roomId, owner, batch.id, after, { keepBatch: true });
-      return { outcome: "unknown", nextSendAt: after.nextSendAt };
+      return settle("unknown", backedOff, { keepBatch: true });
     }
-    const settled = next(Math.max(this.deps.settings.intervalMs, Math.round(intervalMs * 0.75)));
-    if (!(await this.store.settleDelivered(room.roomId, owner, batch, settled, Date.now() + settleBudgetMs))) {
+    const delivered = next(Math.max(this.deps.settings.intervalMs, Math.round(intervalMs * 0.75)));
+    if (!(await this.store.settleDelivered(room.roomId, owner, batch, delivered, Date.now() + settleBudgetMs))) {
       // Recorded before the deletes: a flusher stopped after this point settles the message without resending it.
       await this.store.markDelivered(room.roomId, owner, batch.id);
       await this.store.deleteGifts(room.roomId, batch.gifts);
-      await this.store.settleBatch(room.roomId, owner, batch.id, settled);
+      await this.store.settleBatch(room.roomId, owner, batch.id, delivered);
     }
     this.resolve(room.roomId, batch, "sent");
-    this.deps.onSent?.(room.roomId, batch.gifts.map((sk) => sk.slice(sk.indexOf("#") + 1)));
-    return { outcome: "sent", nextSendAt: settled.nextSendAt };
+    this.deps.onSent?.(room.roomId, batch.gifts.map(giftKeyOfSk));
+    return { outcome: "sent", nextSendAt: delivered.nextSendAt };
   }
 
   private resolve(roomId: number, batch: InflightBatch, delivery: Delivery) {
     const waiters = this.loops.get(roomId)?.waiters;
     if (!waiters) return;
-    for (const sk of batch.gifts) waiters.get(sk.slice(sk.indexOf("#") + 1))?.(delivery);
+    for (const sk of batch.gifts) waiters.get(giftKeyOfSk(sk))?.(delivery);
   }
 }
 

@@ -59,7 +59,8 @@ export interface FlushState {
   refusals?: number;
 }
 
-const giftKeyOfSk = (sk: string) => sk.slice(sk.indexOf("#") + 1);
+/** The gift key in a pending gift's sort key `<createdAt>#<giftKey>`. */
+export const giftKeyOfSk = (sk: string) => sk.slice(sk.indexOf("#") + 1);
 const createdAtOfSk = (sk: string) => Number(sk.slice(0, sk.indexOf("#")));
 const pendingKeyOfSk = (roomId: number, sk: string) => ({ pk: `BCAST#${roomId}#${shardOf(giftKeyOfSk(sk), giftShards)}`, sk });
 
