@@ -26,6 +26,9 @@ const substitutes: { filter: RegExp; importer?: RegExp; path: string }[] = [
   { filter: /^form-data$/, path: shim("form-data.ts") },
   { filter: /^@aws-sdk\/credential-provider-node$/, path: shim("aws-credentials.ts") },
   { filter: /^bowser$/, path: shim("bowser.ts") },
+  { filter: /^@smithy\/core\/event-streams$/, path: shim("aws-event-streams.ts") },
+  { filter: /^@aws-sdk\/middleware-endpoint-discovery$/, path: shim("aws-endpoint-discovery.ts") },
+  { filter: /^@aws\/lambda-invoke-store$/, path: shim("lambda-invoke-store.ts") },
   { filter: /^\.\.\/locales\/index\.js$/, importer: /[\\/]zod[\\/]/, path: shim("zod-locales.ts") },
 ];
 
@@ -52,6 +55,10 @@ export const deniedPackages = [
   "mime-db",
   "tr46",
   "bowser",
+  "@aws-sdk/middleware-endpoint-discovery",
+  "@aws-sdk/endpoint-cache",
+  "mnemonist",
+  "@aws/lambda-invoke-store",
   "@hono/zod-openapi",
   "@asteasolutions/zod-to-openapi",
 ];
@@ -61,15 +68,15 @@ export const deniedPackages = [
  * zod classic came to 188 KiB of every bundle. The OpenAPI document is written at build time, so
  * zod's JSON Schema generator has no business in a function either.
  */
-export const deniedModules = [/node_modules\/zod\/v4\/classic\//, /node_modules\/zod\/v4\/core\/(to-json-schema|json-schema-processors|json-schema-generator)\.js$/];
+export const deniedModules = [/node_modules\/@smithy\/core\/dist-es\/submodules\/event-streams\//, /node_modules\/zod\/v4\/classic\//, /node_modules\/zod\/v4\/core\/(to-json-schema|json-schema-processors|json-schema-generator)\.js$/];
 
 /**
  * Bundle size budgets in bytes (minified). The build fails past them. They hold today's sizes
- * with a little room (usersig 323 kB; the others 413-490 kB, rooms the largest, with its 19
- * routes' OpenAPI examples and error codes). Issue 13's usersig goal (250 kB) needs the AWS
- * SDK's client out of the runtime path: a direct DynamoDB client.
+ * with a little room (usersig 291 kB; the others 386-460 kB, rooms the largest, with its 19
+ * routes' OpenAPI examples and error codes). Issue 13's usersig goal (250 kB) is not met: the AWS
+ * SDK's DynamoDB client is 178 kB of it.
  */
-export const bundleBudgetBytes: Record<string, number> = { usersig: 335_000, rooms: 500_000, default: 490_000 };
+export const bundleBudgetBytes: Record<string, number> = { usersig: 300_000, rooms: 470_000, default: 460_000 };
 
 /** esbuild options shared by the deploy build and the cold-start benchmark. */
 export const bundleOptions = (name: string): BuildOptions => ({

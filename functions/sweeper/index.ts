@@ -1,3 +1,4 @@
+import { reservedAccounts } from "../../shared/auth/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { functionConfigFields } from "../../shared/config/functions.js";
 import { createDb } from "../../shared/db/index.js";
@@ -10,6 +11,14 @@ import { createTencentDeps } from "../../shared/tencent/index.js";
 const config = getConfig(functionConfigFields.sweeper);
 const db = createDb(config);
 const tencent = createTencentDeps(config);
+
+// Once per container, off every user's path (usersig's cold start paid a DynamoDB read for it):
+// accounts registered under an IM admin id before registration refused them. No token may act
+// as them; an operator should delete them.
+reservedAccounts(db, config.imAdminUsers).then(
+  (userIds) => userIds.length > 0 && createLogger({ service: "sweeper" }).warn("accounts hold reserved IM admin ids; no token may act as them; delete them", { userIds }),
+  (error: unknown) => createLogger({ service: "sweeper" }).warn("could not check for accounts under reserved ids", { error }),
+);
 
 /**
  * Timer trigger (every minute on SCF, SWEEP_INTERVAL_SECONDS locally): stale and expired rooms,

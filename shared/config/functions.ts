@@ -36,7 +36,7 @@ export const functionConfigFields = {
     "sdkAppId", "userSigKey", "imAdminUser", "cssPushKey", "cssPushDomain", "cssPlayDomain", "heartbeatIntervalSeconds",
     "roomStaleSeconds", "createdRoomTtlSeconds", "cohostInviteTtlSeconds", "maxCohosts", "pushUrlTtlSeconds", "recordingEnabled",
     "recordingMaxFileMinutes", "streamEndGraceSeconds", "orphanStreamGraceSeconds", "orphanScanIntervalSeconds", "vodSubAppId",
-    "dynamodb", "awsCredentials", "tencentCloud", "imApiBase", "trtcTicketTtlSeconds", "broadcasts",
+    "dynamodb", "awsCredentials", "tencentCloud", "imApiBase", "trtcTicketTtlSeconds", "broadcasts", "imAdminUsers",
   ],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
 

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { createDb, ensureTable } from "../../shared/db/index.js";
 import { getConfig } from "../../shared/config/index.js";
 
@@ -11,7 +12,12 @@ import { getConfig } from "../../shared/config/index.js";
 const shared = { DYNAMODB_TABLE: process.env.DYNAMODB_TABLE, CSS_PUSH_DOMAIN: process.env.CSS_PUSH_DOMAIN };
 process.env.DYNAMODB_TABLE = `onair_bundle_sweep_${randomBytes(4).toString("hex")}`;
 process.env.CSS_PUSH_DOMAIN = "push-bundle-sweeper.onair.local";
-await ensureTable(createDb(getConfig()).raw, process.env.DYNAMODB_TABLE);
+const db = createDb(getConfig());
+await ensureTable(db.raw, process.env.DYNAMODB_TABLE);
+// An account from before registration refused IM admin ids: the sweeper names it when it loads.
+await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: "USER#administrator", sk: "ACCOUNT", type: "account", userId: "administrator", createdAt: new Date().toISOString() } }));
+db.raw.destroy();
+const written = vi.spyOn(process.stdout, "write");
 const require = createRequire(import.meta.url);
 const { main_handler } = require(join(import.meta.dirname, "../../dist/sweeper/index.js")) as {
   main_handler: (event: { Type: string; TriggerName: string; Time: string }, context: { request_id: string; time_limit_in_ms: number }) => Promise<Record<string, unknown>>;
@@ -26,6 +32,14 @@ afterAll(() => {
 });
 
 describe("dist/sweeper/index.js", () => {
+  it("warns at load of an account that holds a reserved IM admin id", async () => {
+    await vi.waitFor(() => {
+      const warning = written.mock.calls.map(([line]) => String(line)).find((line) => line.includes("accounts hold reserved IM admin ids"));
+      expect(JSON.parse(warning!)).toMatchObject({ level: "warn", service: "sweeper", userIds: ["administrator"] });
+    });
+    written.mockRestore();
+  });
+
   it("runs a sweep from a timer event: indexes queried, the CDN listed, the outbox read", async () => {
     const summary = await main_handler({ Type: "Timer", TriggerName: "sweeper", Time: new Date().toISOString() }, { request_id: "bundle-sweep", time_limit_in_ms: 60_000 });
     expect(summary).toMatchObject({

@@ -2,6 +2,9 @@ import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import fetchWithTimeout from "../../scripts/bundle-shims/node-fetch.js";
 import { defaultProvider } from "../../scripts/bundle-shims/aws-credentials.js";
+import { NODE_ENDPOINT_DISCOVERY_CONFIG_OPTIONS, resolveEndpointDiscoveryConfig } from "../../scripts/bundle-shims/aws-endpoint-discovery.js";
+import { EventStreamSerde, eventStreamSerdeProvider } from "../../scripts/bundle-shims/aws-event-streams.js";
+import { InvokeStore } from "../../scripts/bundle-shims/lambda-invoke-store.js";
 
 describe("the node-fetch stand-in", () => {
   it("passes requests through and aborts one that outlives node-fetch's timeout option", async () => {
@@ -34,5 +37,22 @@ describe("the AWS credential stand-in", () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe("the AWS SDK stand-ins for what DynamoDB never uses", () => {
+  it("fails by name if an event stream is ever asked for", () => {
+    expect(() => new EventStreamSerde()).toThrow(/event streams are left out/);
+    expect(() => eventStreamSerdeProvider()).toThrow(/event streams are left out/);
+  });
+
+  it("leaves endpoint discovery off, whatever the environment says", () => {
+    const input = { region: "ap-southeast-1" };
+    expect(resolveEndpointDiscoveryConfig(input)).toBe(input);
+    expect(NODE_ENDPOINT_DISCOVERY_CONFIG_OPTIONS.environmentVariableSelector()).toBeUndefined();
+  });
+
+  it("finds no Lambda invocation store, as outside Lambda", async () => {
+    expect(await InvokeStore.getInstanceAsync()).toBeUndefined();
   });
 });
