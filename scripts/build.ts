@@ -66,7 +66,8 @@ export const deniedPackages = [
 /**
  * Parts of a package no bundle may contain, by path. Routes and config are checked with zod/mini:
  * zod classic came to 188 KiB of every bundle. The OpenAPI document is written at build time, so
- * zod's JSON Schema generator has no business in a function either.
+ * zod's JSON Schema generator has no business in a function either, nor the AWS SDK's event-stream
+ * codec (15 KiB; DynamoDB streams no events).
  */
 export const deniedModules = [/node_modules\/@smithy\/core\/dist-es\/submodules\/event-streams\//, /node_modules\/zod\/v4\/classic\//, /node_modules\/zod\/v4\/core\/(to-json-schema|json-schema-processors|json-schema-generator)\.js$/];
 
