@@ -1,8 +1,9 @@
 /**
  * Per function: bundle size, and cold start = a fresh Node process loading the function and
- * answering its first request (time from process start, `performance.now()` in the child),
- * for the deployable bundle and for the same code with node_modules left unbundled.
- * Median of `runs` processes each.
+ * answering a first request that does its real work (time from process start,
+ * `performance.now()` in the child), as a ratio to an empty Node process, for the deployable
+ * bundle, the same code with node_modules left unbundled, and the compared build if any.
+ * Median of `runs` processes each, alternating between the builds.
  *
  * Then the import alone, as whole-process wall clock: `node -e 'require(bundle)'` against
  * `node -e 0`, run in pairs so both see the same machine; medians of `importRuns` pairs.
@@ -17,39 +18,80 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { buildAll, bundleOptions, root } from "../build.js";
+import { streamIdFor } from "../../shared/rooms/domain.js";
+import { signCssCallback, signImCallback } from "../../shared/signatures/index.js";
 import { functionSpecs } from "../functions.js";
 import { startBenchStack } from "./support.js";
 
 const runs = 9;
 const importRuns = 11;
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 /**
- * Load the module, send one event, print ms since process start. The HTTP probe is a request
- * rejected before any I/O; the timer probe is a full sweep of the bench stack's empty table.
+ * The first request each function gets, one that does its real work against the bench stack:
+ * a UserSig issued, the live-room list, a wallet read, a gift callback for a room that does
+ * not exist (a room read, then IM's reject code), a signed moderation event for an unknown
+ * stream (a room read), and a whole sweep of the empty table. `status` is what it must answer.
  */
-const probe = (modulePath: string, kind: "http" | "timer") => `
+async function firstRequest(name: string, token: string): Promise<{ event: object; status?: number }> {
+  const bearer = { authorization: `Bearer ${token}` };
+  const json = { "content-type": "application/json" };
+  switch (name) {
+    case "usersig":
+      return { event: { httpMethod: "POST", path: "/v1/usersig", headers: bearer, queryString: {} }, status: 200 };
+    case "rooms":
+      return { event: { httpMethod: "GET", path: "/v1/rooms", headers: bearer, queryString: {} }, status: 200 };
+    case "wallet":
+      return { event: { httpMethod: "GET", path: "/v1/wallet", headers: bearer, queryString: {} }, status: 200 };
+    case "im-callback": {
+      const command = "Group.CallbackBeforeSendMsg";
+      const gift = { MsgType: "TIMCustomElem", MsgContent: { Data: JSON.stringify({ type: "gift", giftId: "rose", count: 1 }), Desc: "gift" } };
+      const body = { CallbackCommand: command, GroupId: "room_999999999_bench", From_Account: "bench_fan", Random: 1, MsgId: "bench-msg", MsgBody: [gift] };
+      const signed = signImCallback(process.env.IM_CALLBACK_TOKEN!, Math.floor(Date.now() / 1000));
+      const queryString = { SdkAppid: process.env.TENCENT_SDKAPPID!, CallbackCommand: command, contenttype: "json", ...signed };
+      return { event: { httpMethod: "POST", path: "/v1/callbacks/im", headers: json, queryString, body: JSON.stringify(body) }, status: 200 };
+    }
+    case "live-callback": {
+      const t = Math.floor(Date.now() / 1000) + 60;
+      const streamId = streamIdFor(Number(process.env.TENCENT_SDKAPPID), 999_999_999, "bench_host");
+      const body = { event_type: 317, streamId, suggestion: "Block", label: "Porn", t, sign: signCssCallback(process.env.CSS_CALLBACK_KEY!, t) };
+      return { event: { httpMethod: "POST", path: "/v1/callbacks/live", headers: json, queryString: {}, body: JSON.stringify(body) }, status: 200 };
+    }
+    default:
+      return { event: { Type: "Timer", TriggerName: "bench", Time: new Date().toISOString() } };
+  }
+}
+
+/** Load the module, hand it `event`, print ms since process start and the answer's status. */
+const probe = (modulePath: string, event: object) => `
 const { main_handler } = require(${JSON.stringify(modulePath)});
-const event = ${kind === "http" ? `{ httpMethod: "POST", path: "/v1/usersig", headers: {}, body: "" }` : `{ Type: "Timer", TriggerName: "bench", Time: new Date().toISOString() }`};
-Promise.resolve(main_handler(event, { request_id: "cold" })).then(() => {
-  process.stdout.write("\\ncold-start-ms " + performance.now() + "\\n");
+Promise.resolve(main_handler(${JSON.stringify(event)}, { request_id: "cold" })).then((answer) => {
+  process.stdout.write("\\ncold-start-ms " + performance.now() + " status " + answer?.statusCode + "\\n");
 });`;
 
 /** Asynchronous, so the emulator in this process answers the probe's calls. */
 const run = promisify(execFile);
 
-async function measure(modulePath: string, kind: "http" | "timer"): Promise<number> {
-  // The running bench stack's environment: the sweeper's first run really reads DynamoDB Local.
+/**
+ * Median ms from process start to the first answer, for each module, runs alternating between
+ * them so all see the same machine. A wrong status fails the bench: the work was not done.
+ */
+async function measure(name: string, modulePaths: string[], token: string): Promise<number[]> {
+  // The running bench stack's environment: the probes really read DynamoDB Local.
   const env = { ...process.env, LOG_LEVEL: "error" };
-  const times: number[] = [];
+  const times = modulePaths.map((): number[] => []);
   for (let i = 0; i < runs; i++) {
-    const { stdout: output } = await run(process.execPath, ["-e", probe(modulePath, kind)], { env, encoding: "utf8" });
-    times.push(Number(/cold-start-ms ([\d.]+)/.exec(output)?.[1]));
+    for (const [index, modulePath] of modulePaths.entries()) {
+      const { event, status } = await firstRequest(name, token);
+      const { stdout: output } = await run(process.execPath, ["-e", probe(modulePath, event)], { env, encoding: "utf8" });
+      const [, ms, answered] = /cold-start-ms ([\d.]+) status (\S+)/.exec(output) ?? [];
+      if (status !== undefined && Number(answered) !== status) throw new Error(`${name} at ${modulePath} answered ${answered}, not ${status}: ${output}`);
+      times[index]!.push(Number(ms));
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(runs / 2)]!;
+  return times.map(median);
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** Wall clock of a whole process, and the CPU it used (which a busy machine disturbs less). */
 async function processCost(code: string, env: NodeJS.ProcessEnv): Promise<{ wallMs: number; cpuMs: number }> {
@@ -85,24 +127,27 @@ export async function benchImports(bundles: { label: string; path: string }[]): 
 
 export async function benchColdStart(compare?: string): Promise<void> {
   const sizes = await buildAll();
-  const { stack } = await startBenchStack();
+  const { stack, token } = await startBenchStack();
   try {
     const unbundledDir = join(root, ".bench", "unbundled");
     rmSync(unbundledDir, { recursive: true, force: true });
     mkdirSync(unbundledDir, { recursive: true });
-    const baseline = execFileSync(process.execPath, ["-e", "process.stdout.write(String(performance.now()))"], { encoding: "utf8" });
-    console.log(`cold start: fresh node ${process.version} process, load + first request, median of ${runs} (empty node: ${Number(baseline).toFixed(0)} ms)`);
-    console.log("function        bundle       zip   bundled ms   unbundled ms   unbundled/bundled");
+    const bare = median(Array.from({ length: runs }, () => Number(execFileSync(process.execPath, ["-e", "process.stdout.write(String(performance.now()))"], { encoding: "utf8" }))));
+    const userToken = await token("bench_cold_start");
+    console.log(`cold start: fresh node ${process.version} process, load + first request (its real work), medians of ${runs}; empty node: ${bare.toFixed(0)} ms`);
+    console.log(`function        bundle       zip   bundled ms  × empty${compare ? "   compared ms  × compared" : ""}   unbundled ms   unbundled/bundled`);
     for (const spec of functionSpecs) {
       // Same code, our sources compiled together but every npm package loaded from node_modules.
       const unbundled = join(unbundledDir, `${spec.name}.cjs`);
       await build({ ...bundleOptions(spec.name), outfile: unbundled, packages: "external", minify: false });
       const size = sizes.find((s) => s.name === spec.name)!;
-      const bundled = await measure(join(root, "dist", spec.name, "index.js"), spec.kind);
-      const plain = await measure(unbundled, spec.kind);
+      const paths = [join(root, "dist", spec.name, "index.js"), unbundled, ...(compare ? [join(compare, spec.name, "index.js")] : [])];
+      const [bundled, plain, compared] = await measure(spec.name, paths, userToken);
       console.log(
         `${spec.name.padEnd(15)} ${`${(size.bundleBytes / 1024).toFixed(0)} KiB`.padStart(9)} ${`${(size.zipBytes / 1024).toFixed(0)} KiB`.padStart(8)}` +
-          ` ${bundled.toFixed(0).padStart(12)} ${plain.toFixed(0).padStart(14)} ${(plain / bundled).toFixed(2).padStart(19)}`,
+          ` ${bundled!.toFixed(0).padStart(12)} ${(bundled! / bare).toFixed(2).padStart(8)}` +
+          (compared === undefined ? "" : ` ${compared.toFixed(0).padStart(13)} ${(bundled! / compared).toFixed(2).padStart(11)}`) +
+          ` ${plain!.toFixed(0).padStart(14)} ${(plain! / bundled!).toFixed(2).padStart(19)}`,
       );
     }
     console.log();
