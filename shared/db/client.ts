@@ -1,9 +1,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "../config/index.js";
+import { DocumentClient } from "./document.js";
 
 export interface Db {
-  doc: DynamoDBDocumentClient;
+  doc: DocumentClient;
   raw: DynamoDBClient;
   table: string;
 }
@@ -20,8 +20,6 @@ export function createDb(config: Pick<Config, "dynamodb"> & { awsCredentials?: C
   // feature flags (DynamoDB needs none), Lambda's X-Ray trace header (there is no Lambda here),
   // and logging of each input and output to a logger that drops them.
   for (const middleware of ["getUserAgentMiddleware", "recursionDetectionMiddleware", "loggerMiddleware"]) raw.middlewareStack.remove(middleware);
-  const doc = DynamoDBDocumentClient.from(raw, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const doc = new DocumentClient(raw, { marshallOptions: { removeUndefinedValues: true } });
   return { doc, raw, table };
 }
