@@ -131,7 +131,7 @@ export class DocumentClient {
     const headers = signedDynamoDbHeaders({ ...target, operation, body, credentials, date });
     const request = { protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, method: "POST", path: url.pathname, headers, body };
     const { response } = await this.raw.config.requestHandler.handle(request as never, { abortSignal });
-    return { statusCode: response.statusCode, headers: response.headers, body: await readAll(response.body as AsyncIterable<Buffer>) };
+    return { statusCode: response.statusCode, headers: response.headers, body: await readAll(response.body as NodeJS.ReadableStream) };
   }
 
   /** Where the SDK would send requests (its endpoint rules) and the region it signs for, resolved once. */
@@ -195,8 +195,12 @@ export function signedDynamoDbHeaders(request: {
   };
 }
 
-async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return Buffer.concat(chunks);
+/** The whole body (events, not async iteration: an async iterator per response cost more than the read). */
+function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    stream.once("error", reject);
+  });
 }
