@@ -39,8 +39,11 @@ export function eventToRequest(event: ScfHttpEvent): Request {
     for (const one of Array.isArray(value) ? value : [value]) url.searchParams.append(name, one);
   }
   let body: string | Buffer | undefined;
-  if (event.body !== undefined && event.body !== null && method !== "GET" && method !== "HEAD") {
+  // An empty body is none: a Request streams even "" and the body limit would read it.
+  if (event.body && method !== "GET" && method !== "HEAD") {
     body = event.isBase64Encoded ? Buffer.from(event.body, "base64") : event.body;
+    // The body is whole already: its length spares the body limit reading it through and copying it into a new Request.
+    if (!headers.has("content-length") && !headers.has("transfer-encoding")) headers.set("content-length", String(Buffer.byteLength(body)));
   }
   return new Request(url, { method, headers, body });
 }

@@ -31,9 +31,10 @@ export function createApp(options: {
     const requestId = c.env?.requestId ?? crypto.randomUUID();
     const log = createLogger({ service: options.service, requestId });
     c.set("log", log);
+    // Before the handler, so its response is built with it: set on a finished response, Hono rebuilds the whole response.
+    c.header("x-request-id", requestId);
     const started = performance.now();
     await next();
-    c.header("x-request-id", requestId);
     log.info("request", {
       method: c.req.method,
       path: c.req.path,

@@ -52,12 +52,13 @@ export function corsPolicy(policy: CorsPolicy): MiddlewareHandler {
         vary: "Origin",
       });
     }
-    await next();
+    // Before the handler, so its response is built with them: set on a finished response, Hono rebuilds the whole response.
     // Every answer to a page depends on its origin, refused or not: shared caches must key on it.
     if (c.req.header("origin") && !closedToBrowsers.test(c.req.path)) c.header("vary", "Origin", { append: true });
     if (origin) {
       c.header("access-control-allow-origin", origin);
       c.header("access-control-expose-headers", exposedResponseHeaders.join(", "));
     }
+    await next();
   };
 }

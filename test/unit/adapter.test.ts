@@ -69,3 +69,17 @@ describe("main_handler", () => {
     expect(await ipOf({ "x-scf-remote-addr": "6.6.6.6" }, { sourceIp: "9.9.9.9" })).toBe("9.9.9.9");
   });
 });
+
+describe("SCF event bodies", () => {
+  it("states a whole body's length, unless the event states it (or streams it chunked)", () => {
+    const body = '{"title":"héllo"}';
+    expect(eventToRequest({ httpMethod: "POST", path: "/", body }).headers.get("content-length")).toBe(String(Buffer.byteLength(body)));
+    expect(eventToRequest({ httpMethod: "POST", path: "/", body: Buffer.from(body).toString("base64"), isBase64Encoded: true }).headers.get("content-length")).toBe(String(Buffer.byteLength(body)));
+    expect(eventToRequest({ httpMethod: "POST", path: "/", headers: { "content-length": "99999" }, body }).headers.get("content-length")).toBe("99999");
+    expect(eventToRequest({ httpMethod: "POST", path: "/", headers: { "transfer-encoding": "chunked" }, body }).headers.get("content-length")).toBeNull();
+  });
+
+  it("gives an empty body as none", () => {
+    expect(eventToRequest({ httpMethod: "POST", path: "/", body: "" }).body).toBeNull();
+  });
+});

@@ -107,6 +107,22 @@ describe("error envelope", () => {
     expect(lines.some((line) => line.includes("unhandled error"))).toBe(true);
   });
 
+  it("answers every kind of response with the request id", async () => {
+    const app = testApp();
+    const responses = await Promise.all([
+      post('{"name":"a","count":2}'),
+      post('{"name":""}'),
+      post("x".repeat(maxBodyBytes + 1)),
+      app.request("/boom"),
+      app.request("/conflict"),
+      app.request("/nowhere"),
+      app.request("/v1/things/7"),
+      app.request("/v1/things/7", { method: "OPTIONS", headers: { origin: "https://elsewhere.example", "access-control-request-method": "POST" } }),
+    ]);
+    expect(responses.map((response) => response.status)).toEqual([201, 400, 413, 500, 409, 404, 405, 403]);
+    for (const response of responses) expect(response.headers.get("x-request-id")).toBeTruthy();
+  });
+
   it("accepts a valid request and logs one access line with a request id", async () => {
     const response = await post('{"name":"a","count":2}');
     expect(response.status).toBe(201);
