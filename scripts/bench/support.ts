@@ -17,22 +17,16 @@ export async function startBenchStack(): Promise<{ stack: Stack; token: (userId:
   return { stack, token };
 }
 
-/** Count the DynamoDB requests a client sends, by command, and time them; `reset()` starts over. */
+/** Count the DynamoDB requests a client sends, by operation, and time them; `reset()` starts over. */
 export function countRequests(db: Db): { counts: Record<string, number>; latenciesMs: number[]; reset(): void } {
   const counts: Record<string, number> = {};
   const latenciesMs: number[] = [];
-  db.raw.middlewareStack.add(
-    (next, context) => async (args) => {
-      counts[context.commandName ?? "?"] = (counts[context.commandName ?? "?"] ?? 0) + 1;
-      const started = performance.now();
-      try {
-        return await next(args);
-      } finally {
-        latenciesMs.push(performance.now() - started);
-      }
-    },
-    { step: "initialize", name: "countRequests" },
-  );
+  db.doc.observer = (operation, call) => {
+    counts[operation] = (counts[operation] ?? 0) + 1;
+    const started = performance.now();
+    const timed = () => void latenciesMs.push(performance.now() - started);
+    call.then(timed, timed);
+  };
   return {
     counts,
     latenciesMs,

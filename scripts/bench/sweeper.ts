@@ -1,6 +1,6 @@
 /**
  * Sweeper cost per run with 10, 1,000 and 10,000 live rooms of which 10 are stale (and 100 of
- * 10,000 for contrast): DynamoDB requests and items read (counted by a middleware on the client)
+ * 10,000 for contrast): DynamoDB requests and items read (counted by the document client's observer)
  * and time per run. The goal: cost grows with what is stale, not with what is live. Then the
  * time to drain an outbox backlog after an outage, one room at a time and eight side by side,
  * with each cloud call slowed to a real region's latency.
@@ -29,16 +29,14 @@ export async function benchSweeper(): Promise<void> {
       await ensureTable(db.raw, config.dynamodb.table);
       let requests = 0;
       let itemsRead = 0;
-      db.raw.middlewareStack.add(
-        (next) => async (args) => {
-          const result = await next(args);
-          requests++;
-          const output = result.output as { Items?: unknown[]; Item?: unknown; Responses?: Record<string, unknown[]> };
-          itemsRead += (output.Items?.length ?? 0) + (output.Item ? 1 : 0) + Object.values(output.Responses ?? {}).reduce((n, items) => n + items.length, 0);
-          return result;
-        },
-        { step: "initialize", name: "countReads" },
-      );
+      db.doc.observer = (_operation, call) =>
+        call.then(
+          (output: { Items?: unknown[]; Item?: unknown; Responses?: Record<string, unknown[]> }) => {
+            requests++;
+            itemsRead += (output.Items?.length ?? 0) + (output.Item ? 1 : 0) + Object.values(output.Responses ?? {}).reduce((n, items) => n + items.length, 0);
+          },
+          () => undefined,
+        );
       // Live rooms written straight to the table: all heartbeating now except ten, silent for a minute.
       const now = Date.now();
       const items = Array.from({ length: live }, (_, i) => {

@@ -82,6 +82,8 @@ const clockSkew = new AwsSdkSigV4Signer();
 export class DocumentClient {
   private readonly marshallOptions: marshallOptions;
   private target?: Promise<{ url: URL; region: string }>;
+  /** Shown each call (its DynamoDB operation and outcome): benchmarks count and time requests with it. */
+  observer?: (operation: string, call: Promise<object>) => void;
 
   constructor(
     private readonly raw: DynamoDBClient,
@@ -111,7 +113,9 @@ export class DocumentClient {
       return { response, output: { ...(output as object), $metadata: { httpStatusCode: response.statusCode, requestId: response.headers["x-amzn-requestid"] } } };
     };
     const retrying = retryMiddleware(this.raw.config as never)(attempt as never, context as never);
-    return (await retrying({ input, request: {} } as never)).output as OutputOf<Command>;
+    const call = retrying({ input, request: {} } as never).then(({ output }) => output as OutputOf<Command>);
+    this.observer?.(operation, call);
+    return call;
   }
 
   /** The SDK's error for an error answer, as its deserializer leaves it (the retry strategy reads the answer's headers). */
