@@ -118,13 +118,12 @@ export class DocumentClient {
     return call;
   }
 
-  /** The SDK's error for an error answer, as its deserializer leaves it (the retry strategy reads the answer's headers). */
+  /** The SDK's error for an error answer. */
   private async throwError(operation: object, response: HttpResponse): Promise<never> {
     try {
       return await (this.raw.config.protocol as unknown as ErrorReader).deserializeResponse(operation, this.raw.config, response);
     } catch (error) {
-      Object.defineProperty(error, "$response", { value: response, enumerable: false });
-      throw error;
+      throw withAnswer(error as Error, response);
     }
   }
 
@@ -135,7 +134,11 @@ export class DocumentClient {
     const headers = signedDynamoDbHeaders({ ...target, operation, body, credentials, date });
     const request = { protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, method: "POST", path: url.pathname, headers, body };
     const { response } = await this.raw.config.requestHandler.handle(request as never, { abortSignal });
-    return { statusCode: response.statusCode, headers: response.headers, body: await readAll(response.body as NodeJS.ReadableStream) };
+    try {
+      return { statusCode: response.statusCode, headers: response.headers, body: await readAll(response.body as NodeJS.ReadableStream) };
+    } catch (error) {
+      throw withAnswer(error as Error, response);
+    }
   }
 
   /** Where the SDK would send requests (its endpoint rules) and the region it signs for, resolved once. */
@@ -197,6 +200,17 @@ export function signedDynamoDbHeaders(request: {
     authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     "content-length": String(Buffer.byteLength(request.body)),
   };
+}
+
+/**
+ * `error` as the SDK's deserializer leaves an error met while reading an answer: the answer kept
+ * (the retry strategy and clock-skew correction read its headers) and, when the error has none,
+ * the answer's status as its `$metadata` (so an answer cut mid-body is not a store outage).
+ */
+function withAnswer(error: Error, response: { statusCode: number; headers: Record<string, string> }): Error {
+  Object.defineProperty(error, "$response", { value: response, enumerable: false });
+  if (!("$metadata" in error)) Object.assign(error, { $metadata: { httpStatusCode: response.statusCode, requestId: response.headers["x-amzn-requestid"] } });
+  return error;
 }
 
 /** The whole body (events, not async iteration: an async iterator per response cost more than the read). */
