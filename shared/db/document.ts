@@ -60,12 +60,37 @@ function convertAt(value: unknown, nodes: KeyNodes, convert: Convert): unknown {
   if (value === undefined) return undefined;
   if (nodes === null) return convert(value);
   const keys = Object.keys(nodes);
-  if (keys.length === 0) return mapEntries(value as object, convert, true);
+  // Each value as one, so an undefined value is dropped before it reaches marshall.
+  if (keys.length === 0) return mapEntries(value as object, (inner) => convertAt(inner, null, convert), true);
   if (keys.length === 1 && keys[0] === "*") return mapEntries(value as object, (inner) => convertAt(inner, nodes["*"]!, convert), false);
   return convertMembers(value as object, nodes, convert);
 }
 
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** The JSON of a request: binary values (`B`, `BS`) as base64, as DynamoDB takes them (`this[key]` is the value before Buffer's toJSON). */
+function requestJson(input: unknown): string {
+  return JSON.stringify(input, function (this: Record<string, unknown>, key, value: unknown) {
+    const original = this[key];
+    return original instanceof Uint8Array ? Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString("base64") : value;
+  });
+}
+
+const bytesOf = (base64: string) => new Uint8Array(Buffer.from(base64, "base64"));
+
+/**
+ * An answer's JSON with binary values as bytes, as the SDK gives them. In DynamoDB's answers a
+ * string under `B`, or strings under `BS`, can only be an attribute value's type: a map's
+ * members are attribute values, never bare strings.
+ */
+function answerJson(text: string): object {
+  if (text.length === 0) return {};
+  return JSON.parse(text, (key, value: unknown) => {
+    if (key === "B" && typeof value === "string") return bytesOf(value);
+    if (key === "BS" && Array.isArray(value) && value.every((item) => typeof item === "string")) return value.map(bytesOf);
+    return value;
+  }) as object;
+}
 
 /** The SDK's clock-skew correction: it moves `systemClockOffset` by the Date of DynamoDB's answers. */
 const clockSkew = new AwsSdkSigV4Signer();
@@ -95,7 +120,7 @@ export class DocumentClient {
   async send<Command extends AnyDocumentCommand>(command: Command, options: { abortSignal?: AbortSignal } = {}): Promise<OutputOf<Command>> {
     const { input, inputKeyNodes, outputKeyNodes, clientCommand } = command as unknown as DocumentCommand;
     const [, namespace, operation, traits, inputSchema, outputSchema] = clientCommand.schema;
-    const body = JSON.stringify(convertMembers(input, inputKeyNodes, (attribute) => marshall(attribute, this.marshallOptions)));
+    const body = requestJson(convertMembers(input, inputKeyNodes, (attribute) => marshall(attribute, this.marshallOptions)));
     const context = { [SMITHY_CONTEXT_KEY]: { abortSignal: options.abortSignal } };
     const config = this.raw.config;
     const attempt = async () => {
@@ -108,7 +133,14 @@ export class DocumentClient {
         return clockSkew.errorHandler(signing as never)(error as Error);
       }
       clockSkew.successHandler(response as never, signing as never);
-      const output = convertMembers(JSON.parse(response.body.toString("utf8")) as object, outputKeyNodes, (attribute) => unmarshall(attribute as never, { convertWithoutMapWrapper: true }));
+      let answer: object;
+      try {
+        answer = answerJson(response.body.toString("utf8"));
+      } catch (error) {
+        // Not JSON: an error of this answer (its status in $metadata), as the SDK's deserializer makes it.
+        throw withAnswer(error as Error, response);
+      }
+      const output = convertMembers(answer, outputKeyNodes, (attribute) => unmarshall(attribute as never, { convertWithoutMapWrapper: true }));
       // The retry middleware counts attempts into it, as on the SDK's outputs.
       return { response, output: { ...(output as object), $metadata: { httpStatusCode: response.statusCode, requestId: response.headers["x-amzn-requestid"] } } };
     };
@@ -129,7 +161,11 @@ export class DocumentClient {
 
   /** One signed POST to DynamoDB, its whole body read. */
   private async post(operation: string, body: string, date: Date, abortSignal: AbortSignal | undefined): Promise<HttpResponse> {
-    const [target, credentials] = await Promise.all([(this.target ??= this.resolveTarget()), this.raw.config.credentials()]);
+    const [target, credentials] = await Promise.all([(this.target ??= this.resolveTarget().catch((error: unknown) => {
+      // A failed lookup is tried again on the next call, as the SDK resolves per call.
+      this.target = undefined;
+      throw error;
+    })), this.raw.config.credentials()]);
     const { url } = target;
     const headers = signedDynamoDbHeaders({ ...target, operation, body, credentials, date });
     const request = { protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, method: "POST", path: url.pathname, headers, body };
