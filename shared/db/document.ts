@@ -102,7 +102,9 @@ const clockSkew = new AwsSdkSigV4Signer();
  * at the SDK's skew-corrected time, through the SDK's own HTTP handler and retry middleware and
  * strategy; error answers are read by the SDK's own protocol. So retries, backoff, the retry
  * quota, clock-skew correction and the errors thrown (names, `$metadata`, cancellation reasons)
- * are the SDK's.
+ * are the SDK's. It reads fields lib-dynamodb's commands keep protected (their key nodes, the
+ * wrapped command's schema): an SDK update that moves them fails the whole suite, and
+ * test/integration/document-client.test.ts holds it to the SDK's client where the two once differed.
  */
 export class DocumentClient {
   private readonly marshallOptions: marshallOptions;
