@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Hono } from "hono";
-import { createScfHandler, eventToRequest, type ScfHttpEvent } from "../../shared/http/index.js";
+import { createApp, createScfHandler, eventToRequest, maxBodyBytes, type ScfHttpEvent } from "../../shared/http/index.js";
 
 describe("SCF event → Request", () => {
   it("converts a Function URL event", async () => {
@@ -71,12 +71,23 @@ describe("main_handler", () => {
 });
 
 describe("SCF event bodies", () => {
-  it("states a whole body's length, unless the event states it (or streams it chunked)", () => {
+  it("states a whole body's own length, whatever the client's framing headers said", () => {
     const body = '{"title":"héllo"}';
-    expect(eventToRequest({ httpMethod: "POST", path: "/", body }).headers.get("content-length")).toBe(String(Buffer.byteLength(body)));
-    expect(eventToRequest({ httpMethod: "POST", path: "/", body: Buffer.from(body).toString("base64"), isBase64Encoded: true }).headers.get("content-length")).toBe(String(Buffer.byteLength(body)));
-    expect(eventToRequest({ httpMethod: "POST", path: "/", headers: { "content-length": "99999" }, body }).headers.get("content-length")).toBe("99999");
-    expect(eventToRequest({ httpMethod: "POST", path: "/", headers: { "transfer-encoding": "chunked" }, body }).headers.get("content-length")).toBeNull();
+    const length = String(Buffer.byteLength(body));
+    expect(eventToRequest({ httpMethod: "POST", path: "/", body }).headers.get("content-length")).toBe(length);
+    expect(eventToRequest({ httpMethod: "POST", path: "/", body: Buffer.from(body).toString("base64"), isBase64Encoded: true }).headers.get("content-length")).toBe(length);
+    expect(eventToRequest({ httpMethod: "POST", path: "/", headers: { "content-length": "10" }, body }).headers.get("content-length")).toBe(length);
+    const chunked = eventToRequest({ httpMethod: "POST", path: "/", headers: { "transfer-encoding": "chunked" }, body }).headers;
+    expect([chunked.get("content-length"), chunked.get("transfer-encoding")]).toEqual([length, null]);
+  });
+
+  it("refuses a body over the limit that claims to be small (413)", async () => {
+    const app = createApp({ service: "test" });
+    app.post("/echo", (c) => c.json({ ok: true }));
+    const handler = createScfHandler(app);
+    const body = JSON.stringify({ text: "x".repeat(maxBodyBytes) });
+    const result = await handler({ httpMethod: "POST", path: "/echo", headers: { "content-type": "application/json", "content-length": "10" }, body }, { request_id: "r" });
+    expect([result.statusCode, JSON.parse(result.body).error.code]).toEqual([413, "payload_too_large"]);
   });
 
   it("gives an empty body as none", () => {
