@@ -73,7 +73,7 @@ export const deniedModules = [/node_modules\/@smithy\/core\/dist-es\/submodules\
 
 /**
  * Bundle size budgets in bytes (minified). The build fails past them. They hold today's sizes
- * with a little room (usersig 291 kB; the others 386-460 kB, rooms the largest, with its 19
+ * with a little room (usersig 295 kB; the others 390-464 kB, rooms the largest, with its 19
  * routes' OpenAPI examples and error codes). Issue 13's usersig goal (250 kB) is not met: the AWS
  * SDK's DynamoDB client is 178 kB of it.
  */
