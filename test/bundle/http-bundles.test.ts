@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -37,6 +38,18 @@ describe("dist/wallet/index.js", () => {
     expect([mine.statusCode, json(mine)]).toEqual([200, { userId: user.userId, balance: 0, earnings: 0 }]);
     const anonymous = await invoke(wallet, { httpMethod: "GET", path: "/v1/wallet" });
     expect([anonymous.statusCode, json(anonymous).error.code]).toEqual([401, "missing_token"]);
+  });
+
+  // DynamoDB's answer to a cancelled transaction, read in the minified bundle: its reasons name the wallet's condition.
+  it("refuses a gift over the balance with 402 and charges nothing", async () => {
+    const host = await jwtUser("bundle_host");
+    const created = await api("POST", "/v1/rooms", { token: host.token, body: { title: "bundle gifts" } });
+    await api("POST", `/v1/rooms/${created.body.roomId}/live`, { token: host.token });
+    const fan = await jwtUser("bundle_fan");
+    const headers = { "content-type": "application/json", authorization: `Bearer ${fan.token}`, "idempotency-key": randomUUID() };
+    const refused = await invoke(wallet, { httpMethod: "POST", path: "/v1/wallet/gifts", headers, body: JSON.stringify({ roomId: created.body.roomId, giftId: "rose", count: 1 }) });
+    expect([refused.statusCode, json(refused).error.code]).toEqual([402, "insufficient_balance"]);
+    expect((await api("GET", "/v1/wallet", { token: fan.token })).body.balance).toBe(0);
   });
 });
 

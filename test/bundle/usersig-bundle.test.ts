@@ -22,6 +22,14 @@ describe("dist/usersig/index.js", () => {
     main_handler({ headers: {}, queryString: {}, ...event }, { request_id: `bundle-${Math.random()}` });
   const jsonHeaders = { "content-type": "application/json", "x-scf-remote-addr": "203.0.113.7", host: "1250000000-x.ap-guangzhou.tencentscf.com" };
 
+  // DynamoDB's answer to a failed condition, read in the minified bundle.
+  it("answers 409 user_exists to a second registration of the same id", async () => {
+    const body = JSON.stringify({ userId: uniqueUserId("bundle_twice"), password: "bundle password" });
+    expect((await invoke({ httpMethod: "POST", path: "/v1/accounts", headers: jsonHeaders, body })).statusCode).toBe(201);
+    const again = await invoke({ httpMethod: "POST", path: "/v1/accounts", headers: jsonHeaders, body });
+    expect([again.statusCode, JSON.parse(again.body).error.code]).toEqual([409, "user_exists"]);
+  });
+
   it("registers, logs in and issues a UserSig from Function URL events", async () => {
     const userId = uniqueUserId("bundle");
     const password = "bundle password";
