@@ -18,7 +18,7 @@ interface DocumentCommand {
   clientCommand: { schema: [number, string, string, unknown, unknown, unknown] };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any command, whatever its input and output
+// Any command, whatever its input and output.
 type AnyDocumentCommand = DynamoDBDocumentClientCommand<any, any, any, any, any>;
 /** A command's output type, as its own handler declares it. */
 type OutputOf<Command extends AnyDocumentCommand> = Awaited<ReturnType<ReturnType<Command["resolveMiddleware"]>>>["output"];
