@@ -34,7 +34,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * not exist (a room read, then IM's reject code), a signed moderation event for an unknown
  * stream (a room read), and a whole sweep of the empty table. `status` is what it must answer.
  */
-async function firstRequest(name: string, token: string): Promise<{ event: object; status?: number }> {
+function firstRequest(name: string, token: string): { event: object; status?: number } {
   const bearer = { authorization: `Bearer ${token}` };
   const json = { "content-type": "application/json" };
   switch (name) {
@@ -83,7 +83,7 @@ async function measure(name: string, modulePaths: string[], token: string): Prom
   const times = modulePaths.map((): number[] => []);
   for (let i = 0; i < runs; i++) {
     for (const [index, modulePath] of modulePaths.entries()) {
-      const { event, status } = await firstRequest(name, token);
+      const { event, status } = firstRequest(name, token);
       const { stdout: output } = await run(process.execPath, ["-e", probe(modulePath, event)], { env, encoding: "utf8" });
       const [, ms, answered] = /cold-start-ms ([\d.]+) status (\S+)/.exec(output) ?? [];
       if (status !== undefined && Number(answered) !== status) throw new Error(`${name} at ${modulePath} answered ${answered}, not ${status}: ${output}`);
