@@ -11,15 +11,12 @@ export interface Db {
 /**
  * One client per cold start, with the configured keys (SCF has no AWS identity of its own; the
  * local stack sets dummy ones DynamoDB Local accepts). Without keys, as for `npm run tables`,
- * the SDK's default chain finds them (environment, shared profile, SSO).
+ * the SDK's default chain finds them (environment, shared profile, SSO). The functions' requests
+ * go through `doc`, which skips the SDK's middleware stack; `raw` serves table set-up.
  */
 export function createDb(config: Pick<Config, "dynamodb"> & { awsCredentials?: Config["awsCredentials"] }): Db {
   const { endpoint, region, table } = config.dynamodb;
   const raw = new DynamoDBClient({ region, endpoint, credentials: config.awsCredentials, maxAttempts: 3 });
-  // Work every request paid for nothing: a user agent built from the runtime and the SDK's
-  // feature flags (DynamoDB needs none), Lambda's X-Ray trace header (there is no Lambda here),
-  // and logging of each input and output to a logger that drops them.
-  for (const middleware of ["getUserAgentMiddleware", "recursionDetectionMiddleware", "loggerMiddleware"]) raw.middlewareStack.remove(middleware);
   const doc = new DocumentClient(raw, { marshallOptions: { removeUndefinedValues: true } });
   return { doc, raw, table };
 }

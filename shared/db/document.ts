@@ -41,7 +41,10 @@ function mapEntries(value: object, convert: Convert, skipUndefined: boolean): un
   return out;
 }
 
-/** A copy of `value` whose members named in `nodes` are converted where `nodes` says (lib-dynamodb's `processKeysInObj`). */
+/**
+ * A copy of `value` whose members named in `nodes` are converted where `nodes` says: lib-dynamodb's
+ * `processKeysInObj`, which the package does not export.
+ */
 function convertMembers(value: object, nodes: Record<string, KeyNodes>, convert: Convert): unknown {
   const copy: Record<string, unknown> = { ...value };
   for (const [key, inner] of Object.entries(nodes)) {
