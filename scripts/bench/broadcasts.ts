@@ -10,8 +10,9 @@
  *
  * Two phases, each printing REST calls/s, group messages/s per room, gifts per message, p50/p99
  * from the charge's commit to the delivery of the message carrying the gift, messages dropped by
- * frequency control, DynamoDB requests per gift, and DynamoDB Local's own latency (it is the
- * machine's ceiling here: a 2-core machine's DynamoDB Local carries a few hundred writes/s):
+ * frequency control, DynamoDB requests and item writes per gift, and DynamoDB Local's own
+ * latency (it is the machine's ceiling here: a 2-core machine's DynamoDB Local carries a few
+ * hundred writes/s):
  * - "billed": whole gift requests (charge transaction, then the wait for the broadcast), closed
  *   loop with a bounded number in flight. DynamoDB Local on a small machine bills far fewer
  *   transactions per second than the model asks, so this prints the rate it reached.
@@ -144,6 +145,7 @@ export async function benchBroadcasts(): Promise<void> {
       const counts: Record<string, number> = {};
       for (const service of services) for (const [command, n] of Object.entries(service.requests.counts)) counts[command] = (counts[command] ?? 0) + n;
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      const itemWrites = services.reduce((sum, service) => sum + service.requests.itemWrites.count, 0);
       const latencies = services.flatMap((service) => service.requests.latenciesMs).sort((a, b) => a - b);
       const latencyAt = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
       console.log(`\n${title}`);
@@ -155,6 +157,7 @@ export async function benchBroadcasts(): Promise<void> {
       console.log(`  DynamoDB Local request latency: p50 ${latencyAt(0.5).toFixed(1)} ms, p99 ${latencyAt(0.99).toFixed(1)} ms (${(latencies.length / elapsed).toFixed(0)} requests/s)`);
       console.log(`  messages dropped by frequency control: ${dropped}`);
       console.log(`  DynamoDB requests per gift: ${(total / done).toFixed(2)} (${formatCounts(Object.fromEntries(Object.entries(counts).map(([c, n]) => [c, Number((n / done).toFixed(3))])))})`);
+      console.log(`  DynamoDB item writes per gift: ${(itemWrites / done).toFixed(2)}`);
     };
 
     console.log(`broadcasts: ${seconds} s per phase, emulator at IM's limits (${stack.emulator.state.imLimits.groupMessagesPerSecond} messages/s per group, ${stack.emulator.state.imLimits.restCallsPerSecond} REST calls/s), ${instances} instances in-process`);

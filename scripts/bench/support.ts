@@ -17,21 +17,28 @@ export async function startBenchStack(): Promise<{ stack: Stack; token: (userId:
   return { stack, token };
 }
 
-/** Count the DynamoDB requests a client sends, by operation, and time them; `reset()` starts over. */
-export function countRequests(db: Db): { counts: Record<string, number>; latenciesMs: number[]; reset(): void } {
+/**
+ * Count the DynamoDB requests a client sends, by operation, and the items they write (a
+ * transaction's condition checks write nothing), and time them; `reset()` starts over.
+ */
+export function countRequests(db: Db): { counts: Record<string, number>; itemWrites: { count: number }; latenciesMs: number[]; reset(): void } {
   const counts: Record<string, number> = {};
+  const itemWrites = { count: 0 };
   const latenciesMs: number[] = [];
-  db.doc.observer = (operation, call) => {
+  db.doc.observer = (operation, call, input) => {
     counts[operation] = (counts[operation] ?? 0) + 1;
+    itemWrites.count += itemsWritten(operation, input);
     const started = performance.now();
     const timed = () => void latenciesMs.push(performance.now() - started);
     call.then(timed, timed);
   };
   return {
     counts,
+    itemWrites,
     latenciesMs,
     reset: () => {
       for (const key of Object.keys(counts)) delete counts[key];
+      itemWrites.count = 0;
       latenciesMs.length = 0;
     },
   };
@@ -41,3 +48,11 @@ export const formatCounts = (counts: Record<string, number>) =>
   Object.entries(counts)
     .map(([command, n]) => `${command.replace(/Command$/, "")}×${n}`)
     .join(", ");
+
+/** Items a DynamoDB request writes, as DynamoDB bills them: one per Put, Update or Delete. */
+export function itemsWritten(operation: string, input: object): number {
+  if (operation === "PutItem" || operation === "UpdateItem" || operation === "DeleteItem") return 1;
+  if (operation === "TransactWriteItems") return ((input as { TransactItems?: object[] }).TransactItems ?? []).filter((item) => !("ConditionCheck" in item)).length;
+  if (operation === "BatchWriteItem") return Object.values((input as { RequestItems?: Record<string, unknown[]> }).RequestItems ?? {}).reduce((sum, requests) => sum + requests.length, 0);
+  return 0;
+}

@@ -145,12 +145,24 @@ export class Broadcaster {
 
   private async flushWhile(room: Room, more: () => boolean, onEmpty?: () => void, onOutcome?: (outcome: FlushOutcome) => void): Promise<void> {
     const owner = `${this.instance}:${++this.loopsStarted}`;
+    /** Refused the lease last time: look before asking again (a read, where a refusal costs a write). */
+    let refused = false;
+    /** Another flusher's turn, or the room's interval: a little jitter keeps instances apart. */
+    const waitUntil = (at: number, now: number) => sleep(Math.min(1_000, Math.max(20, at - now)) + randomInt(0, 20));
     while (more()) {
-      const now = Date.now();
+      let now = Date.now();
+      if (refused) {
+        const nextTurn = await this.store.nextTurn(room.roomId, now, this.deps.settings.intervalMs);
+        if (nextTurn > now) {
+          await waitUntil(nextTurn, now);
+          continue;
+        }
+        now = Date.now();
+      }
       const turn = await this.store.acquire(room.roomId, owner, now, flushLeaseMs, this.deps.settings.intervalMs);
+      refused = "retryAt" in turn;
       if ("retryAt" in turn) {
-        // Another flusher's turn, or the room's interval: a little jitter keeps instances apart.
-        await sleep(Math.min(1_000, Math.max(20, turn.retryAt - now)) + randomInt(0, 20));
+        await waitUntil(turn.retryAt, now);
         continue;
       }
       // Only gifts waiting before the read can have been carried already; a later one starts the loop again.

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, QueryCommand, UpdateCommand, type BatchWriteCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand, type BatchWriteCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { isConditionFailed, isStoreUnavailable, isUnresolvedWrite, transact, ttlAttribute, type Db, type TransactItem } from "../db/index.js";
 import { padded, shardOf } from "../rooms/domain.js";
@@ -116,11 +116,20 @@ export class BroadcastStore {
       if (isTransactionConflict(error)) return { retryAt: nowMs + retryMs };
       if (!isConditionFailed(error)) throw error;
       const old = (error as { Item?: Record<string, never> }).Item;
-      const state = old ? (unmarshall(old) as FlushState) : {};
-      // A holder sets the next send an interval ahead when it is done: no sooner is worth asking.
-      const held = old === undefined || Number(state.leaseUntil ?? 0) >= nowMs;
-      return { retryAt: Math.max(Number(state.nextSendAt ?? 0), held ? nowMs + Math.max(retryMs, Number(state.intervalMs ?? 0)) : 0) };
+      return { retryAt: nextTurnAt(old ? (unmarshall(old) as FlushState) : undefined, nowMs, retryMs) };
     }
+  }
+
+  /**
+   * When the room's lease could next be taken, read without writing (at or before `nowMs`: now).
+   * A flusher that was refused the lease looks before it asks again, so the instances waiting on
+   * a busy room read instead of each spending a refused conditional write per message.
+   */
+  async nextTurn(roomId: number, nowMs: number, retryMs: number): Promise<number> {
+    const { Item } = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.table, Key: flushStateKey(roomId), ConsistentRead: true, ProjectionExpression: "leaseUntil, nextSendAt, intervalMs" }),
+    );
+    return Item ? nextTurnAt(Item as FlushState, nowMs, retryMs) : nowMs;
   }
 
   /** The room's pending gifts, oldest first per shard: strongly consistent, so a committed charge is seen. */
@@ -285,6 +294,16 @@ function settleUpdate(roomId: number, owner: string, batchId: string, next: Sett
     ExpressionAttributeNames: { "#owner": "owner" },
     ExpressionAttributeValues: { ":next": next.nextSendAt, ":interval": next.intervalMs, ":zero": 0, ":owner": owner, ":batch": batchId, ...(options.refused ? { ":one": 1 } : {}) },
   };
+}
+
+/**
+ * When a flusher may ask for the lease, given the flush state it saw (`undefined`: it was refused
+ * without seeing one): the next send, and at least `retryMs` (or the room's interval) away while
+ * another flusher holds it, since a holder sets the next send an interval ahead when it is done.
+ */
+function nextTurnAt(state: FlushState | undefined, nowMs: number, retryMs: number): number {
+  const held = state === undefined || Number(state.leaseUntil ?? 0) >= nowMs;
+  return Math.max(Number(state?.nextSendAt ?? 0), held ? nowMs + Math.max(retryMs, Number(state?.intervalMs ?? 0)) : 0);
 }
 
 const isTransactionConflict = (error: unknown) => (error as { name?: string } | null)?.name === "TransactionConflictException";

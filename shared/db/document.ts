@@ -112,8 +112,8 @@ const clockSkew = new AwsSdkSigV4Signer();
 export class DocumentClient {
   private readonly marshallOptions: marshallOptions;
   private target?: Promise<{ url: URL; region: string }>;
-  /** Shown each call (its DynamoDB operation and outcome): benchmarks count and time requests with it. */
-  observer?: (operation: string, call: Promise<object>) => void;
+  /** Shown each call (its DynamoDB operation, outcome and input): benchmarks count and time requests with it. */
+  observer?: (operation: string, call: Promise<object>, input: object) => void;
 
   constructor(
     private readonly raw: DynamoDBClient,
@@ -151,7 +151,7 @@ export class DocumentClient {
     };
     const retrying = retryMiddleware(this.raw.config as never)(attempt as never, context as never);
     const call = retrying({ input, request: {} } as never).then(({ output }) => output as OutputOf<Command>);
-    this.observer?.(operation, call);
+    this.observer?.(operation, call, input);
     return call;
   }
 

@@ -172,4 +172,29 @@ describe("room gift broadcasts within IM's limits", () => {
     expect(await broadcaster.flushAll({ roomId, groupId }, Date.now() + 1_000)).toBe(false);
     expect(groupOf(groupId).messages).toHaveLength(0);
   });
+
+  it("an instance waiting on another's lease reads the flush state instead of asking again, and takes its turn once the lease is free", async () => {
+    const { roomId, groupId } = await liveRoom();
+    const { db, broadcaster } = instance();
+    const gifts = await pendingGifts(db, roomId, groupId, 3);
+    expect(await broadcaster.store.acquire(roomId, "busy-instance:1", Date.now(), flushLeaseMs, 500)).toHaveProperty("state");
+    const calls: { operation: string; refused: boolean }[] = [];
+    db.doc.observer = (operation, call) => {
+      const entry = { operation, refused: false };
+      calls.push(entry);
+      call.catch((error: { name?: string }) => void (entry.refused = error.name === "ConditionalCheckFailedException"));
+    };
+    // Three of the room's 500 ms intervals under the other lease, then it is given back.
+    const flushed = broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    const refusedWhileHeld = calls.filter((c) => c.operation === "UpdateItem" && c.refused).length;
+    const readsWhileHeld = calls.filter((c) => c.operation === "GetItem").length;
+    await broadcaster.store.release(roomId, "busy-instance:1");
+    expect(await flushed).toBe(true);
+
+    // One refused write told it the lease was taken; after that it only looked.
+    expect(refusedWhileHeld).toBe(1);
+    expect(readsWhileHeld).toBeGreaterThanOrEqual(2);
+    expect(broadcastTotals(groupId)).toEqual(new Map(gifts.map((g) => [`${g.from}/rose`, 1])));
+  });
 });
