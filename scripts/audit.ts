@@ -8,9 +8,9 @@
  *   DYNAMODB_ENDPOINT=http://127.0.0.1:8000 DYNAMODB_TABLE=onair npm run audit
  *   AUDIT_PAGES_PER_SECOND=2 AUDIT_PAGE_SIZE=200 npm run audit   # gentler on a busy table
  */
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { ScanCommand } from "../shared/db/commands.js";
 import { TableAudit } from "../shared/billing/index.js";
-import { createDb } from "../shared/db/index.js";
+import { createAdminClient, createDb } from "../shared/db/index.js";
 
 const table = process.env.DYNAMODB_TABLE || "onair";
 const pagesPerSecond = Number(process.env.AUDIT_PAGES_PER_SECOND || 5);
@@ -19,7 +19,10 @@ if (!(pagesPerSecond > 0) || !(pageSize >= 1 && pageSize <= 10_000)) {
   console.error("AUDIT_PAGES_PER_SECOND must be above 0 and AUDIT_PAGE_SIZE 1-10000");
   process.exit(2);
 }
-const db = createDb({ dynamodb: { endpoint: process.env.DYNAMODB_ENDPOINT || undefined, region: process.env.DYNAMODB_REGION || "ap-guangzhou", table } });
+const dynamodb = { endpoint: process.env.DYNAMODB_ENDPOINT || undefined, region: process.env.DYNAMODB_REGION || "ap-guangzhou", table };
+// Keys from the SDK's default chain (environment, shared profile, SSO), as for `npm run tables`.
+const admin = createAdminClient(dynamodb);
+const db = createDb({ dynamodb, awsCredentials: () => admin.config.credentials() });
 const audit = new TableAudit(Date.now());
 let pages = 0;
 let start: Record<string, unknown> | undefined;
@@ -32,7 +35,8 @@ do {
   const wait = 1000 / pagesPerSecond - (Date.now() - began);
   if (start && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 } while (start);
-db.raw.destroy();
+db.doc.destroy();
+admin.destroy();
 
 for (const notice of audit.notices) console.log(`  note: ${notice}`);
 const problems = audit.problems();

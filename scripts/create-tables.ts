@@ -7,7 +7,7 @@
  *   DYNAMODB_ENDPOINT=http://127.0.0.1:8000 npm run tables
  */
 import { ConfigError, parseConfig } from "../shared/config/index.js";
-import { createDb, ensureTable } from "../shared/db/index.js";
+import { setUpTable } from "../shared/db/index.js";
 
 let dynamodb;
 try {
@@ -17,7 +17,5 @@ try {
   console.error(error.problems.join("\n"));
   process.exit(1);
 }
-const db = createDb({ dynamodb });
-const outcome = await ensureTable(db.raw, dynamodb.table);
+const outcome = await setUpTable(dynamodb);
 console.log(`table ${dynamodb.table} in ${dynamodb.endpoint ?? dynamodb.region}: ${outcome === "created" ? "created" : "already there"} (TTL on "ttl")`);
-db.raw.destroy();

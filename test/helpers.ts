@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "../shared/db/commands.js";
 import { SignJWT } from "jose";
 import { inject } from "vitest";
 import { getConfig } from "../shared/config/index.js";
@@ -160,7 +160,7 @@ export const testDb = () => createDb(getConfig());
 export async function getItem(key: { pk: string; sk: string }): Promise<Record<string, any> | undefined> {
   const db = testDb();
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }));
-  db.raw.destroy();
+  db.doc.destroy();
   return Item;
 }
 
@@ -193,6 +193,6 @@ export async function drainOutbox(roomIds: number[]): Promise<number> {
   // A group is destroyed after its notices (a destroy waits while they are pending).
   entries.sort((a, b) => Number(a.command.kind === "destroyGroup") - Number(b.command.kind === "destroyGroup"));
   for (const entry of entries) await runOutbox(db, createTencentDeps(getConfig()), [entry], log, entry.attempts);
-  db.raw.destroy();
+  db.doc.destroy();
   return entries.length;
 }

@@ -20,7 +20,7 @@
  *   money items), each followed by the same wait: the aggregation under the full load.
  */
 import { randomUUID } from "node:crypto";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand } from "../../shared/db/commands.js";
 import { BillingService, WalletStore } from "../../shared/billing/index.js";
 import { Broadcaster } from "../../shared/broadcasts/index.js";
 import { getConfig } from "../../shared/config/index.js";
@@ -174,7 +174,7 @@ export async function benchBroadcasts(): Promise<void> {
       await service.broadcaster.deliver(room, gift.giftKey);
       return true;
     });
-    for (const service of services) service.db.raw.destroy();
+    for (const service of services) service.db.doc.destroy();
   } finally {
     await stack.stop();
   }

@@ -109,8 +109,8 @@ export async function benchGifts(): Promise<void> {
     console.log("faults   gifts/s   p99 ms   rejected");
     for (const [name, level] of [["off", off], ["on", on]] as const) console.log(`${name.padEnd(6)} ${level.giftsPerSecond.toFixed(0).padStart(9)} ${level.p99.toFixed(1).padStart(8)} ${String(level.rejected).padStart(10)}`);
     console.log(`ratio on/off: gifts/s ×${(on.giftsPerSecond / off.giftsPerSecond).toFixed(2)}, p99 ×${(on.p99 / off.p99).toFixed(2)}`);
-    db.raw.destroy();
-    countedDb.raw.destroy();
+    db.doc.destroy();
+    countedDb.doc.destroy();
   } finally {
     await stack.stop();
   }

@@ -92,7 +92,7 @@ export async function benchRequests(compare?: string): Promise<void> {
     const sender = `sender_${run}`;
     const db = createDb(config);
     await new WalletStore(db).credit(sender, 100_000_000, "bench", { scope: `admin:${randomUUID()}`, fingerprint: "bench", status: "completed", response: { status: 201, body: {} }, createdAt: Date.now(), expiresAt: Date.now() + 3_600_000 });
-    db.raw.destroy();
+    db.doc.destroy();
 
     const routes: [string, (build: Build) => Promise<unknown>][] = [
       ["UserSig", (build) => send(build.handler("usersig"), "POST", "/v1/usersig", { token: viewer })],

@@ -83,7 +83,7 @@ export async function benchRooms(): Promise<void> {
         console.log(`sort=${sort} limit=${String(limit).padEnd(4)} median ${times[25]!.toFixed(1)} ms  p90 ${times[45]!.toFixed(1)} ms  (${requests} DynamoDB requests)`);
       }
     }
-    db.raw.destroy();
+    db.doc.destroy();
   } finally {
     await stack.stop();
   }

@@ -7,9 +7,9 @@
  *
  *   npm run bench -- sweeper
  */
-import { BatchWriteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, PutCommand } from "../../shared/db/commands.js";
 import { parseConfig } from "../../shared/config/index.js";
-import { createDb, ensureTable } from "../../shared/db/index.js";
+import { createDb, setUpTable } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
 import { groupIdFor, heatOf, orderKey, roomKey, shardOf, hotShards, streamIdFor, zeroCounts } from "../../shared/rooms/index.js";
 import { heartbeatIndexKeys } from "../../shared/rooms/store.js";
@@ -26,7 +26,7 @@ export async function benchSweeper(): Promise<void> {
     for (const [live, stale] of [[10, 10], [1_000, 10], [10_000, 10], [10_000, 100]] as const) {
       const config = parseConfig({ ...process.env, DYNAMODB_TABLE: `onair_bench_sweep_${live}_${stale}_${Date.now()}`, ORPHAN_SCAN_INTERVAL_SECONDS: "3600" });
       const db = createDb(config);
-      await ensureTable(db.raw, config.dynamodb.table);
+      await setUpTable(config.dynamodb, config.awsCredentials);
       let requests = 0;
       let itemsRead = 0;
       db.doc.observer = (_operation, call) =>
@@ -84,7 +84,7 @@ export async function benchSweeper(): Promise<void> {
       console.log(
         `${String(live).padStart(10)} ${String(stale).padStart(7)} ${String(firstRequests).padStart(10)} ${String(firstItems).padStart(12)} ${firstMs.toFixed(0).padStart(34)} ${nextMs.toFixed(0).padStart(28)}`,
       );
-      db.raw.destroy();
+      db.doc.destroy();
     }
     await benchBacklog(stack.emulatorUrl);
   } finally {
@@ -111,7 +111,7 @@ async function benchBacklog(emulatorUrl: string): Promise<void> {
     for (const concurrency of [1, 8]) {
       const config = parseConfig({ ...process.env, DYNAMODB_TABLE: `onair_bench_backlog_${concurrency}_${Date.now()}`, ORPHAN_SCAN_INTERVAL_SECONDS: "3600" });
       const db = createDb(config);
-      await ensureTable(db.raw, config.dynamodb.table);
+      await setUpTable(config.dynamodb, config.awsCredentials);
       const past = Date.now() - 3_600_000;
       const puts = Array.from({ length: 100 }, (_, i) => 200_001 + i).flatMap((roomId) => [
         outboxPut(db, { entryId: `${roomId}:close:dropStream`, roomId, command: { kind: "dropStream", streamId: streamIdFor(config.sdkAppId, roomId, "h") } }, past).Put.Item,
@@ -127,7 +127,7 @@ async function benchBacklog(emulatorUrl: string): Promise<void> {
       const ms = performance.now() - t0;
       if (run.outbox.done !== puts.length) throw new Error(`expected ${puts.length} entries done, got ${run.outbox.done}`);
       console.log(`${String(concurrency).padStart(11)} ${String(run.outbox.done).padStart(14)} ${ms.toFixed(0).padStart(8)}`);
-      db.raw.destroy();
+      db.doc.destroy();
     }
   } finally {
     for (const id of faultIds) await fetch(`${emulatorUrl}/_control/faults/${id}`, { method: "DELETE" });

@@ -5,7 +5,7 @@
  *
  *   npm run bench -- usersig
  */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "../../shared/db/commands.js";
 import TLSSigAPIv2 from "tls-sig-api-v2/TLSSigAPIv2.js";
 import { startStack } from "../local/stack.js";
 import { getConfig } from "../../shared/config/index.js";
@@ -65,7 +65,7 @@ export async function benchUserSig(): Promise<void> {
       row("bare GetItem", getItem);
       console.log(`  ratio handler/GetItem ${(handler / getItem).toFixed(2)}, handler/genUserSig ${(handler / sign).toFixed(3)}`);
     }
-    db.raw.destroy();
+    db.doc.destroy();
   } finally {
     await stack.stop();
   }

@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { getConfig, resetConfig } from "../../shared/config/index.js";
-import { createDb, ensureTable } from "../../shared/db/index.js";
+import { setUpTable } from "../../shared/db/index.js";
 import { serveDocs, type DocsDocument } from "../../shared/docs/index.js";
 import { responseToResult, type ScfTimerEvent } from "../../shared/http/index.js";
 import { startEmulator, type Emulator } from "../emulator/server.js";
@@ -94,9 +94,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
     }
     directEndpoint = process.env.DYNAMODB_ENDPOINT;
-    const tableDb = createDb(getConfig());
-    await ensureTable(tableDb.raw, tableDb.table);
-    tableDb.raw.destroy();
+    const { dynamodb, awsCredentials } = getConfig();
+    await setUpTable(dynamodb, awsCredentials);
     const faultSpec = options.dynamodbFaults ?? process.env.DYNAMODB_FAULTS;
     if (faultSpec !== undefined) {
       // Every function (and the sweeper) then reaches DynamoDB through the proxy.

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "../db/commands.js";
 import { batchGet, isConditionFailed, type Db } from "../db/index.js";
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from "../errors/index.js";
 import { defaultImAdminUser } from "./identifiers.js";

@@ -1,4 +1,4 @@
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { UpdateCommand } from "../db/commands.js";
 import { isConditionFailed, nowSeconds, type Db } from "../db/index.js";
 
 /**

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand } from "../db/commands.js";
 import { nowSeconds, type Db } from "../db/index.js";
 
 /**

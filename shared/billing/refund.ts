@@ -1,4 +1,4 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "../db/commands.js";
 import { transact, type Db } from "../db/index.js";
 // The store module, not the rooms index: the outbox runs refunds, and the rooms service imports the outbox.
 import { roomKey } from "../rooms/store.js";

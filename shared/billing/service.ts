@@ -1,4 +1,4 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "../db/commands.js";
 import { isUnresolvedWrite } from "../db/index.js";
 import { AppError, ConflictError, ForbiddenError, NotFoundError, StoreUnavailableError, UnprocessableError } from "../errors/index.js";
 import { completeRecord, fingerprintOf, getRecord, newRecord, replayOf, requestInProgress, type IdempotencyRecord } from "../idempotency/index.js";

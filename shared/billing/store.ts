@@ -1,4 +1,4 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand } from "../db/commands.js";
 import { batchGet, isStoreUnavailable, transact, type Db, type TransactItem } from "../db/index.js";
 import { getRecord, idempotencyKey, recordPut, type IdempotencyRecord } from "../idempotency/index.js";
 import { outboxSettleItem } from "../outbox/index.js";

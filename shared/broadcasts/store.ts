@@ -1,4 +1,4 @@
-import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand, type BatchWriteCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand, type BatchWriteCommandOutput } from "../db/commands.js";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { isConditionFailed, isStoreUnavailable, isUnresolvedWrite, transact, ttlAttribute, type Db, type TransactItem } from "../db/index.js";
 import { padded, shardOf } from "../rooms/domain.js";

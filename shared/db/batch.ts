@@ -1,4 +1,4 @@
-import { BatchGetCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, type BatchGetCommandOutput } from "./commands.js";
 import type { Db } from "./client.js";
 
 type Key = Record<string, string>;

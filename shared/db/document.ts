@@ -1,32 +1,34 @@
 import { createHash, createHmac } from "node:crypto";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClientCommand } from "@aws-sdk/lib-dynamodb";
-import { AwsSdkSigV4Signer } from "@aws-sdk/core/httpAuthSchemes";
 import { marshall, unmarshall, type marshallOptions } from "@aws-sdk/util-dynamodb";
-import { retryMiddleware } from "@smithy/core/retry";
+import { resolveRetryConfig, retryMiddleware } from "@smithy/core/retry";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SMITHY_CONTEXT_KEY } from "@smithy/types";
+import type { DocumentCommand, KeyNodes } from "./commands.js";
 
-/** Which parts of a command's input or output are attribute maps (lib-dynamodb's key nodes). */
-type KeyNodes = { [key: string]: KeyNodes } | null;
-
-/** The parts of a lib-dynamodb command this client reads (fields the command keeps protected). */
-interface DocumentCommand {
-  input: object;
-  inputKeyNodes: Record<string, KeyNodes>;
-  outputKeyNodes: Record<string, KeyNodes>;
-  /** The DynamoDB command it wraps; its operation schema is `[9, namespace, name, traits, input, output]`. */
-  clientCommand: { schema: [number, string, string, unknown, unknown, unknown] };
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
 }
 
-// Any command, whatever its input and output.
-type AnyDocumentCommand = DynamoDBDocumentClientCommand<any, any, any, any, any>;
-/** A command's output type, as its own handler declares it. */
-type OutputOf<Command extends AnyDocumentCommand> = Awaited<ReturnType<ReturnType<Command["resolveMiddleware"]>>>["output"];
+export interface DocumentClientOptions {
+  /** The region requests are signed for, and sent to unless `endpoint` says otherwise. */
+  region: string;
+  /** Another endpoint (DynamoDB Local): `http://127.0.0.1:8000`. */
+  endpoint?: string;
+  /** Static keys (a function's), or a provider (a script's: the SDK's default chain). */
+  credentials: Credentials | (() => Promise<Credentials>);
+  /** Attempts per request, the first included (the SDK's standard retry strategy). */
+  maxAttempts: number;
+  marshallOptions: marshallOptions;
+}
 
-/** The SDK's JSON protocol, for the error it makes of an error answer (it always throws one). */
-type ErrorReader = { deserializeResponse(operation: object, context: object, response: HttpResponse): Promise<never> };
+type AnyCommand = DocumentCommand<object, object>;
+/** A command's output, as lib-dynamodb's command of the same name declares it. */
+type OutputOf<Command extends AnyCommand> = NonNullable<Command["output"]>;
 
-type HttpResponse = { statusCode: number; headers: Record<string, string>; body: Buffer };
+type Answer = { statusCode: number; headers: Record<string, string> };
+type HttpResponse = Answer & { body: Buffer };
 
 type Convert = (attribute: unknown) => unknown;
 
@@ -45,7 +47,7 @@ function mapEntries(value: object, convert: Convert, skipUndefined: boolean): un
  * A copy of `value` whose members named in `nodes` are converted where `nodes` says: lib-dynamodb's
  * `processKeysInObj`, which the package does not export.
  */
-function convertMembers(value: object, nodes: Record<string, KeyNodes>, convert: Convert): unknown {
+function convertMembers(value: object, nodes: Readonly<Record<string, KeyNodes>>, convert: Convert): unknown {
   const copy: Record<string, unknown> = { ...value };
   for (const [key, inner] of Object.entries(nodes)) {
     const converted = convertAt((value as Record<string, unknown>)[key], inner, convert);
@@ -95,49 +97,61 @@ function answerJson(text: string): object {
   }) as object;
 }
 
-/** The SDK's clock-skew correction: it moves `systemClockOffset` by the Date of DynamoDB's answers. */
-const clockSkew = new AwsSdkSigV4Signer();
-
 /**
- * `db.doc.send(new GetCommand(…))` without the SDK's per-call machinery. The SDK resolved a
- * middleware stack, endpoint rules, an auth scheme and schema-driven serde on every call, which
- * cost about as much CPU as the rest of a request. This sends the same JSON, signed with SigV4
- * at the SDK's skew-corrected time, through the SDK's own HTTP handler and retry middleware and
- * strategy; error answers are read by the SDK's own protocol. So retries, backoff, the retry
- * quota, clock-skew correction and the errors thrown (names, `$metadata`, cancellation reasons)
- * are the SDK's. It reads fields lib-dynamodb's commands keep protected (their key nodes, the
- * wrapped command's schema): an SDK update that moves them fails the whole suite, and
- * test/integration/document-client.test.ts holds it to the SDK's client where the two once differed.
+ * `db.doc.send(new GetCommand(…))`: DynamoDB's JSON protocol without the SDK's client. The SDK
+ * resolved a middleware stack, endpoint rules, an auth scheme and schema-driven serde on every
+ * call, which cost about as much CPU as the rest of a request, and its client, protocol and
+ * schemas were most of a function's bundle. This sends the same JSON, marshalled at the key
+ * nodes of lib-dynamodb's commands (shared/db/commands.ts), signed with SigV4 at the SDK's
+ * skew-corrected time, through the SDK's own HTTP handler and standard retry middleware and
+ * strategy (DynamoDB's 25 ms base delay). Error answers become errors shaped as the SDK's
+ * (`errorOf`): name, message, `$fault`, `$metadata`, `$retryable` and the answer's fields such as
+ * cancellation reasons. So retries, backoff, the retry quota, clock-skew correction and the
+ * errors thrown are the SDK's; test/integration/document-client.test.ts holds it to the SDK's
+ * client, side by side.
  */
 export class DocumentClient {
   private readonly marshallOptions: marshallOptions;
-  private target?: Promise<{ url: URL; region: string }>;
+  private readonly url: URL;
+  private readonly region: string;
+  private readonly credentials: () => Promise<Credentials>;
+  private readonly requestHandler = new NodeHttpHandler();
+  private readonly retry: ReturnType<typeof resolveRetryConfig>;
+  /** Milliseconds the local clock is behind DynamoDB's (the clock-skew correction moves it). */
+  systemClockOffset = 0;
   /** Shown each call (its DynamoDB operation, outcome and input): benchmarks count and time requests with it. */
   observer?: (operation: string, call: Promise<object>, input: object) => void;
 
-  constructor(
-    private readonly raw: DynamoDBClient,
-    options: { marshallOptions: marshallOptions },
-  ) {
+  constructor(options: DocumentClientOptions) {
     this.marshallOptions = { ...options.marshallOptions, convertTopLevelContainer: true };
+    this.region = options.region;
+    this.url = options.endpoint ? new URL(options.endpoint) : regionalEndpoint(options.region);
+    const { credentials } = options;
+    this.credentials = typeof credentials === "function" ? credentials : async () => credentials;
+    // As the SDK's DynamoDB client resolves it: standard mode, a 25 ms base delay.
+    this.retry = resolveRetryConfig({ maxAttempts: options.maxAttempts, retryMode: async () => "standard" }, { defaultBaseDelay: 25, defaultMaxAttempts: 4 });
   }
 
-  async send<Command extends AnyDocumentCommand>(command: Command, options: { abortSignal?: AbortSignal } = {}): Promise<OutputOf<Command>> {
-    const { input, inputKeyNodes, outputKeyNodes, clientCommand } = command as unknown as DocumentCommand;
-    const [, namespace, operation, traits, inputSchema, outputSchema] = clientCommand.schema;
+  async send<Command extends AnyCommand>(command: Command, options: { abortSignal?: AbortSignal } = {}): Promise<OutputOf<Command>> {
+    const { operation, input, inputKeyNodes, outputKeyNodes } = command;
     const body = requestJson(convertMembers(input, inputKeyNodes, (attribute) => marshall(attribute, this.marshallOptions)));
     const context = { [SMITHY_CONTEXT_KEY]: { abortSignal: options.abortSignal } };
-    const config = this.raw.config;
     const attempt = async () => {
-      const signing = { config, _preRequestSystemClockOffset: config.systemClockOffset, _requestSentAt: Date.now() };
+      const offsetBefore = this.systemClockOffset;
+      const sentAt = Date.now();
       let response: HttpResponse;
       try {
-        response = await this.post(operation, body, new Date(signing._requestSentAt + config.systemClockOffset), options.abortSignal);
-        if (response.statusCode >= 300) await this.throwError({ namespace, name: operation, traits, input: inputSchema, output: outputSchema }, response);
+        response = await this.post(operation, body, new Date(sentAt + offsetBefore), options.abortSignal);
+        if (response.statusCode >= 300) throw errorOf(response);
       } catch (error) {
-        return clockSkew.errorHandler(signing as never)(error as Error);
+        const answer = (error as { $response?: Answer }).$response;
+        this.systemClockOffset = updatedClockOffset((error as { ServerTime?: string }).ServerTime ?? answer?.headers.date, this.systemClockOffset, sentAt, answer?.headers.age);
+        const metadata = (error as { $metadata?: Record<string, unknown> }).$metadata;
+        // A request signed too far off is retried at the corrected time (the retry strategy reads this).
+        if (Math.abs(this.systemClockOffset) >= 240_000 && this.systemClockOffset !== offsetBefore && metadata) metadata.clockSkewCorrected = true;
+        throw error;
       }
-      clockSkew.successHandler(response as never, signing as never);
+      this.systemClockOffset = updatedClockOffset(response.headers.date, this.systemClockOffset, sentAt, response.headers.age);
       let answer: object;
       try {
         answer = answerJson(response.body.toString("utf8"));
@@ -147,54 +161,116 @@ export class DocumentClient {
       }
       const output = convertMembers(answer, outputKeyNodes, (attribute) => unmarshall(attribute as never, { convertWithoutMapWrapper: true }));
       // The retry middleware counts attempts into it, as on the SDK's outputs.
-      return { response, output: { ...(output as object), $metadata: { httpStatusCode: response.statusCode, requestId: response.headers["x-amzn-requestid"] } } };
+      return { response, output: { ...(output as object), $metadata: metadataOf(response) } };
     };
-    const retrying = retryMiddleware(this.raw.config as never)(attempt as never, context as never);
+    const retrying = retryMiddleware(this.retry as never)(attempt as never, context as never);
     const call = retrying({ input, request: {} } as never).then(({ output }) => output as OutputOf<Command>);
     this.observer?.(operation, call, input);
     return call;
   }
 
-  /** The SDK's error for an error answer. */
-  private async throwError(operation: object, response: HttpResponse): Promise<never> {
-    try {
-      return await (this.raw.config.protocol as unknown as ErrorReader).deserializeResponse(operation, this.raw.config, response);
-    } catch (error) {
-      throw withAnswer(error as Error, response);
-    }
+  /** Close the kept-alive connections (tests and scripts; a function's client lives as long as it). */
+  destroy(): void {
+    this.requestHandler.destroy();
   }
 
   /** One signed POST to DynamoDB, its whole body read. */
   private async post(operation: string, body: string, date: Date, abortSignal: AbortSignal | undefined): Promise<HttpResponse> {
-    const [target, credentials] = await Promise.all([(this.target ??= this.resolveTarget().catch((error: unknown) => {
-      // A failed lookup is tried again on the next call, as the SDK resolves per call.
-      this.target = undefined;
-      throw error;
-    })), this.raw.config.credentials()]);
-    const { url } = target;
-    const headers = signedDynamoDbHeaders({ ...target, operation, body, credentials, date });
+    const { url, region } = this;
+    const headers = signedDynamoDbHeaders({ url, region, operation, body, credentials: await this.credentials(), date });
     const request = { protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, method: "POST", path: url.pathname, headers, body };
-    const { response } = await this.raw.config.requestHandler.handle(request as never, { abortSignal });
+    const { response } = await this.requestHandler.handle(request as never, { abortSignal });
     try {
       return { statusCode: response.statusCode, headers: response.headers, body: await readAll(response.body as NodeJS.ReadableStream) };
     } catch (error) {
       throw withAnswer(error as Error, response);
     }
   }
+}
 
-  /** Where the SDK would send requests (its endpoint rules) and the region it signs for, resolved once. */
-  private async resolveTarget(): Promise<{ url: URL; region: string }> {
-    const config = this.raw.config;
-    const configured = await config.endpoint?.();
-    const region = await config.region();
-    const endpoint = config.endpointProvider({
-      Region: region,
-      UseFIPS: await config.useFipsEndpoint(),
-      UseDualStack: await config.useDualstackEndpoint(),
-      ...(configured ? { Endpoint: `${configured.protocol}//${configured.hostname}${configured.port ? `:${configured.port}` : ""}${configured.path}` } : {}),
-    });
-    return { url: endpoint.url, region };
+/**
+ * DynamoDB's endpoint in `region`, as the SDK's endpoint rules give it (without FIPS or dual
+ * stack, which onair does not ask for): test/integration/document-client.test.ts compares them.
+ */
+export function regionalEndpoint(region: string): URL {
+  const suffix = partitionSuffixes.find(([prefix]) => region.startsWith(prefix))?.[1] ?? "amazonaws.com";
+  return new URL(`https://dynamodb.${region}.${suffix}`);
+}
+
+/** The DNS suffix of each AWS partition other than the commercial one (and GovCloud, which shares it), by region prefix. */
+const partitionSuffixes = [
+  ["cn-", "amazonaws.com.cn"],
+  ["us-iso-", "c2s.ic.gov"],
+  ["us-isob-", "sc2s.sgov.gov"],
+  ["us-isof-", "csp.hci.ic.gov"],
+  ["eu-isoe-", "cloud.adc-e.uk"],
+  ["eusc-", "amazonaws.eu"],
+] as const;
+
+/**
+ * The SDK's clock-skew correction (its SigV4 signer's): the local clock's offset from the
+ * server's `Date`, unless the answer came from a cache (`Age`), took over 15 minutes, or has no
+ * date to read.
+ */
+function updatedClockOffset(serverDate: string | undefined, offset: number, sentAt: number, age: string | undefined): number {
+  if (serverDate === undefined || age !== undefined) return offset;
+  const serverTime = Date.parse(serverDate);
+  const receivedAt = Date.now();
+  if (Number.isNaN(serverTime) || receivedAt - sentAt > 900_000) return offset;
+  return serverTime - receivedAt;
+}
+
+/** An answer's `$metadata`, as the SDK reads it from the headers. */
+function metadataOf(response: { statusCode: number; headers: Record<string, string> }) {
+  const { headers } = response;
+  return {
+    httpStatusCode: response.statusCode,
+    requestId: headers["x-amzn-requestid"] ?? headers["x-amzn-request-id"] ?? headers["x-amz-request-id"],
+    extendedRequestId: headers["x-amz-id-2"],
+    cfId: headers["x-amz-cf-id"],
+  };
+}
+
+/** The one error DynamoDB's model marks a server fault; any other it names is the client's. */
+const serverFaults = new Set(["InternalServerError"]);
+/** Errors DynamoDB's model marks retryable (the SDK sets `$retryable` on them). */
+const retryableErrors = new Set(["ReplicatedWriteConflictException"]);
+
+/**
+ * The error the SDK throws for DynamoDB's error answer: named by the answer's `__type`, `code` or
+ * `x-amzn-errortype` (namespace cut), with the answer's fields (`CancellationReasons`, `Item`…,
+ * binary values as bytes) and its message as `message`. An answer that is not JSON throws the
+ * parse error, with the answer's status, as the SDK's does.
+ */
+function errorOf(response: HttpResponse): Error {
+  let data: Record<string, unknown>;
+  try {
+    data = answerJson(response.body.toString("utf8")) as Record<string, unknown>;
+  } catch (error) {
+    return withAnswer(error as Error, response);
   }
+  const codeKey = Object.keys(data).find((key) => key.toLowerCase() === "code");
+  const headerKey = Object.keys(response.headers).find((key) => key.toLowerCase() === "x-amzn-errortype");
+  const identifier = data.__type ?? (codeKey ? data[codeKey] : undefined) ?? (headerKey ? response.headers[headerKey] : undefined);
+  const name = identifier === undefined ? "Unknown" : errorName(String(identifier));
+  const error = new Error() as Error & Record<string, unknown>;
+  Object.assign(error, {
+    name,
+    // (The SDK takes a modelled error's fault from the model: the same, for any status DynamoDB answers with.)
+    $fault: serverFaults.has(name) || response.statusCode >= 500 ? "server" : "client",
+    $metadata: metadataOf(response),
+    ...(retryableErrors.has(name) ? { $retryable: {} } : {}),
+  });
+  for (const [key, value] of Object.entries(data)) if (value !== undefined && key !== "Message" && error[key] === undefined) error[key] = value;
+  error.message = String(data.message ?? data.Message ?? "UnknownError");
+  return withAnswer(error, response);
+}
+
+/** `com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException:http://…` → `ConditionalCheckFailedException`, as the SDK cuts it. */
+function errorName(identifier: string): string {
+  let name = identifier.split(",")[0]!.split(":")[0]!;
+  if (name.includes("#")) name = name.split("#")[1]!;
+  return name;
 }
 
 /** The last SigV4 signing key: it changes only with the day (and the secret), so it is derived once a day. */
@@ -245,12 +321,18 @@ export function signedDynamoDbHeaders(request: {
 
 /**
  * `error` as the SDK's deserializer leaves an error met while reading an answer: the answer kept
- * (the retry strategy and clock-skew correction read its headers) and, when the error has none,
+ * (the retry strategy and clock-skew correction read its headers) and, when the error has no
+ * `$metadata` (it is not DynamoDB's: a body cut short, or not JSON), a hint in its message and
  * the answer's status as its `$metadata` (so an answer cut mid-body is not a store outage).
  */
 function withAnswer(error: Error, response: { statusCode: number; headers: Record<string, string> }): Error {
   Object.defineProperty(error, "$response", { value: response, enumerable: false });
-  if (!("$metadata" in error)) Object.assign(error, { $metadata: { httpStatusCode: response.statusCode, requestId: response.headers["x-amzn-requestid"] } });
+  if (!("$metadata" in error)) {
+    error.message += "\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.";
+    const headers = Object.entries(response.headers);
+    const header = (pattern: RegExp) => headers.find(([name]) => pattern.test(name))?.[1];
+    Object.assign(error, { $metadata: { httpStatusCode: response.statusCode, requestId: header(/^x-[\w-]+-request-?id$/), extendedRequestId: header(/^x-[\w-]+-id-2$/), cfId: header(/^x-[\w-]+-cf-id$/) } });
+  }
   return error;
 }
 

@@ -1,5 +1,6 @@
 export { createDb, type Db } from "./client.js";
-export { ensureTable, indexNames, tableDefinition, ttlAttribute } from "./tables.js";
+export { createAdminClient, ensureTable, setUpTable, indexNames, tableDefinition, ttlAttribute } from "./tables.js";
+export type { Credentials } from "./document.js";
 
 /** Epoch seconds, the unit of every `ttl` and `*AtSeconds` attribute. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);

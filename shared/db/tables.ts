@@ -1,13 +1,15 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DynamoDBClient,
   DescribeTimeToLiveCommand,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type CreateTableCommandInput,
-  type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
+import type { Config } from "../config/index.js";
+import type { Credentials } from "./document.js";
 
 /** Attribute DynamoDB's TTL sweeps (epoch seconds). Reads still check expiry: TTL is lazy. */
 export const ttlAttribute = "ttl";
@@ -45,6 +47,25 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     ],
     GlobalSecondaryIndexes: indexNames.map(index),
   };
+}
+
+/**
+ * The SDK's own client, for setting the table up and for scripts: without keys it finds them
+ * through the SDK's default chain (environment, shared profile, SSO). Functions never import it,
+ * so no bundle carries it.
+ */
+export function createAdminClient(dynamodb: Config["dynamodb"], credentials?: Credentials): DynamoDBClient {
+  return new DynamoDBClient({ region: dynamodb.region, endpoint: dynamodb.endpoint, credentials, maxAttempts: 3 });
+}
+
+/** `ensureTable` through a client of its own, closed after. */
+export async function setUpTable(dynamodb: Config["dynamodb"], credentials?: Credentials): Promise<"created" | "exists"> {
+  const client = createAdminClient(dynamodb, credentials);
+  try {
+    return await ensureTable(client, dynamodb.table);
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Create the table and turn on TTL; safe to run again (it only adds what is missing). */

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { TransactWriteCommand, type TransactWriteCommandInput } from "./commands.js";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Db } from "./client.js";
 

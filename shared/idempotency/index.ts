@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "../db/commands.js";
 import type { Db, TransactItem } from "../db/index.js";
 import { BadRequestError, ConflictError, UnprocessableError } from "../errors/index.js";
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "../db/commands.js";
 import { batchGet, isConditionFailed, type Db } from "../db/index.js";
 import type { Logger } from "../log/index.js";
 import { runPooled } from "../pool/index.js";

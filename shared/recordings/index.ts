@@ -1,4 +1,4 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand } from "../db/commands.js";
 import { batchGet, transact, type Db } from "../db/index.js";
 import { orderKey } from "../rooms/index.js";
 

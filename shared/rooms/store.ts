@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from "../db/commands.js";
 import { batchGet, isConditionFailed, isUnresolvedWrite, transact, type Db, type TransactItem } from "../db/index.js";
 import { ConflictError, StoreUnavailableError } from "../errors/index.js";
 import {

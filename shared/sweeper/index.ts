@@ -1,4 +1,4 @@
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { UpdateCommand } from "../db/commands.js";
 import { Broadcaster } from "../broadcasts/index.js";
 import type { Config } from "../config/index.js";
 import { batchGet, type Db } from "../db/index.js";

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { parseEnv } from "node:util";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, ensureTable } from "../../shared/db/index.js";
+import { setUpTable } from "../../shared/db/index.js";
 import { signCssCallback, signImCallback, signTrtcCallback } from "../../shared/signatures/index.js";
 import { startEmulator, type Emulator } from "../../scripts/emulator/server.js";
 import { resolveDeployment, type ResolvedFunction } from "../../scripts/deployment.js";
@@ -135,9 +135,7 @@ beforeAll(async () => {
   const endpoints = { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT!, DYNAMODB_TABLE: table, TENCENT_API_ENDPOINT: `127.0.0.1:${emulator.port}`, IM_API_BASE: emulator.url };
   // DynamoDB Local keeps one database per access key and region: create the table as the functions will see it.
   const awsCredentials = { accessKeyId: example.AWS_ACCESS_KEY_ID!, secretAccessKey: example.AWS_SECRET_ACCESS_KEY! };
-  const db = createDb({ dynamodb: { endpoint: endpoints.DYNAMODB_ENDPOINT, region: example.DYNAMODB_REGION!, table }, awsCredentials });
-  await ensureTable(db.raw, table);
-  db.raw.destroy();
+  await setUpTable({ endpoint: endpoints.DYNAMODB_ENDPOINT, region: example.DYNAMODB_REGION!, table }, awsCredentials);
   const deployment = resolveDeployment(readFileSync(join(root, "serverless.yml"), "utf8"), { ...example, ...endpoints });
   for (const fn of deployment.functions) instances.set(fn.key, startInstance(fn, fn.timeout ?? 10));
 });

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand } from "../../shared/db/commands.js";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { createDb, ensureTable } from "../../shared/db/index.js";
+import { createDb, setUpTable } from "../../shared/db/index.js";
 import { getConfig } from "../../shared/config/index.js";
 
 // The sweeper reads whole index partitions: the bundle gets a table and a push domain of its own
@@ -13,10 +13,10 @@ const shared = { DYNAMODB_TABLE: process.env.DYNAMODB_TABLE, CSS_PUSH_DOMAIN: pr
 process.env.DYNAMODB_TABLE = `onair_bundle_sweep_${randomBytes(4).toString("hex")}`;
 process.env.CSS_PUSH_DOMAIN = "push-bundle-sweeper.onair.local";
 const db = createDb(getConfig());
-await ensureTable(db.raw, process.env.DYNAMODB_TABLE);
+await setUpTable(getConfig().dynamodb, getConfig().awsCredentials);
 // An account from before registration refused IM admin ids: the sweeper names it when it loads.
 await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: "USER#administrator", sk: "ACCOUNT", type: "account", userId: "administrator", createdAt: new Date().toISOString() } }));
-db.raw.destroy();
+db.doc.destroy();
 const written = vi.spyOn(process.stdout, "write");
 const require = createRequire(import.meta.url);
 const { main_handler } = require(join(import.meta.dirname, "../../dist/sweeper/index.js")) as {

@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, UpdateCommand } from "../../shared/db/commands.js";
 import { describe, expect, it } from "vitest";
-import { createDb, ensureTable } from "../../shared/db/index.js";
+import { createDb, setUpTable } from "../../shared/db/index.js";
 import { api, jwtUser, testDb } from "../helpers.js";
 
 const run = promisify(execFile);
@@ -36,7 +36,7 @@ describe("wallet audit route", () => {
     // A charge waiting eleven minutes for its refund: the sweeper is not running.
     await age("charged", 11 * 60_000);
     expect(await audit()).toMatchObject({ staleRecords: [{ scope, status: "charged", overdue: true }], consistent: false });
-    db.raw.destroy();
+    db.doc.destroy();
   });
 
   it("refuses a caller without the admin key, and a malformed user id naming the field", async () => {
@@ -53,8 +53,9 @@ describe("npm run audit", () => {
     const table = `audit_${randomBytes(4).toString("hex")}`;
     // DynamoDB Local keeps tables per region: the script must look in the one the table is in.
     const region = "ap-guangzhou";
-    const db = createDb({ dynamodb: { endpoint: process.env.DYNAMODB_ENDPOINT, region, table } });
-    await ensureTable(db.raw, table);
+    const dynamodb = { endpoint: process.env.DYNAMODB_ENDPOINT, region, table };
+    await setUpTable(dynamodb);
+    const db = createDb({ dynamodb, awsCredentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! } });
     const put = (item: Record<string, unknown>) => db.doc.send(new PutCommand({ TableName: table, Item: item }));
     await put({ pk: "WALLET#ann", sk: "WALLET", type: "wallet", userId: "ann", balance: 10 });
     await put({ pk: "LEDGER#ann#0", sk: "000000000000001#c1-c", type: "ledger", userId: "ann", kind: "credit", account: "balance", amount: 10 });
@@ -73,6 +74,6 @@ describe("npm run audit", () => {
     expect(bad?.code).toBe(1);
     expect(bad?.stdout).toContain("bob: balance 5 / earnings 0, ledger says 0 / 0");
     expect(bad?.stdout).toMatch(/^audit: INCONSISTENT/m);
-    db.raw.destroy();
+    db.doc.destroy();
   }, 60_000);
 });

@@ -41,7 +41,7 @@ async function wallet(user: User) {
 async function ledgerOf(userId: string) {
   const db = createDb(getConfig());
   const entries = await new WalletStore(db).allLedgerEntries(userId);
-  db.raw.destroy();
+  db.doc.destroy();
   return entries;
 }
 
@@ -273,7 +273,7 @@ describe("mode (b): app-initiated gifts", () => {
     // The next flush (here the sweeper's) finds the unsettled message and resends it as it was.
     const db = createDb(getConfig());
     expect(await servicesOn(db).broadcaster.flushAll({ roomId, groupId }, Date.now() + 10_000)).toBe(true);
-    db.raw.destroy();
+    db.doc.destroy();
     expect((await broadcastGifts(groupId)).map((m) => m.data.gifts)).toEqual([[{ from: viewer.userId, giftId: "heart", count: 2, value: 10 }]]);
   }, 30_000);
 
@@ -291,7 +291,7 @@ describe("mode (b): app-initiated gifts", () => {
     // The sweeper flushes rooms whose gifts waited past their time (the test looks a minute ahead).
     const db = createDb(getConfig());
     const leftovers = await servicesOn(db).broadcaster.flushLeftovers(Date.now() + 60_000);
-    db.raw.destroy();
+    db.doc.destroy();
     expect(leftovers.rooms).toBeGreaterThanOrEqual(1);
     expect((await broadcastGifts(groupId)).map((m) => m.data.gifts)).toEqual([[{ from: viewer.userId, giftId: "heart", count: 2, value: 10 }]]);
     expect((await wallet(viewer)).balance).toBe(90);
@@ -444,7 +444,7 @@ describe("delivery reports and refunds", () => {
       else expect([report, record?.status]).toEqual(["refunded_before_confirmation", "refunded"]);
       outcomes.push(report);
     }
-    db.raw.destroy();
+    db.doc.destroy();
     await drainOutbox([roomId]);
     const kept = outcomes.filter((outcome) => outcome === "confirmed").length * 5;
     expect((await wallet(viewer)).balance).toBe(50 - kept);
@@ -471,7 +471,7 @@ describe("delivery reports and refunds", () => {
     // A report arriving after the refund changes nothing, and the same message redelivered is not let through on it.
     expect(await service.confirmCallbackGift({ GroupId: groupId, MsgId: "1-2-42", MsgBody: payload })).toBe("refunded_before_confirmation");
     expect((await service.giftFromCallback({ GroupId: groupId, From_Account: viewer.userId, Random: 42, MsgId: "1-2-42", MsgBody: payload })).ErrorCode).toBe(giftRejections.unavailable.code);
-    db.raw.destroy();
+    db.doc.destroy();
     expect((await wallet(viewer)).balance).toBe(50);
   });
 });

@@ -57,7 +57,7 @@ describe("a room closing while gifts are pending", () => {
     const db = testDb();
     const config = getConfig();
     await new Broadcaster({ db, im: createTencentDeps(config).im, log: createLogger({ service: "test" }), settings: config.broadcasts }).flushLeftovers(Date.now() + 60_000);
-    db.raw.destroy();
+    db.doc.destroy();
     await drainOutbox([roomId]);
     const { lines, destroyed } = await groupLog(groupId);
     expect(lines.slice(0, 3).sort()).toEqual(["gifts:cakex2", "gifts:heartx2", "gifts:rosex2"]);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { BatchWriteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, GetCommand, PutCommand } from "../../shared/db/commands.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startEmulator, type Emulator } from "../../scripts/emulator/server.js";
 import { Broadcaster, flushStateKey, maxRefusals, type PendingGift } from "../../shared/broadcasts/index.js";
@@ -53,7 +53,7 @@ afterEach(async () => {
   await setDynamoDbFaults({});
 });
 afterAll(async () => {
-  for (const db of dbs) db.raw.destroy();
+  for (const db of dbs) db.doc.destroy();
   await emulator.stop();
 });
 

@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from "node:crypto";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "../../shared/db/commands.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BillingService, WalletStore } from "../../shared/billing/index.js";
 import { aggregate, Broadcaster, flushLeaseMs, flushStateKey, type PendingGift } from "../../shared/broadcasts/index.js";
@@ -86,7 +86,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ sdkAppId: config.sdkAppId, userSigKey: config.userSigKey, imAdminUser: config.imAdminUser, apiSecrets: {}, imLimits: { groupMessagesPerSecond: 5, restCallsPerSecond: 10 } });
 });
 afterAll(async () => {
-  for (const db of dbs) db.raw.destroy();
+  for (const db of dbs) db.doc.destroy();
   await emulator.stop();
 });
 

@@ -60,6 +60,6 @@ describe("random DynamoDB fault schedules", () => {
     );
     const [hostWallet, hostEntries] = await Promise.all([wallets.wallet(host.userId), wallets.allLedgerEntries(host.userId)]);
     expect(hostEntries.filter((e) => e.account === "earnings").reduce((sum, e) => sum + e.amount, 0)).toBe(hostWallet.earnings);
-    db.raw.destroy();
+    db.doc.destroy();
   }, 120_000);
 });

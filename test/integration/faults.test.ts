@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "../../shared/db/commands.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { BillingService, findGift, WalletStore } from "../../shared/billing/index.js";
 import { Broadcaster } from "../../shared/broadcasts/index.js";
@@ -108,7 +108,7 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
     // Faults off: settle whatever was left for the sweeper (gift broadcasts, refunds, messages), then compare.
     const leftoverDb = testDb();
     await new Broadcaster({ db: leftoverDb, im: createTencentDeps(getConfig()).im, log: createLogger({ service: "test" }), settings: getConfig().broadcasts }).flushLeftovers(Date.now() + 60_000);
-    leftoverDb.raw.destroy();
+    leftoverDb.doc.destroy();
     await drainOutbox([roomId]);
     const db = testDb();
     const wallets = new WalletStore(db);
@@ -127,7 +127,7 @@ describe.each(mixes)("under DynamoDB faults: %s", (_name, rates) => {
     const hostLedger = await wallets.allLedgerEntries(host.userId);
     expect(hostWallet.earnings).toBe(income);
     expect(hostLedger.filter((e) => e.account === "earnings").reduce((sum, e) => sum + e.amount, 0)).toBe(income);
-    db.raw.destroy();
+    db.doc.destroy();
 
     const summary = (await api("GET", `/v1/rooms/${roomId}/summary`, { token: host.token })).body.summary;
     const room = (await api("GET", `/v1/rooms/${roomId}`, { token: host.token })).body;
@@ -171,7 +171,7 @@ async function moneyOf(userId: string) {
   const db = testDb();
   const wallets = new WalletStore(db);
   const [current, entries] = await Promise.all([wallets.wallet(userId), wallets.allLedgerEntries(userId)]);
-  db.raw.destroy();
+  db.doc.destroy();
   return { ...current, kinds: entries.map((e) => e.kind).sort() };
 }
 
@@ -265,7 +265,7 @@ describe("ambiguous writes, forced one by one", () => {
     const db = testDb();
     // The close's first step, as the sweeper expiring the room writes it.
     await beginClose(db, roomId, "expired");
-    db.raw.destroy();
+    db.doc.destroy();
     const live = await api("POST", `/v1/rooms/${roomId}/live`, { token: host.token });
     expect([live.status, live.body.error.code]).toEqual([409, "room_closed"]);
   });
@@ -285,7 +285,7 @@ describe("ambiguous writes, forced one by one", () => {
     }
     const rooms = new RoomService({ store: new GiftingStore(db), tencent: createTencentDeps(config), config, log: createLogger({ service: "test" }) });
     const closed = await rooms.close(roomId, { by: host.userId, reason: "host" });
-    db.raw.destroy();
+    db.doc.destroy();
     expect(answers).toEqual([201, 409]);
     expect(closed?.summary.giftIncome).toBe(1);
     expect((await api("GET", `/v1/rooms/${roomId}/summary`, { token: host.token })).body.summary.giftIncome).toBe(1);
@@ -305,7 +305,7 @@ describe("ambiguous writes, forced one by one", () => {
     const log = createLogger({ service: "test" });
     const billing = new BillingService({ wallets: new WalletStore(db), rooms: store, tencent, log, broadcaster: new Broadcaster({ db, im: tencent.im, log, settings: getConfig().broadcasts }) });
     await expect(billing.giftFromApp(fan.userId, { roomId, giftId: "rose", count: 1 }, randomUUID())).rejects.toMatchObject({ code: "room_not_live" });
-    db.raw.destroy();
+    db.doc.destroy();
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 25, kinds: ["credit"] });
   });
 
@@ -326,7 +326,7 @@ describe("ambiguous writes, forced one by one", () => {
     const db = testDb();
     // The close's first step, as it writes it: the room and every counter shard.
     await beginClose(db, roomId, "moderation");
-    db.raw.destroy();
+    db.doc.destroy();
     expect((await api("POST", "/v1/wallet/gifts", { token: fan.token, body: { roomId, giftId: "rose", count: 1 }, headers: { "idempotency-key": randomUUID() } })).status).toBe(409);
     const beat = await api("POST", `/v1/rooms/${roomId}/heartbeat`, { token: host.token });
     expect([beat.status, beat.body.status]).toEqual([200, "closed"]);
@@ -352,7 +352,7 @@ describe("ambiguous writes, forced one by one", () => {
     // Its 24 hours are over (DynamoDB's TTL deletes lazily, so the record may still be there).
     const db = testDb();
     await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `IDEMP#app:${fan.userId}:${key}`, sk: "IDEMP" }, UpdateExpression: "SET expiresAt = :past", ExpressionAttributeValues: { ":past": Date.now() - 1 } }));
-    db.raw.destroy();
+    db.doc.destroy();
     const reused = await send();
     expect(reused.status).toBe(201);
     expect(reused.headers.get("idempotent-replayed")).toBeNull();
@@ -360,7 +360,7 @@ describe("ambiguous writes, forced one by one", () => {
     expect(await moneyOf(fan.userId)).toMatchObject({ balance: 23 });
     const ledgerDb = testDb();
     const sent = (await new WalletStore(ledgerDb).allLedgerEntries(fan.userId)).filter((e) => e.kind === "gift_sent");
-    ledgerDb.raw.destroy();
+    ledgerDb.doc.destroy();
     expect(new Set(sent.map((e) => e.entryId)).size).toBe(2);
   });
 });
@@ -468,6 +468,6 @@ describe("sweeper leases", () => {
     await run;
     await disarm();
     expect((await emulatorState()).dismissedRooms.filter((id) => id === roomId)).toHaveLength(1);
-    db.raw.destroy();
+    db.doc.destroy();
   });
 });

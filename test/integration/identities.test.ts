@@ -1,4 +1,4 @@
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand } from "../../shared/db/commands.js";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { hashPassword, loginWindowSeconds, reservedAccounts } from "../../shared/auth/index.js";
@@ -31,7 +31,7 @@ describe("reserved identities", () => {
     const db = testDb();
     await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: "USER#administrator", sk: "ACCOUNT", type: "account", userId: "administrator", passwordHash: await hashPassword(password), createdAt: new Date().toISOString() } }));
     expect(await reservedAccounts(db, getConfig().imAdminUsers)).toEqual(["administrator"]);
-    db.raw.destroy();
+    db.doc.destroy();
     const login = await api("POST", "/v1/sessions", { body: { userId: "administrator", password } });
     expect([login.status, login.body.error.code]).toEqual([403, "reserved_identity"]);
   });
@@ -132,6 +132,6 @@ describe("registration spam", () => {
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await getItem({ pk: `USER#${refusedId}`, sk: "ACCOUNT" })).toBeUndefined();
     expect((await register(uniqueUserId("spam"), `203.0.113.${Math.floor(Math.random() * 250)}`)).status).toBe(201);
-    db.raw.destroy();
+    db.doc.destroy();
   });
 });

@@ -282,11 +282,11 @@ describe("authorization", () => {
     await api("POST", `/v1/rooms/${room.roomId}/members`, { token: invitee.token });
     await api("POST", `/v1/rooms/${room.roomId}/cohosts/invitations`, { token: host.token, body: { userId: invitee.userId } });
     // Age the invitation in storage (the TTL default is 60 s; the test does not wait for it).
-    const { UpdateCommand } = await import("@aws-sdk/lib-dynamodb");
+    const { UpdateCommand } = await import("../../shared/db/commands.js");
     const { testDb } = await import("../helpers.js");
     const db = testDb();
     await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { pk: `ROOM#${room.roomId}`, sk: `INVITE#${invitee.userId}` }, UpdateExpression: "SET expiresAt = :past", ExpressionAttributeValues: { ":past": Date.now() - 1 } }));
-    db.raw.destroy();
+    db.doc.destroy();
     const late = await api("POST", `/v1/rooms/${room.roomId}/cohosts`, { token: invitee.token });
     expect([late.status, late.body.error.code]).toEqual([403, "no_invitation"]);
   });

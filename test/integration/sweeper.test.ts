@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "../../shared/db/commands.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createRoomsApp } from "../../functions/rooms/app.js";
 import { parseConfig } from "../../shared/config/index.js";
-import { createDb, ensureTable } from "../../shared/db/index.js";
+import { createDb, setUpTable } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
 import { groupIdFor, RoomService, RoomStore, streamIdFor } from "../../shared/rooms/index.js";
 import { maxAttempts, retryDueEntries } from "../../shared/outbox/index.js";
@@ -25,7 +25,7 @@ const sweepAt = (offsetMs: number, overrides: Partial<typeof config> = {}) => sw
 const staleMs = config.roomStaleSeconds * 1000;
 
 beforeAll(async () => {
-  await ensureTable(db.raw, config.dynamodb.table);
+  await setUpTable(config.dynamodb, config.awsCredentials);
   // Room ids (and so IM group ids) far from the main table's, in the shared emulator.
   await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: "SEQ#rooms", sk: "SEQ", seq: 2_000_000_000 + Math.floor(Math.random() * 1_000_000_000) } }));
 });
