@@ -75,10 +75,19 @@ const sha256Hex = (text: string) => createHash("sha256").update(text).digest("he
 
 /** The JSON of a request: binary values (`B`, `BS`) as base64, as DynamoDB takes them (`this[key]` is the value before Buffer's toJSON). */
 function requestJson(input: unknown): string {
+  // A replacer takes JSON.stringify off its fast path: only a request carrying bytes pays for one.
+  if (!hasBytes(input)) return JSON.stringify(input);
   return JSON.stringify(input, function (this: Record<string, unknown>, key, value: unknown) {
     const original = this[key];
     return original instanceof Uint8Array ? Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString("base64") : value;
   });
+}
+
+function hasBytes(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (value instanceof Uint8Array) return true;
+  for (const inner of Array.isArray(value) ? value : Object.values(value)) if (hasBytes(inner)) return true;
+  return false;
 }
 
 const bytesOf = (base64: string) => new Uint8Array(Buffer.from(base64, "base64"));
@@ -90,6 +99,8 @@ const bytesOf = (base64: string) => new Uint8Array(Buffer.from(base64, "base64")
  */
 function answerJson(text: string): object {
   if (text.length === 0) return {};
+  // A reviver runs for every value: only an answer that can hold bytes (a "B" or "BS" key) pays for one.
+  if (!text.includes('"B"') && !text.includes('"BS"')) return JSON.parse(text) as object;
   return JSON.parse(text, (key, value: unknown) => {
     if (key === "B" && typeof value === "string") return bytesOf(value);
     if (key === "BS" && Array.isArray(value) && value.every((item) => typeof item === "string")) return value.map(bytesOf);
