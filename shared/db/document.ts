@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, randomUUID } from "node:crypto";
 import { marshall, unmarshall, type marshallOptions } from "@aws-sdk/util-dynamodb";
 import { resolveRetryConfig, retryMiddleware } from "@smithy/core/retry";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
@@ -73,19 +73,23 @@ function convertAt(value: unknown, nodes: KeyNodes, convert: Convert): unknown {
 
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
 
-/** The JSON of a request: binary values (`B`, `BS`) as base64, as DynamoDB takes them (`this[key]` is the value before Buffer's toJSON). */
+/**
+ * The JSON of a request: binary values (`B`, `BS`: a Buffer, typed array, DataView or
+ * ArrayBuffer) as base64, as DynamoDB takes them (`this[key]` is the value before Buffer's toJSON).
+ */
 function requestJson(input: unknown): string {
   // A replacer takes JSON.stringify off its fast path: only a request carrying bytes pays for one.
   if (!hasBytes(input)) return JSON.stringify(input);
   return JSON.stringify(input, function (this: Record<string, unknown>, key, value: unknown) {
     const original = this[key];
-    return original instanceof Uint8Array ? Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString("base64") : value;
+    if (ArrayBuffer.isView(original)) return Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString("base64");
+    return original instanceof ArrayBuffer ? Buffer.from(original).toString("base64") : value;
   });
 }
 
 function hasBytes(value: unknown): boolean {
   if (typeof value !== "object" || value === null) return false;
-  if (value instanceof Uint8Array) return true;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return true;
   for (const inner of Array.isArray(value) ? value : Object.values(value)) if (hasBytes(inner)) return true;
   return false;
 }
@@ -100,12 +104,15 @@ const bytesOf = (base64: string) => new Uint8Array(Buffer.from(base64, "base64")
 function answerJson(text: string): object {
   if (text.length === 0) return {};
   // A reviver runs for every value: only an answer that can hold bytes (a "B" or "BS" key) pays for one.
-  if (!text.includes('"B"') && !text.includes('"BS"')) return JSON.parse(text) as object;
-  return JSON.parse(text, (key, value: unknown) => {
-    if (key === "B" && typeof value === "string") return bytesOf(value);
-    if (key === "BS" && Array.isArray(value) && value.every((item) => typeof item === "string")) return value.map(bytesOf);
-    return value;
-  }) as object;
+  const parsed: unknown = !text.includes('"B"') && !text.includes('"BS"')
+    ? JSON.parse(text)
+    : JSON.parse(text, (key, value: unknown) => {
+        if (key === "B" && typeof value === "string") return bytesOf(value);
+        if (key === "BS" && Array.isArray(value) && value.every((item) => typeof item === "string")) return value.map(bytesOf);
+        return value;
+      });
+  // `null` or a bare value is no answer DynamoDB gives; the SDK reads it as an empty one.
+  return typeof parsed === "object" && parsed !== null ? parsed : {};
 }
 
 /**
@@ -144,7 +151,10 @@ export class DocumentClient {
   }
 
   async send<Command extends AnyCommand>(command: Command, options: { abortSignal?: AbortSignal } = {}): Promise<OutputOf<Command>> {
-    const { operation, input, inputKeyNodes, outputKeyNodes } = command;
+    const { operation, inputKeyNodes, outputKeyNodes } = command;
+    // A transaction without its idempotency token gets one, as from the SDK: every retry of it sends
+    // the same, so DynamoDB applies it once however many answers are lost.
+    const input = operation === "TransactWriteItems" && !("ClientRequestToken" in command.input && command.input.ClientRequestToken) ? { ...command.input, ClientRequestToken: randomUUID() } : command.input;
     const body = requestJson(convertMembers(input, inputKeyNodes, (attribute) => marshall(attribute, this.marshallOptions)));
     const context = { [SMITHY_CONTEXT_KEY]: { abortSignal: options.abortSignal } };
     const attempt = async () => {
@@ -315,7 +325,8 @@ export function signedDynamoDbHeaders(request: {
     host: url.host,
     "x-amz-content-sha256": payloadHash,
     "x-amz-date": amzDate,
-    ...(credentials.sessionToken ? { "x-amz-security-token": credentials.sessionToken } : {}),
+    // As SigV4 reads a header's value: trimmed, runs of spaces as one (a token pasted with a stray space).
+    ...(credentials.sessionToken ? { "x-amz-security-token": credentials.sessionToken.trim().replace(/\s+/g, " ") } : {}),
     "x-amz-target": `DynamoDB_20120810.${request.operation}`,
   };
   const signedHeaders = Object.keys(headers).join(";");

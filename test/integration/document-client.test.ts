@@ -44,11 +44,20 @@ describe("the document client against DynamoDB Local, beside the SDK's", () => {
 
   it("writes binary values and reads them back as bytes, alone, in sets and in a query", async () => {
     const bytes = new Uint8Array([0, 1, 2, 255]);
-    const item = { ...key("binary"), b: bytes, buffer: Buffer.from("onair"), bs: new Set([new Uint8Array([1]), new Uint8Array([2, 3])]), m: { inner: bytes } };
+    const item = {
+      ...key("binary"),
+      b: bytes,
+      buffer: Buffer.from("onair"),
+      bs: new Set([new Uint8Array([1]), new Uint8Array([2, 3])]),
+      m: { inner: bytes },
+      arrayBuffer: new Uint8Array([9, 8]).buffer,
+      view: new DataView(new Uint8Array([5, 6, 7]).buffer, 1, 2),
+    };
     await send(clients, "ours", "PutCommand", { TableName, Item: item });
     const get = { TableName, Key: { pk: item.pk, sk: item.sk }, ConsistentRead: true };
     const read = { sdk: await send(clients, "sdk", "GetCommand", get), ours: await send(clients, "ours", "GetCommand", get) };
     expect(read.sdk.Item!.b).toEqual(bytes);
+    expect([read.sdk.Item!.arrayBuffer, read.sdk.Item!.view]).toEqual([new Uint8Array([9, 8]), new Uint8Array([6, 7])]);
     expect(read.ours.Item).toEqual(read.sdk.Item);
     const query = { TableName, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": item.pk }, ConsistentRead: true };
     expect((await send(clients, "ours", "QueryCommand", query)).Items).toEqual((await send(clients, "sdk", "QueryCommand", query)).Items);
@@ -84,13 +93,16 @@ describe("the document client against answers scripted to it, beside the SDK's",
   let server: Server;
   let endpoint: string;
   let requests = 0;
-  /** The time each request was signed for (its X-Amz-Date). */
+  /** The time each request was signed for (its X-Amz-Date), and its body. */
   const signedAt: number[] = [];
+  const bodies: string[] = [];
   let answer: { status: number; type: string; body: string; headers?: Record<string, string>; then?: typeof answer } = { status: 502, type: "text/html", body: "<html>502 Bad Gateway</html>" };
   beforeAll(async () => {
     server = createServer((request, response) => {
-      request.resume();
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
+        bodies.push(Buffer.concat(chunks).toString("utf8"));
         requests++;
         signedAt.push(Date.parse(String(request.headers["x-amz-date"]).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z")));
         response.writeHead(answer.status, { "content-type": answer.type, "x-amzn-requestid": `req-${requests}`, ...answer.headers });
@@ -124,12 +136,16 @@ describe("the document client against answers scripted to it, beside the SDK's",
     expect(ours.outcome.name).toBe(sdk.outcome.name);
   });
 
-  it("takes an empty 200 as an empty answer, and fails a 200 that is not JSON with its status", async () => {
+  it("takes an empty or null 200 as an empty answer, and fails a 200 that is not JSON with its status", async () => {
     answer = { status: 200, type: "application/x-amz-json-1.0", body: "" };
     const empty = await both();
     expect(empty.sdk.outcome.Item).toBeUndefined();
     expect(empty.ours.outcome.Item).toBeUndefined();
     expect(empty.ours.outcome.$metadata).toEqual(empty.sdk.outcome.$metadata);
+    answer = { status: 200, type: "application/x-amz-json-1.0", body: "null" };
+    const none = await both();
+    expect([none.sdk.outcome.Item, none.sdk.outcome.$metadata.httpStatusCode]).toEqual([undefined, 200]);
+    expect([none.ours.outcome.Item, none.ours.outcome.$metadata.httpStatusCode]).toEqual([undefined, 200]);
     answer = { status: 200, type: "application/x-amz-json-1.0", body: "{not json" };
     const garbage = await both();
     expect([garbage.sdk.requests, garbage.sdk.outcome.$metadata.httpStatusCode]).toEqual([1, 200]);
@@ -176,6 +192,30 @@ describe("the document client against answers scripted to it, beside the SDK's",
     }
     expect(results[1]).toEqual(results[0]);
     expect(results[0]).toEqual({ requests: 2, attempts: 2, retrySignedAhead: 2 });
+  });
+
+  it("gives a transaction without an idempotency token one, and sends the same on every retry, as the SDK does", async () => {
+    answer = { status: 500, type: "application/x-amz-json-1.0", body: JSON.stringify({ __type: type("InternalServerError"), message: "lost" }) };
+    const transaction = { TransactItems: [{ Update: { TableName: "t", Key: { pk: "w", sk: "W" }, UpdateExpression: "ADD coins :n", ExpressionAttributeValues: { ":n": 1 } } }] };
+    const tokens: Record<string, string[]> = {};
+    for (const which of ["sdk", "ours"] as const) {
+      const clients = clientsFor(endpoint);
+      bodies.length = 0;
+      await outcome(send(clients, which, "TransactWriteCommand", transaction));
+      clients.ours.destroy();
+      tokens[which] = bodies.map((body) => (JSON.parse(body) as { ClientRequestToken?: string }).ClientRequestToken ?? "none");
+    }
+    for (const sent of Object.values(tokens)) {
+      expect(sent).toHaveLength(3);
+      expect(new Set(sent).size).toBe(1);
+      expect(sent[0]).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    // The caller's own token is kept.
+    const clients = clientsFor(endpoint);
+    bodies.length = 0;
+    await outcome(send(clients, "ours", "TransactWriteCommand", { ...transaction, ClientRequestToken: "mine" }));
+    clients.ours.destroy();
+    expect(bodies.map((body) => (JSON.parse(body) as { ClientRequestToken?: string }).ClientRequestToken)).toEqual(["mine", "mine", "mine"]);
   });
 
   it("asks a failing credentials provider again on the next call", async () => {

@@ -23,6 +23,7 @@ describe("DynamoDB request signing", () => {
   for (const [name, url, credentials] of [
     ["the regional endpoint", "https://dynamodb.us-east-1.amazonaws.com/", { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" }],
     ["a local endpoint with a session token", "http://127.0.0.1:8000/", { accessKeyId: "local", secretAccessKey: "local", sessionToken: "token-EXAMPLE" }],
+    ["a session token pasted with stray whitespace", "https://dynamodb.ap-southeast-1.amazonaws.com/", { accessKeyId: "AKID", secretAccessKey: "secret", sessionToken: " token  with\tspaces " }],
   ] as const) {
     it(`signs as the SDK's SignatureV4 does: ${name}`, async () => {
       const date = new Date("2026-11-25T18:00:05.123Z");
