@@ -81,12 +81,15 @@ describe("the document client against DynamoDB Local, beside the SDK's", () => {
   });
 });
 
-/** What code may read of an error: name, message, fault, retryable, its own fields, and the `$metadata` a retry does not change. */
+/**
+ * What code may read of an error: name, message, fault, retryable, its own fields, and its
+ * `$metadata` (attempts included) but for the backoff it waited, which is random.
+ */
 function comparable(error: any) {
   const { $metadata, $response, ...fields } = error as Record<string, any>;
   // DynamoDB Local gives each request its own id: the two clients' can only both be there.
   const { totalRetryDelay, requestId, ...metadata } = $metadata ?? {};
-  return { name: error.name, message: error.message, $retryable: error.$retryable, fields: Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)), metadata, requestId: typeof requestId, retried: totalRetryDelay > 0 };
+  return { name: error.name, message: error.message, $retryable: error.$retryable, fields: Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)), metadata, requestId: typeof requestId };
 }
 
 describe("the document client against answers scripted to it, beside the SDK's", () => {
