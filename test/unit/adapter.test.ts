@@ -94,3 +94,28 @@ describe("SCF event bodies", () => {
     expect(eventToRequest({ httpMethod: "POST", path: "/", body: "" }).body).toBeNull();
   });
 });
+
+describe("the request an SCF event becomes", () => {
+  it("reads as a standard Request reads the same event: trimmed and joined headers, the URL, a byte-order mark dropped", async () => {
+    const event: ScfHttpEvent = {
+      httpMethod: "post",
+      path: "/v1/wallet/gifts",
+      headers: { Host: "x.example", "X-Tag": ["a ", " b"], "content-type": " application/json\t" },
+      queryString: { q: "ä b" },
+      body: "\ufeff" + JSON.stringify({ giftId: "rose" }),
+    };
+    const ours = eventToRequest(event);
+    const standard = new Request(ours.url, { method: "POST", headers: [["host", "x.example"], ["x-tag", "a "], ["x-tag", " b"], ["content-type", " application/json\t"], ["content-length", ours.headers.get("content-length")!]], body: event.body! });
+    expect([ours.method, ours.url]).toEqual([standard.method, standard.url]);
+    expect([...ours.headers]).toEqual([...standard.headers]);
+    expect(await ours.json()).toEqual(await standard.json());
+    await expect(ours.text()).rejects.toThrow(/already been read/);
+  });
+
+  it("answers a method fetch refuses (TRACE) with a 405 in the envelope, not a failed invocation", async () => {
+    const app = createApp({ service: "test" });
+    app.get("/v1/rooms", (c) => c.json({ rooms: [] }));
+    const result = await createScfHandler(app)({ httpMethod: "TRACE", path: "/v1/rooms", headers: {} }, { request_id: "r" });
+    expect([result.statusCode, JSON.parse(result.body).error.code, result.headers.allow]).toEqual([405, "method_not_allowed", "GET"]);
+  });
+});
