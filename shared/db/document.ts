@@ -122,11 +122,11 @@ function answerJson(text: string): object {
  * schemas were most of a function's bundle. This sends the same JSON, marshalled at the key
  * nodes of lib-dynamodb's commands (shared/db/commands.ts), signed with SigV4 at the SDK's
  * skew-corrected time, through the SDK's own HTTP handler and standard retry middleware and
- * strategy (DynamoDB's 25 ms base delay). Error answers become errors shaped as the SDK's
- * (`errorOf`): name, message, `$fault`, `$metadata`, `$retryable` and the answer's fields such as
- * cancellation reasons. So retries, backoff, the retry quota, clock-skew correction and the
- * errors thrown are the SDK's; test/integration/document-client.test.ts holds it to the SDK's
- * client, side by side.
+ * strategy (DynamoDB's 25 ms base delay). So retries, backoff and the retry quota are the
+ * SDK's own code. Clock-skew correction, the regional endpoint and the errors thrown (`errorOf`:
+ * name, message, `$fault`, `$metadata`, `$retryable` and the answer's fields such as
+ * cancellation reasons) follow the SDK's rules, and test/integration/document-client.test.ts
+ * holds them to the SDK's client, side by side.
  */
 export class DocumentClient {
   private readonly marshallOptions: marshallOptions;
