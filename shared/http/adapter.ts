@@ -26,6 +26,27 @@ function firstValue(value: string | string[] | undefined): string | undefined {
 /** A header value without the whitespace around it, as `Headers` keeps it. */
 const trimmed = (value: string) => String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
 
+/** An HTTP token: what a header name and a method must be (RFC 9110). */
+const httpToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What no header value may hold: it would end the header, or the field, where it stands. */
+const valueBreak = /[\r\n\0]/;
+
+/**
+ * An event no standard `Request` would take: answered 400 with `code` before the app sees it,
+ * as a `Request` refused it (the invocation failed) before. Names are checked because lower-casing
+ * folds some non-ASCII letters into ASCII ones (`\u212A` into `k`), which would let a header
+ * pass as another one that a gateway rule names.
+ */
+export class InvalidEventError extends Error {
+  override readonly name = "InvalidEventError";
+  constructor(
+    readonly code: "invalid_header" | "bad_request",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * The request headers of an SCF event, as the parts of `Headers` Hono and onair read: names
  * lower-cased, repeated values joined with ", ".
@@ -45,7 +66,8 @@ export class EventHeaders {
   append(name: string, value: string): void {
     const key = name.toLowerCase();
     const before = this.values.get(key);
-    this.values.set(key, before === undefined ? trimmed(value) : `${before}, ${trimmed(value)}`);
+    // Repeated cookies join as one Cookie header does, the rest as a list.
+    this.values.set(key, before === undefined ? trimmed(value) : `${before}${key === "cookie" ? "; " : ", "}${trimmed(value)}`);
   }
   delete(name: string): void {
     this.values.delete(name.toLowerCase());
@@ -69,7 +91,8 @@ export class EventHeaders {
  * An SCF event as the parts of a `Request` Hono and onair read: `url`, `method`, `headers`, a
  * `body` that is null when there is none, and the body readers (`text`, `json`, `arrayBuffer`).
  * A standard `Request` cost about a tenth of a request's CPU (a body stream, an abort signal,
- * header checks) for an event whose body is whole already.
+ * header checks) for an event whose body is whole already. What it lacks (`formData`, `blob`,
+ * `signal`, `clone`, a readable stream as `body`) nothing here reads: code that needs one adds it.
  */
 export class EventRequest {
   readonly headers = new EventHeaders();
@@ -80,11 +103,23 @@ export class EventRequest {
 
   constructor(event: ScfHttpEvent) {
     this.method = (event.httpMethod || event.requestContext?.httpMethod || "GET").toUpperCase();
+    if (!httpToken.test(this.method)) throw new InvalidEventError("bad_request", "the request method is not an HTTP token");
     for (const [name, value] of Object.entries(event.headers ?? {})) {
       if (value === undefined) continue;
-      for (const one of Array.isArray(value) ? value : [value]) this.headers.append(name, one);
+      if (!httpToken.test(name)) throw new InvalidEventError("invalid_header", "a header name is not an HTTP token");
+      for (const one of Array.isArray(value) ? value : [value]) {
+        if (valueBreak.test(String(one))) throw new InvalidEventError("invalid_header", `header ${name.toLowerCase()} holds a line break or NUL`);
+        this.headers.append(name, one);
+      }
     }
-    const url = new URL(event.path || event.requestContext?.path || "/", `https://${this.headers.get("host") ?? "localhost"}`);
+    const host = this.headers.get("host") ?? "localhost";
+    let url: URL;
+    try {
+      url = new URL(event.path || event.requestContext?.path || "/", `https://${host}`);
+    } catch {
+      throw new InvalidEventError("invalid_header", "the host header is not a host name");
+    }
+    if (url.username || url.password) throw new InvalidEventError("invalid_header", "the host header is not a host name");
     const query = event.queryString ?? event.queryStringParameters ?? {};
     for (const [name, value] of Object.entries(query)) {
       if (value === undefined) continue;
@@ -107,9 +142,10 @@ export class EventRequest {
   }
 
   async text(): Promise<string> {
-    // As a Request decodes it: UTF-8, a leading byte-order mark dropped.
-    const text = this.read().toString("utf8");
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    // As Node 20's Request.text() decodes it (SCF runs Node 20): UTF-8, up to two leading byte-order marks dropped.
+    let text = this.read().toString("utf8");
+    for (let marks = 0; marks < 2 && text.charCodeAt(0) === 0xfeff; marks++) text = text.slice(1);
+    return text;
   }
   async json(): Promise<unknown> {
     return JSON.parse(await this.text());
@@ -146,11 +182,21 @@ export async function responseToResult(response: Response): Promise<ScfHttpResul
  */
 export function createScfHandler(app: FetchApp) {
   return async function main_handler(event: ScfHttpEvent, context?: ScfContext): Promise<ScfHttpResult> {
-    const request = eventToRequest(event);
+    const clientRequestId = firstValue(event.headers?.["x-request-id"]);
     const bindings: RequestBindings = {
-      requestId: context?.request_id || firstValue(event.headers?.["x-request-id"]) || randomUUID(),
+      // A client's id only where it can go back in a header as it came.
+      requestId: context?.request_id || (clientRequestId && /^[\x21-\x7e]{1,200}$/.test(clientRequestId) ? clientRequestId : randomUUID()),
       clientIp: event.requestContext?.sourceIp ?? platformAddedValue(event.headers?.["x-scf-remote-addr"]),
     };
+    let request: EventRequest;
+    try {
+      request = eventToRequest(event);
+    } catch (error) {
+      if ((error as Error).name !== "InvalidEventError") throw error;
+      const { code, message } = error as InvalidEventError;
+      const body = JSON.stringify({ error: { code, message } });
+      return { statusCode: 400, headers: { "content-type": "application/json", "x-request-id": bindings.requestId }, body, isBase64Encoded: false };
+    }
     // Hono reads only what EventRequest has (tests load every route through it).
     return responseToResult(await app.fetch(request as unknown as Request, bindings));
   };

@@ -119,3 +119,33 @@ describe("the request an SCF event becomes", () => {
     expect([result.statusCode, JSON.parse(result.body).error.code, result.headers.allow]).toEqual([405, "method_not_allowed", "GET"]);
   });
 });
+
+describe("events a standard Request would refuse", () => {
+  const app = createApp({ service: "test" });
+  app.post("/echo", async (c) => c.json({ body: await c.req.json(), key: c.req.header("x-admin-key") ?? null, cookie: c.req.header("cookie") ?? null }));
+  const handler = createScfHandler(app);
+  const send = (event: Partial<ScfHttpEvent>) => handler({ httpMethod: "POST", path: "/echo", headers: { "content-type": "application/json" }, body: "{}", ...event } as ScfHttpEvent, { request_id: "r" });
+
+  it("answers 400 invalid_header to a header name that lower-cases into another (\\u212A into k), not the header it imitates", async () => {
+    const result = await send({ headers: { "content-type": "application/json", "x-admin-\u212Aey": "secret" } });
+    expect([result.statusCode, JSON.parse(result.body).error.code, result.headers["x-request-id"]]).toEqual([400, "invalid_header", "r"]);
+  });
+
+  it("answers 400 to a header value with a line break or NUL, a method that is no token, a host with credentials", async () => {
+    for (const event of [
+      { headers: { "content-type": "application/json", "x-note": "a\r\nx-injected: 1" } },
+      { headers: { "content-type": "application/json", "x-note": "a\u0000b" } },
+      { httpMethod: "G T" },
+      { headers: { "content-type": "application/json", host: "user:pw@api.example" } },
+    ]) {
+      const result = await send(event);
+      expect(result.statusCode, JSON.stringify(event)).toBe(400);
+      expect(["invalid_header", "bad_request"]).toContain(JSON.parse(result.body).error.code);
+    }
+  });
+
+  it("reads a body behind two byte-order marks and joins repeated cookies, as Node 20's Request did", async () => {
+    const result = await send({ headers: { "content-type": "application/json", cookie: ["a=1", "b=2"] }, body: '\ufeff\ufeff{"ok":true}' });
+    expect([result.statusCode, JSON.parse(result.body)]).toEqual([200, { body: { ok: true }, key: null, cookie: "a=1; b=2" }]);
+  });
+});
