@@ -32,10 +32,10 @@ const httpToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const valueBreak = /[\r\n\0]/;
 
 /**
- * An event no standard `Request` would take: answered 400 with `code` before the app sees it,
- * as a `Request` refused it (the invocation failed) before. Names are checked because lower-casing
- * folds some non-ASCII letters into ASCII ones (`\u212A` into `k`), which would let a header
- * pass as another one that a gateway rule names.
+ * An event no standard `Request` would take: answered 400 with `code` before the app sees it
+ * (building a `Request` failed the invocation). Names are checked because lower-casing folds some
+ * non-ASCII letters into ASCII ones (`\u212A` into `k`), which would let a header pass as
+ * another one that a gateway rule names.
  */
 export class InvalidEventError extends Error {
   override readonly name = "InvalidEventError";
@@ -49,7 +49,7 @@ export class InvalidEventError extends Error {
 
 /**
  * The request headers of an SCF event, as the parts of `Headers` Hono and onair read: names
- * lower-cased, repeated values joined with ", ".
+ * lower-cased, repeated values joined with ", " (cookies with "; ").
  */
 export class EventHeaders {
   private readonly values = new Map<string, string>();
