@@ -74,7 +74,7 @@ export const deniedModules = [/node_modules\/@smithy\/core\/dist-es\/submodules\
 
 /**
  * Bundle size budgets in bytes (minified). The build fails past them. They hold today's sizes
- * with a little room (usersig 153 kB; the others 245-307 kB, and rooms 319 kB, the largest, with
+ * with a little room (usersig 154 kB; the others 245-308 kB, and rooms 320 kB, the largest, with
  * its 19 routes' OpenAPI examples and error codes).
  */
 export const bundleBudgetBytes: Record<string, number> = { usersig: 160_000, rooms: 330_000, default: 320_000 };
