@@ -46,29 +46,7 @@ const pageOutput = { Items: each(allValues), LastEvaluatedKey: allValues };
 const writeRequests = each(each({ PutRequest: { Item: allValues }, DeleteRequest: { Key: allValues } }));
 const perTableMetrics = each(each({ ItemCollectionKey: allValues }));
 
-// lib-dynamodb's key nodes, built once (commands are made per request).
-const nodes = {
-  get: { Key: allValues },
-  getOutput: { Item: allValues },
-  put: { Item: allValues, Expected: legacyConditions, ExpressionAttributeValues: allValues },
-  update: { Key: allValues, AttributeUpdates: each({ Value: value }), Expected: legacyConditions, ExpressionAttributeValues: allValues },
-  delete: { Key: allValues, Expected: legacyConditions, ExpressionAttributeValues: allValues },
-  query: { KeyConditions: each({ AttributeValueList: allValues }), QueryFilter: each({ AttributeValueList: allValues }), ExclusiveStartKey: allValues, ExpressionAttributeValues: allValues },
-  scan: { ScanFilter: each({ AttributeValueList: allValues }), ExclusiveStartKey: allValues, ExpressionAttributeValues: allValues },
-  batchGet: { RequestItems: each({ Keys: each(allValues) }) },
-  batchGetOutput: { Responses: each(each(allValues)), UnprocessedKeys: each({ Keys: each(allValues) }) },
-  batchWrite: { RequestItems: writeRequests },
-  batchWriteOutput: { UnprocessedItems: writeRequests, ItemCollectionMetrics: perTableMetrics },
-  transactWrite: {
-    TransactItems: each({
-      ConditionCheck: { Key: allValues, ExpressionAttributeValues: allValues },
-      Put: { Item: allValues, ExpressionAttributeValues: allValues },
-      Delete: { Key: allValues, ExpressionAttributeValues: allValues },
-      Update: { Key: allValues, ExpressionAttributeValues: allValues },
-    }),
-  },
-  transactWriteOutput: { ItemCollectionMetrics: perTableMetrics },
-};
+type Nodes = Readonly<Record<string, KeyNodes>>;
 
 /**
  * A DynamoDB request in plain JavaScript values, for `db.doc.send`: the input lib-dynamodb's
@@ -76,66 +54,59 @@ const nodes = {
  * them protected), and the output it gives. These carry no SDK client code, so a function's
  * bundle holds none: `Output` types the answer only.
  */
-export abstract class DocumentCommand<Input extends object, Output extends object> {
-  /** The DynamoDB operation (`X-Amz-Target: DynamoDB_20120810.<operation>`). */
-  abstract readonly operation: string;
-  abstract readonly inputKeyNodes: Readonly<Record<string, KeyNodes>>;
-  abstract readonly outputKeyNodes: Readonly<Record<string, KeyNodes>>;
+export class DocumentCommand<Input extends object, Output extends object> {
   /** Never set: it carries the output type to `send`. */
   declare readonly output?: Output;
-  constructor(readonly input: Input) {}
+  constructor(
+    /** The DynamoDB operation (`X-Amz-Target: DynamoDB_20120810.<operation>`). */
+    readonly operation: string,
+    readonly inputKeyNodes: Nodes,
+    readonly outputKeyNodes: Nodes,
+    readonly input: Input,
+  ) {}
 }
 
-export class GetCommand extends DocumentCommand<GetCommandInput, GetCommandOutput> {
-  readonly operation = "GetItem";
-  readonly inputKeyNodes = nodes.get;
-  readonly outputKeyNodes = nodes.getOutput;
-}
+/** The command class of one operation; its key nodes are built once, commands are made per request. */
+const command = <Input extends object, Output extends object>(operation: string, inputKeyNodes: Nodes, outputKeyNodes: Nodes) =>
+  class extends DocumentCommand<Input, Output> {
+    constructor(input: Input) {
+      super(operation, inputKeyNodes, outputKeyNodes, input);
+    }
+  };
 
-export class PutCommand extends DocumentCommand<PutCommandInput, PutCommandOutput> {
-  readonly operation = "PutItem";
-  readonly inputKeyNodes = nodes.put;
-  readonly outputKeyNodes = writeOutput;
-}
-
-export class UpdateCommand extends DocumentCommand<UpdateCommandInput, UpdateCommandOutput> {
-  readonly operation = "UpdateItem";
-  readonly inputKeyNodes = nodes.update;
-  readonly outputKeyNodes = writeOutput;
-}
-
-export class DeleteCommand extends DocumentCommand<DeleteCommandInput, DeleteCommandOutput> {
-  readonly operation = "DeleteItem";
-  readonly inputKeyNodes = nodes.delete;
-  readonly outputKeyNodes = writeOutput;
-}
-
-export class QueryCommand extends DocumentCommand<QueryCommandInput, QueryCommandOutput> {
-  readonly operation = "Query";
-  readonly inputKeyNodes = nodes.query;
-  readonly outputKeyNodes = pageOutput;
-}
-
-export class ScanCommand extends DocumentCommand<ScanCommandInput, ScanCommandOutput> {
-  readonly operation = "Scan";
-  readonly inputKeyNodes = nodes.scan;
-  readonly outputKeyNodes = pageOutput;
-}
-
-export class BatchGetCommand extends DocumentCommand<BatchGetCommandInput, BatchGetCommandOutput> {
-  readonly operation = "BatchGetItem";
-  readonly inputKeyNodes = nodes.batchGet;
-  readonly outputKeyNodes = nodes.batchGetOutput;
-}
-
-export class BatchWriteCommand extends DocumentCommand<BatchWriteCommandInput, BatchWriteCommandOutput> {
-  readonly operation = "BatchWriteItem";
-  readonly inputKeyNodes = nodes.batchWrite;
-  readonly outputKeyNodes = nodes.batchWriteOutput;
-}
-
-export class TransactWriteCommand extends DocumentCommand<TransactWriteCommandInput, TransactWriteCommandOutput> {
-  readonly operation = "TransactWriteItems";
-  readonly inputKeyNodes = nodes.transactWrite;
-  readonly outputKeyNodes = nodes.transactWriteOutput;
-}
+export class GetCommand extends command<GetCommandInput, GetCommandOutput>("GetItem", { Key: allValues }, { Item: allValues }) {}
+export class PutCommand extends command<PutCommandInput, PutCommandOutput>("PutItem", { Item: allValues, Expected: legacyConditions, ExpressionAttributeValues: allValues }, writeOutput) {}
+export class UpdateCommand extends command<UpdateCommandInput, UpdateCommandOutput>(
+  "UpdateItem",
+  { Key: allValues, AttributeUpdates: each({ Value: value }), Expected: legacyConditions, ExpressionAttributeValues: allValues },
+  writeOutput,
+) {}
+export class DeleteCommand extends command<DeleteCommandInput, DeleteCommandOutput>("DeleteItem", { Key: allValues, Expected: legacyConditions, ExpressionAttributeValues: allValues }, writeOutput) {}
+export class QueryCommand extends command<QueryCommandInput, QueryCommandOutput>(
+  "Query",
+  { KeyConditions: each({ AttributeValueList: allValues }), QueryFilter: each({ AttributeValueList: allValues }), ExclusiveStartKey: allValues, ExpressionAttributeValues: allValues },
+  pageOutput,
+) {}
+export class ScanCommand extends command<ScanCommandInput, ScanCommandOutput>("Scan", { ScanFilter: each({ AttributeValueList: allValues }), ExclusiveStartKey: allValues, ExpressionAttributeValues: allValues }, pageOutput) {}
+export class BatchGetCommand extends command<BatchGetCommandInput, BatchGetCommandOutput>(
+  "BatchGetItem",
+  { RequestItems: each({ Keys: each(allValues) }) },
+  { Responses: each(each(allValues)), UnprocessedKeys: each({ Keys: each(allValues) }) },
+) {}
+export class BatchWriteCommand extends command<BatchWriteCommandInput, BatchWriteCommandOutput>(
+  "BatchWriteItem",
+  { RequestItems: writeRequests },
+  { UnprocessedItems: writeRequests, ItemCollectionMetrics: perTableMetrics },
+) {}
+export class TransactWriteCommand extends command<TransactWriteCommandInput, TransactWriteCommandOutput>(
+  "TransactWriteItems",
+  {
+    TransactItems: each({
+      ConditionCheck: { Key: allValues, ExpressionAttributeValues: allValues },
+      Put: { Item: allValues, ExpressionAttributeValues: allValues },
+      Delete: { Key: allValues, ExpressionAttributeValues: allValues },
+      Update: { Key: allValues, ExpressionAttributeValues: allValues },
+    }),
+  },
+  { ItemCollectionMetrics: perTableMetrics },
+) {}

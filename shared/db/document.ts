@@ -242,7 +242,7 @@ function updatedClockOffset(serverDate: string | undefined, offset: number, sent
 }
 
 /** An answer's `$metadata`, as the SDK reads it from the headers. */
-function metadataOf(response: { statusCode: number; headers: Record<string, string> }) {
+function metadataOf(response: Answer) {
   const { headers } = response;
   return {
     httpStatusCode: response.statusCode,
@@ -312,7 +312,7 @@ export function signedDynamoDbHeaders(request: {
   region: string;
   operation: string;
   body: string;
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  credentials: Credentials;
   date: Date;
 }): Record<string, string> {
   const { url, region, credentials } = request;
@@ -347,13 +347,11 @@ export function signedDynamoDbHeaders(request: {
  * `$metadata` (it is not DynamoDB's: a body cut short, or not JSON), a hint in its message and
  * the answer's status as its `$metadata` (so an answer cut mid-body is not a store outage).
  */
-function withAnswer(error: Error, response: { statusCode: number; headers: Record<string, string> }): Error {
+function withAnswer(error: Error, response: Answer): Error {
   Object.defineProperty(error, "$response", { value: response, enumerable: false });
   if (!("$metadata" in error)) {
     error.message += "\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.";
-    const headers = Object.entries(response.headers);
-    const header = (pattern: RegExp) => headers.find(([name]) => pattern.test(name))?.[1];
-    Object.assign(error, { $metadata: { httpStatusCode: response.statusCode, requestId: header(/^x-[\w-]+-request-?id$/), extendedRequestId: header(/^x-[\w-]+-id-2$/), cfId: header(/^x-[\w-]+-cf-id$/) } });
+    Object.assign(error, { $metadata: metadataOf(response) });
   }
   return error;
 }
