@@ -17,7 +17,7 @@ import { promisify } from "node:util";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { buildAll, bundleOptions, root } from "../build.js";
+import { buildAll, bundleOptions, root, substitutePlugin } from "../build.js";
 import { streamIdFor } from "../../shared/rooms/domain.js";
 import { signCssCallback, signImCallback } from "../../shared/signatures/index.js";
 import { functionSpecs } from "../functions.js";
@@ -137,9 +137,10 @@ export async function benchColdStart(compare?: string): Promise<void> {
     console.log(`cold start: fresh node ${process.version} process, load + first request (its real work), medians of ${runs}; empty node: ${bare.toFixed(0)} ms`);
     console.log(`function        bundle       zip   bundled ms  × empty${compare ? "   compared ms  × compared" : ""}   unbundled ms   unbundled/bundled`);
     for (const spec of functionSpecs) {
-      // Same code, our sources compiled together but every npm package loaded from node_modules.
+      // Same code, our sources compiled together but every npm package loaded from node_modules
+      // (the SDK clients too: no files beside it).
       const unbundled = join(unbundledDir, `${spec.name}.cjs`);
-      await build({ ...bundleOptions(spec.name), outfile: unbundled, packages: "external", minify: false });
+      await build({ ...bundleOptions(spec.name), plugins: [substitutePlugin], outfile: unbundled, packages: "external", minify: false });
       const size = sizes.find((s) => s.name === spec.name)!;
       const paths = [join(root, "dist", spec.name, "index.js"), unbundled, ...(compare ? [join(compare, spec.name, "index.js")] : [])];
       const [bundled, plain, compared] = await measure(spec.name, paths, userToken);

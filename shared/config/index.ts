@@ -1,58 +1,99 @@
-import * as z from "zod/mini";
 import { createLogger } from "../log/index.js";
-import { validate } from "../validation/index.js";
 import { examplePlaceholderPrefix, localSecrets, localStackMarker } from "./local-secrets.js";
 
 /**
  * Configuration is read from the environment once per cold start and validated as a whole (or,
  * for a function, the part it reads): every missing or malformed variable is named in one `ConfigError`.
+ *
+ * The rules are plain functions, not zod: a zod schema of every variable was built and run at each
+ * cold start (README "What goes into a bundle").
  */
-const integer = (...checks: z.core.$ZodCheck<number>[]) => z.coerce.number().check(z.int(), ...checks);
-const seconds = (fallback: number) => z._default(integer(z.positive()), fallback);
-const secret = z.string().check(z.minLength(8, "must be at least 8 characters"));
-const domain = z.string().check(z.regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a host name"));
-const flag = z._default(z.enum(["true", "false"]), "false");
+class Refused {
+  constructor(readonly problem: string) {}
+}
+/** A variable's rule: the value it reads from the string, or why it refuses it (`undefined`: unset). */
+type Rule<T = unknown> = (raw: string | undefined) => T | Refused;
+type Parse<T> = (raw: string) => T | Refused;
 
-const envSchema = z.object({
-  TENCENT_SDKAPPID: integer(z.positive()),
+const required =
+  <T>(parse: Parse<T>): Rule<T> =>
+  (raw) =>
+    raw === undefined ? new Refused("is missing") : parse(raw);
+const optional =
+  <T>(parse: Parse<T>): Rule<T | undefined> =>
+  (raw) =>
+    raw === undefined ? undefined : parse(raw);
+const withDefault =
+  <T>(parse: Parse<T>, fallback: T): Rule<T> =>
+  (raw) =>
+    raw === undefined ? fallback : parse(raw);
+
+const text: Parse<string> = (raw) => raw;
+const matching =
+  (pattern: RegExp, problem: string): Parse<string> =>
+  (raw) =>
+    pattern.test(raw) ? raw : new Refused(problem);
+const atLeast =
+  (length: number): Parse<string> =>
+  (raw) =>
+    raw.length >= length ? raw : new Refused(`must be at least ${length} characters`);
+/** An integer within [min, max], read as `Number` reads it (so ` 10 ` and `1e3` pass). */
+const integer =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Parse<number> =>
+  (raw) => {
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value)) return new Refused("must be an integer");
+    if (value < min || value > max) return new Refused(max === Number.MAX_SAFE_INTEGER ? (min === 1 ? "must be a positive integer" : `must be at least ${min}`) : `must be from ${min} to ${max}`);
+    return value;
+  };
+const flag = withDefault(matching(/^(true|false)$/, "must be true or false"), "false");
+const url: Parse<string> = (raw) => {
+  const value = raw.trim();
+  return /^https?:\/\/[^\s]+$/i.test(value) && URL.canParse(value) ? value : new Refused("must be an http:// or https:// URL");
+};
+const secret = required(atLeast(8));
+const domain = required(matching(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a host name"));
+const seconds = (fallback: number) => withDefault(integer(1), fallback);
+const imUserId = /[A-Za-z0-9_-]{1,32}/.source;
+
+const variables = {
+  TENCENT_SDKAPPID: required(integer(1)),
   /** The key UserSigs are signed with (console: IM/TRTC application key). */
   TENCENT_SECRET_KEY: secret,
   /** The IM admin onair signs REST calls as. */
-  IM_ADMIN_USER: z._default(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/)), "administrator"),
+  IM_ADMIN_USER: withDefault(matching(new RegExp(`^${imUserId}$`), "must be an IM user id (1-32 letters, digits, _ or -)"), "administrator"),
   /** Every other IM admin account of the app, comma-separated: no user may register or be issued one. */
-  IM_ADMIN_USERS: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}(,\s*[A-Za-z0-9_-]{1,32})*$/, "must be a comma-separated list of IM user ids"))),
+  IM_ADMIN_USERS: optional(matching(new RegExp(`^${imUserId}(,\\s*${imUserId})*$`), "must be a comma-separated list of IM user ids")),
   IM_CALLBACK_TOKEN: secret,
   CSS_CALLBACK_KEY: secret,
   TRTC_CALLBACK_KEY: secret,
   CSS_PUSH_KEY: secret,
   CSS_PUSH_DOMAIN: domain,
   CSS_PLAY_DOMAIN: domain,
-  ONAIR_ADMIN_KEY: z.string().check(z.minLength(16, "must be at least 16 characters")),
+  ONAIR_ADMIN_KEY: required(atLeast(16)),
   HEARTBEAT_INTERVAL_SECONDS: seconds(10),
   ROOM_STALE_SECONDS: seconds(30),
   USERSIG_TTL_SECONDS: seconds(86_400),
   /** Lifetime of a per-room TRTC ticket (PrivateMapKey); TRTC checks it at room entry and role switch. */
-  TRTC_TICKET_TTL_SECONDS: z._default(integer(z.minimum(30), z.maximum(3600)), 300),
+  TRTC_TICKET_TTL_SECONDS: withDefault(integer(30, 3600), 300),
   /** Browser origins allowed to call the app routes, comma-separated (`*` only when set so). @default none */
-  CORS_ORIGINS: z.optional(
-    z.string().check(
-      z.refine((value) => value.split(",").every((origin) => isOrigin(origin.trim())), "must be '*' or a comma-separated list of origins like https://app.example.com"),
-    ),
+  CORS_ORIGINS: optional((raw) =>
+    raw.split(",").every((origin) => isOrigin(origin.trim())) ? raw : new Refused("must be '*' or a comma-separated list of origins like https://app.example.com"),
   ),
   /** Serve the API docs page (`/docs`) and `/openapi.json` from the usersig function. @default false */
   DOCS_ENABLED: flag,
   /** Accounts one client IP may register per hour. */
-  REGISTRATIONS_PER_IP_PER_HOUR: z._default(integer(z.positive()), 20),
+  REGISTRATIONS_PER_IP_PER_HOUR: withDefault(integer(1), 20),
   SESSION_TTL_SECONDS: seconds(7 * 86_400),
   /** A room created but never reported live expires after this long. */
   CREATED_ROOM_TTL_SECONDS: seconds(600),
   COHOST_INVITE_TTL_SECONDS: seconds(60),
-  MAX_COHOSTS: z._default(integer(z.minimum(1), z.maximum(8)), 3),
+  MAX_COHOSTS: withDefault(integer(1, 8), 3),
   /** Lifetime of a signed push URL (its txTime). */
   PUSH_URL_TTL_SECONDS: seconds(86_400),
   /** Record live rooms for replay (TRTC cloud recording into VOD). */
   RECORDING_ENABLED: flag,
-  RECORDING_MAX_FILE_MINUTES: z._default(integer(z.minimum(1), z.maximum(1440)), 60),
+  RECORDING_MAX_FILE_MINUTES: withDefault(integer(1, 1440), 60),
   /** A live room whose stream ended is closed after this long unless the stream comes back. */
   STREAM_END_GRACE_SECONDS: seconds(60),
   /** A CDN stream that belongs to no live room is dropped once it has pushed this long. */
@@ -62,33 +103,36 @@ const envSchema = z.object({
   /** Shared secret VOD event callbacks must carry as `?token=` (VOD does not sign its callbacks). */
   VOD_CALLBACK_TOKEN: secret,
   /** VOD application (SubAppId) recordings go to and files are looked up in; VOD accounts opened since 2023-12-25 need it. */
-  VOD_SUB_APP_ID: z.optional(integer(z.positive())),
-  DYNAMODB_ENDPOINT: z.optional(z.url()),
+  VOD_SUB_APP_ID: optional(integer(1)),
+  DYNAMODB_ENDPOINT: optional(url),
   /** An AWS region (`ap-southeast-1`, `cn-north-1`); with DYNAMODB_ENDPOINT, whatever region that service signs with. */
-  DYNAMODB_REGION: z.optional(z.string()),
-  DYNAMODB_TABLE: z._default(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/)), "onair"),
+  DYNAMODB_REGION: optional(text),
+  DYNAMODB_TABLE: withDefault(matching(/^[A-Za-z0-9_.-]{3,255}$/, "must be a DynamoDB table name (3-255 letters, digits, _, . or -)"), "onair"),
   /** DynamoDB credentials (an IAM user's keys: SCF has no AWS role to assume). */
-  AWS_ACCESS_KEY_ID: z.string().check(z.minLength(1)),
-  AWS_SECRET_ACCESS_KEY: z.string().check(z.minLength(1)),
-  AWS_SESSION_TOKEN: z.optional(z.string()),
-  TENCENT_REGION: z._default(z.string().check(z.regex(/^[a-z]+(-[a-z]+)+$/, "must be a Tencent Cloud region such as ap-guangzhou")), "ap-guangzhou"),
+  AWS_ACCESS_KEY_ID: required(text),
+  AWS_SECRET_ACCESS_KEY: required(text),
+  AWS_SESSION_TOKEN: optional(text),
+  TENCENT_REGION: withDefault(matching(/^[a-z]+(-[a-z]+)+$/, "must be a Tencent Cloud region such as ap-guangzhou"), "ap-guangzhou"),
   /** Cloud API host override, e.g. `127.0.0.1:3001` for the local emulator. */
-  TENCENT_API_ENDPOINT: z.optional(z.string()),
+  TENCENT_API_ENDPOINT: optional(text),
   /** Cloud API keys for runs outside SCF; deployed, the execution role's credentials are used. */
-  TENCENT_API_SECRET_ID: z.optional(z.string()),
-  TENCENT_API_SECRET_KEY: z.optional(z.string()),
-  TENCENT_API_SESSION_TOKEN: z.optional(z.string()),
+  TENCENT_API_SECRET_ID: optional(text),
+  TENCENT_API_SECRET_KEY: optional(text),
+  TENCENT_API_SESSION_TOKEN: optional(text),
   /** IM REST base URL override, e.g. `http://127.0.0.1:3001`. */
-  IM_API_BASE: z._default(z.url(), "https://console.tim.qq.com"),
+  IM_API_BASE: withDefault(url, "https://console.tim.qq.com"),
   /** Verify app-issued JWTs (HS256) as an alternative to onair sessions. */
-  AUTH_JWT_SECRET: z.optional(z.string().check(z.minLength(32, "must be at least 32 characters"))),
+  AUTH_JWT_SECRET: optional(atLeast(32)),
   /** Verify app-issued JWTs against this JWKS (RS256/ES256) as an alternative to onair sessions. */
-  AUTH_JWKS_URL: z.optional(z.url()),
-  AUTH_JWT_ISSUER: z.optional(z.string()),
-  AUTH_JWT_AUDIENCE: z.optional(z.string()),
-  BROADCAST_INTERVAL_MS: z._default(integer(z.minimum(100), z.maximum(5000)), 500),
-  BROADCAST_HIGH_PRIORITY_COINS: z._default(integer(z.positive()), 1000),
-});
+  AUTH_JWKS_URL: optional(url),
+  AUTH_JWT_ISSUER: optional(text),
+  AUTH_JWT_AUDIENCE: optional(text),
+  BROADCAST_INTERVAL_MS: withDefault(integer(100, 5000), 500),
+  BROADCAST_HIGH_PRIORITY_COINS: withDefault(integer(1), 1000),
+} satisfies Record<string, Rule>;
+
+type EnvName = keyof typeof variables;
+type EnvValues = { [Name in EnvName]: Exclude<ReturnType<(typeof variables)[Name]>, Refused> };
 
 const isOrigin = (value: string) => value === "*" || /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(value);
 
@@ -142,8 +186,6 @@ export class ConfigError extends Error {
   }
 }
 
-type EnvName = keyof typeof envSchema.shape;
-
 /** Old names still read, with a warning, when the new one is unset. `TENCENTCLOUD_` is reserved on SCF. */
 export const renamedVariables: Record<string, EnvName> = {
   TENCENTCLOUD_REGION: "TENCENT_REGION",
@@ -182,14 +224,14 @@ export function parseConfig(env: NodeJS.ProcessEnv, fields?: readonly (keyof Con
     if (present[old] !== undefined && present[name] === undefined) present[name] = present[old];
   }
   const names = new Set<EnvName>(fields ? fields.flatMap((field) => configVariables[field]) : configVariableNames);
-  const schema = z.pick(envSchema, Object.fromEntries([...names].map((name) => [name, true])) as Record<EnvName, true>);
-  const result = validate(schema, present);
-  const problems = result.success
-    ? []
-    : result.error.issues.map((issue) => {
-        const name = String(issue.path[0]);
-        return present[name] === undefined ? `${name} is missing` : `${name} ${issue.message}`;
-      });
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const name of configVariableNames) {
+    if (!names.has(name)) continue;
+    const value = variables[name](present[name]);
+    if (value instanceof Refused) problems.push(`${name} ${value.problem}`);
+    else values[name] = value;
+  }
   if (names.has("DYNAMODB_REGION") && !present.DYNAMODB_ENDPOINT) {
     if (!present.DYNAMODB_REGION) problems.push("DYNAMODB_REGION is missing (an AWS region such as ap-southeast-1, or set DYNAMODB_ENDPOINT)");
     else if (!awsRegion.test(present.DYNAMODB_REGION)) problems.push(`DYNAMODB_REGION must be an AWS region such as ap-southeast-1, not ${present.DYNAMODB_REGION}`);
@@ -209,8 +251,8 @@ export function parseConfig(env: NodeJS.ProcessEnv, fields?: readonly (keyof Con
       if (names.has(name as EnvName) && sameSecret(present[name], value)) problems.push(`${name} is the local stack's public default; set a secret of your own`);
     }
   }
-  if (!result.success || problems.length) throw new ConfigError([...new Set(problems)]);
-  const e = result.data as z.output<typeof envSchema>;
+  if (problems.length) throw new ConfigError([...new Set(problems)]);
+  const e = values as EnvValues;
   const config: Config = {
     sdkAppId: e.TENCENT_SDKAPPID,
     userSigKey: e.TENCENT_SECRET_KEY,
@@ -298,7 +340,7 @@ export function resetConfig(): void {
 }
 
 /** Every variable the config reads. */
-export const configVariableNames = Object.keys(envSchema.shape) as EnvName[];
+export const configVariableNames = Object.keys(variables) as EnvName[];
 
 /** The variables behind each config field: a function's environment is the union over the fields it reads. */
 export const configVariables: Record<keyof Config, readonly EnvName[]> = {

@@ -7,13 +7,21 @@ import { functionSpecs } from "../../scripts/functions.js";
 
 // `npm test` builds before it tests; the build keeps each bundle's metafile.
 const metafile = (name: string) => JSON.parse(readFileSync(join(metaDir, `${name}.json`), "utf8")) as Metafile;
-const inputs = (name: string) => Object.keys(Object.values(metafile(name).outputs)[0]!.inputs);
+/** What index.js, the file a cold start loads, holds. */
+const inputs = (name: string) => Object.keys(metafile(name).outputs[`dist/${name}/index.js`]!.inputs);
 
 describe.each(functionSpecs.map((spec) => spec.name))("the %s bundle", (name) => {
   it("contains no package on the deny-list", () => {
     const packages = packageSizes(metafile(name)).map(([pkg]) => pkg);
     expect(packages.length).toBeGreaterThan(5);
     expect(packages.filter((pkg) => deniedPackages.includes(pkg))).toEqual([]);
+  });
+
+  it("leaves the Tencent SDK out of index.js: its clients are files beside it, required on the first cloud call", () => {
+    expect(inputs(name).filter((file) => file.includes("node_modules/tencentcloud-sdk-nodejs/"))).toEqual([]);
+    const sdkFiles = Object.keys(metafile(name).outputs).filter((file) => file !== `dist/${name}/index.js`);
+    for (const file of sdkFiles) expect(file).toMatch(new RegExp(`^dist/${name}/tencentcloud-(trtc|live|vod)\\.js$`));
+    expect(sdkFiles.length > 0).toBe(name !== "usersig");
   });
 
   it("carries zod's English messages only", () => {

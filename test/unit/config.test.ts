@@ -58,6 +58,38 @@ describe("config", () => {
     expect(message).toContain("TENCENT_SDKAPPID is missing");
   });
 
+  it("says what each malformed value must be", () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        parseConfig({ ...valid, ...env });
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    expect(problems({ MAX_COHOSTS: "9", HEARTBEAT_INTERVAL_SECONDS: "0", TENCENT_SDKAPPID: "1.5", TRTC_TICKET_TTL_SECONDS: "twenty" })).toEqual([
+      "TENCENT_SDKAPPID must be an integer",
+      "HEARTBEAT_INTERVAL_SECONDS must be a positive integer",
+      "TRTC_TICKET_TTL_SECONDS must be an integer",
+      "MAX_COHOSTS must be from 1 to 8",
+    ]);
+    expect(problems({ DOCS_ENABLED: "yes", CSS_PUSH_DOMAIN: "https://push.example.com", IM_ADMIN_USER: "ops admin", DYNAMODB_TABLE: "t" })).toEqual([
+      "IM_ADMIN_USER must be an IM user id (1-32 letters, digits, _ or -)",
+      "CSS_PUSH_DOMAIN must be a host name",
+      "DOCS_ENABLED must be true or false",
+      "DYNAMODB_TABLE must be a DynamoDB table name (3-255 letters, digits, _, . or -)",
+    ]);
+    // Only http(s): `new URL` also parses mailto: and javascript:, which no client here can call.
+    for (const url of ["mailto:ops@example.com", "javascript:alert(1)", "http://", "https://exa mple.com", "ddb.example.com"]) {
+      expect(problems({ DYNAMODB_ENDPOINT: url, IM_API_BASE: url })).toEqual(["DYNAMODB_ENDPOINT must be an http:// or https:// URL", "IM_API_BASE must be an http:// or https:// URL"]);
+    }
+    expect(parseConfig({ ...valid, DYNAMODB_ENDPOINT: " http://127.0.0.1:8000 ", MAX_COHOSTS: " 8 ", IM_API_BASE: "https://adminapisgp.im.qcloud.com/" })).toMatchObject({
+      dynamodb: { endpoint: "http://127.0.0.1:8000" },
+      maxCohosts: 8,
+      imApiBase: "https://adminapisgp.im.qcloud.com",
+    });
+  });
+
   it("treats empty strings as unset", () => {
     expect(() => parseConfig({ ...valid, TENCENT_SECRET_KEY: "" })).toThrow(/TENCENT_SECRET_KEY is missing/);
     // serverless.yml passes an unset optional variable as "".
