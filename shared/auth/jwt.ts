@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { JWTVerifyGetKey } from "jose";
 import type { Config } from "../config/index.js";
 
 type JwtConfig = NonNullable<Config["jwt"]>;
@@ -14,10 +14,12 @@ export const looksLikeJwt = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+
  * has no `exp` at all: a token that never expires could never be taken back.
  */
 export async function verifyAppJwt(token: string, config: JwtConfig): Promise<{ subject: string; expiresAtSeconds: number }> {
+  // jose loads on the first JWT: apps on onair's sessions never run it.
+  const { createRemoteJWKSet, jwtVerify } = await import("./jose.js");
   const options = { issuer: config.issuer, audience: config.audience, clockTolerance: 30, requiredClaims: ["exp", "sub"] };
   const { payload } = config.secret
     ? await jwtVerify(token, new TextEncoder().encode(config.secret), { ...options, algorithms: ["HS256"] })
-    : await jwtVerify(token, jwks(config.jwksUrl!), { ...options, algorithms: ["RS256", "ES256"] });
+    : await jwtVerify(token, jwks(config.jwksUrl!, createRemoteJWKSet), { ...options, algorithms: ["RS256", "ES256"] });
   // A logout is kept until the token's own expiry; one that expires centuries ahead is no session.
   if (payload.exp! > Math.floor(Date.now() / 1000) + maxJwtLifetimeSeconds) throw new Error(`JWT exp is more than ${maxJwtLifetimeSeconds} s ahead`);
   return { subject: payload.sub!, expiresAtSeconds: payload.exp! };
@@ -26,7 +28,7 @@ export async function verifyAppJwt(token: string, config: JwtConfig): Promise<{ 
 /** The furthest ahead an app JWT may expire. @default 30 days */
 export const maxJwtLifetimeSeconds = 30 * 86_400;
 
-function jwks(url: string): JWTVerifyGetKey {
+function jwks(url: string, createRemoteJWKSet: typeof import("./jose.js").createRemoteJWKSet): JWTVerifyGetKey {
   if (remoteKeys?.url !== url) remoteKeys = { url, keys: createRemoteJWKSet(new URL(url)) };
   return remoteKeys.keys;
 }
