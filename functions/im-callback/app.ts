@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazy } from "../../shared/validation/index.js";
 import { BillingService, WalletStore } from "../../shared/billing/index.js";
 import { Broadcaster } from "../../shared/broadcasts/index.js";
 import type { Config } from "../../shared/config/index.js";
@@ -10,7 +11,7 @@ import { roomIdOfGroup, RoomService, RoomStore } from "../../shared/rooms/index.
 import { verifyImCallback } from "../../shared/signatures/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
-const ImReply = z.object({ ActionStatus: z.literal("OK"), ErrorInfo: z.string(), ErrorCode: z.number() }).check(z.meta({ id: "ImCallbackReply" }));
+const ImReply = lazy(() => z.object({ ActionStatus: z.literal("OK"), ErrorInfo: z.string(), ErrorCode: z.number() }).check(z.meta({ id: "ImCallbackReply" })));
 
 /** The body IM posts; checked by hand after the signature, so its schema documents and never validates. */
 const ImCallbackBody = {
@@ -36,7 +37,7 @@ const route = createRoute({
   description:
     "Authenticated from the query alone, before the body is read: `SdkAppid` must match and `Sign` = hex SHA-256(IM_CALLBACK_TOKEN + RequestTime), RequestTime within 60 s. A gift is a group message with one TIMCustomElem whose Data is `{\"type\":\"gift\",\"giftId\",\"count\"}`; the reply's ErrorCode allows it (0) or rejects it (10101-10199, see the README).",
   security: noSecurity,
-  request: {
+  request: () => ({
     query: z.object({
       SdkAppid: z.optional(z.string()).check(z.meta({ example: "1400000000" })),
       CallbackCommand: z.optional(z.string()).check(z.meta({ example: "Group.CallbackBeforeSendMsg" })),
@@ -64,11 +65,11 @@ const route = createRoute({
         },
       },
     },
-  },
-  responses: {
-    200: jsonResponse("IM callback reply: ErrorCode 0 allows a message, any other rejects it", ImReply, { ActionStatus: "OK", ErrorInfo: "", ErrorCode: 0 }),
+  }),
+  responses: () => ({
+    200: jsonResponse("IM callback reply: ErrorCode 0 allows a message, any other rejects it", ImReply(), { ActionStatus: "OK", ErrorInfo: "", ErrorCode: 0 }),
     ...errorResponses("invalid_callback_signature", "invalid_json", "payload_too_large", "store_unavailable"),
-  },
+  }),
 });
 
 type Body = Record<string, unknown>;

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazy } from "../../shared/validation/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
 import { BadRequestError, UnauthorizedError, UpstreamError } from "../../shared/errors/index.js";
@@ -11,7 +12,7 @@ import type { TencentDeps } from "../../shared/tencent/index.js";
 import type { MediaFacts, VodMedia } from "../../shared/tencent/vod.js";
 
 type Body = Record<string, unknown>;
-const Ack = z.object({ code: z.literal(0) }).check(z.meta({ id: "PlatformAck" }));
+const Ack = lazy(() => z.object({ code: z.literal(0) }).check(z.meta({ id: "PlatformAck" })));
 const ack = { code: 0 as const };
 
 /** A platform event's body, checked by hand after its signature: the schema documents and never validates. */
@@ -20,7 +21,7 @@ const eventBody = (description: string, properties: Record<string, Property>, ex
   required: true as const,
   content: { "application/json": { schema: { type: "object" as const, description, properties, additionalProperties: true }, example } },
 });
-const acknowledged = jsonResponse("Acknowledged (also for events onair does not use)", Ack, ack);
+const acknowledged = lazy(() => jsonResponse("Acknowledged (also for events onair does not use)", Ack(), ack));
 const string = { type: "string" as const };
 const integer = { type: "integer" as const };
 const eventErrors = ["invalid_callback_signature", "invalid_json", "invalid_request", "payload_too_large", "store_unavailable"] as const;
@@ -33,14 +34,14 @@ const routes = {
     summary: "CSS events: stream begin (1) / end (0), recording file (100), moderation (317)",
     description: "Authenticated by the body's `sign` = md5(CSS_CALLBACK_KEY + t), refused once `t` (Unix seconds) has passed.",
     security: noSecurity,
-    request: {
+    request: () => ({
       body: eventBody(
         "A CSS event",
         { event_type: integer, stream_id: string, t: integer, sign: string, event_time: integer, file_id: string, duration: integer, end_time: integer, suggestion: string },
         { event_type: 1, stream_id: "1400000000_100001_alice_main", event_time: 1795629600, t: 1795630200, sign: "5f4dcc3b5aa765d61d8327deb882cf99" },
       ),
-    },
-    responses: { 200: acknowledged, ...errorResponses(...eventErrors) },
+    }),
+    responses: () => ({ 200: acknowledged(), ...errorResponses(...eventErrors) }),
   }),
   trtc: createRoute({
     method: "post",
@@ -49,14 +50,14 @@ const routes = {
     summary: "TRTC room and cloud-recording events",
     description: "Authenticated by the header `Sign` = base64 HMAC-SHA256(TRTC_CALLBACK_KEY, raw body).",
     security: noSecurity,
-    request: {
+    request: () => ({
       body: eventBody(
         "A TRTC event",
         { EventGroupId: integer, EventType: integer, CallbackTs: integer, EventInfo: { type: "object", additionalProperties: true } },
         { EventGroupId: 3, EventType: 302, CallbackTs: 1795629600123, EventInfo: { RoomId: 100001, EventTs: 1795629600, UserId: "onair_recorder_100001", TaskId: "task-1", Payload: { LeaveCode: 0 } } },
       ),
-    },
-    responses: { 200: acknowledged, ...errorResponses(...eventErrors) },
+    }),
+    responses: () => ({ 200: acknowledged(), ...errorResponses(...eventErrors) }),
   }),
   vod: createRoute({
     method: "post",
@@ -65,7 +66,7 @@ const routes = {
     summary: "VOD event notification (NewFileUpload)",
     description: "VOD does not sign normal callbacks: the URL carries `?token=VOD_CALLBACK_TOKEN`. 502 while VOD cannot describe a file, so VOD delivers the event again.",
     security: noSecurity,
-    request: {
+    request: () => ({
       query: z.object({ token: z.optional(z.string()).check(z.meta({ description: "VOD_CALLBACK_TOKEN" })) }),
       body: eventBody(
         "A VOD event",
@@ -79,8 +80,8 @@ const routes = {
           },
         },
       ),
-    },
-    responses: { 200: acknowledged, ...errorResponses(...eventErrors, "upstream_unavailable") },
+    }),
+    responses: () => ({ 200: acknowledged(), ...errorResponses(...eventErrors, "upstream_unavailable") }),
   }),
 };
 

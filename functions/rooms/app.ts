@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazy } from "../../shared/validation/index.js";
 import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
@@ -28,24 +29,24 @@ import {
 import { maxRoomId, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
-const RoomIdParams = z.object({
+const RoomIdParams = lazy(() => z.object({
   roomId: z.coerce.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId), z.meta({ example: 100001 })),
-});
-const CohostParams = z.extend(RoomIdParams, { userId: UserIdSchema });
+}));
+const CohostParams = lazy(() => z.extend(RoomIdParams(), { userId: UserIdSchema() }));
 
-const Title = z
+const Title = lazy(() => z
   .string()
   .check(
     z.trim(),
     z.minLength(1, "must not be empty"),
     z.refine((title) => Buffer.byteLength(title) <= 30, "must be at most 30 bytes of UTF-8 (the IM group name limit)"),
-  );
+  ));
 
-const PlayUrls = z.object({ rtmp: z.string(), flv: z.string(), hls: z.string() }).check(z.meta({ id: "PlayUrls" }));
-const Summary = z
+const PlayUrls = lazy(() => z.object({ rtmp: z.string(), flv: z.string(), hls: z.string() }).check(z.meta({ id: "PlayUrls" })));
+const Summary = lazy(() => z
   .object({ durationSeconds: z.number(), peakViewers: z.number(), totalViewers: z.number(), likes: z.number(), giftIncome: z.number(), heat: z.number() })
-  .check(z.meta({ id: "RoomSummary" }));
-const Created = z
+  .check(z.meta({ id: "RoomSummary" })));
+const Created = lazy(() => z
   .object({
     roomId: z.number().check(z.int()),
     groupId: z.string(),
@@ -53,23 +54,23 @@ const Created = z
     status: z.literal("created"),
     title: z.string(),
     hostId: z.string(),
-    createdAt: Timestamp,
+    createdAt: Timestamp(),
     pushUrl: z.string(),
-    pushUrlExpiresAt: Timestamp,
+    pushUrlExpiresAt: Timestamp(),
   })
-  .check(z.meta({ id: "CreatedRoom" }));
-const Status = z.enum(["created", "live", "closed"]);
-const RoomView = z
+  .check(z.meta({ id: "CreatedRoom" })));
+const Status = lazy(() => z.enum(["created", "live", "closed"]));
+const RoomView = lazy(() => z
   .object({
     roomId: z.number().check(z.int()),
     title: z.string(),
     hostId: z.string(),
-    status: Status,
+    status: Status(),
     groupId: z.string(),
     streamId: z.string(),
-    createdAt: Timestamp,
-    liveAt: z.nullable(Timestamp),
-    closedAt: z.nullable(Timestamp),
+    createdAt: Timestamp(),
+    liveAt: z.nullable(Timestamp()),
+    closedAt: z.nullable(Timestamp()),
     counts: z.object({
       online: z.number(),
       peakViewers: z.number(),
@@ -79,42 +80,42 @@ const RoomView = z
       giftIncome: z.number(),
       heat: z.number(),
     }),
-    cohosts: z.array(z.object({ userId: z.string(), since: Timestamp })),
-    playUrls: PlayUrls,
+    cohosts: z.array(z.object({ userId: z.string(), since: Timestamp() })),
+    playUrls: PlayUrls(),
     hostOnline: z.nullable(z.boolean()).check(z.meta({ description: "the host's IM connection as IM last reported it" })),
   })
-  .check(z.meta({ id: "Room" }));
-const ListedRoom = z
+  .check(z.meta({ id: "Room" })));
+const ListedRoom = lazy(() => z
   .object({
     roomId: z.number().check(z.int()),
     title: z.string(),
     hostId: z.string(),
-    status: Status,
-    liveAt: z.nullable(Timestamp),
+    status: Status(),
+    liveAt: z.nullable(Timestamp()),
     heat: z.number().check(z.meta({ description: "as of the host's last heartbeat" })),
     online: z.number().check(z.meta({ description: "as of the host's last heartbeat" })),
     cohostCount: z.number(),
-    playUrls: PlayUrls,
+    playUrls: PlayUrls(),
   })
-  .check(z.meta({ id: "ListedRoom" }));
-const Ticket = z
+  .check(z.meta({ id: "ListedRoom" })));
+const Ticket = lazy(() => z
   .object({
     roomId: z.number().check(z.int()),
     userId: z.string(),
     role: z.enum(["host", "cohost", "viewer"]),
     privilegeMap: z.number().check(z.int(), z.meta({ description: "TRTC privilege bits: host 255, co-host 254, viewer 170", example: 170 })),
     privateMapKey: z.string().check(z.meta({ description: "pass as `privateMapKey` to TRTC enterRoom, and to switchRole" })),
-    expiresAt: Timestamp,
+    expiresAt: Timestamp(),
   })
-  .check(z.meta({ id: "RoomTicket" }));
-const Member = z.object({ userId: z.string(), joinedAt: Timestamp }).check(z.meta({ id: "Member" }));
-const Segment = z
-  .object({ fileId: z.string(), url: z.string(), startAt: Timestamp, endAt: Timestamp, durationSeconds: z.number(), sizeBytes: z.number(), source: z.enum(["css", "vod"]) })
-  .check(z.meta({ id: "ReplaySegment" }));
-const Replay = z.object({ roomId: z.number(), title: z.string(), hostId: z.string(), segments: z.number(), totalDurationSeconds: z.number(), updatedAt: Timestamp }).check(z.meta({ id: "Replay" }));
-const DeadSideEffect = z
-  .object({ entryId: z.string(), kind: z.string(), roomId: z.optional(z.number()), attempts: z.number(), lastError: z.string(), createdAt: Timestamp, deadAt: Timestamp })
-  .check(z.meta({ id: "DeadSideEffect" }));
+  .check(z.meta({ id: "RoomTicket" })));
+const Member = lazy(() => z.object({ userId: z.string(), joinedAt: Timestamp() }).check(z.meta({ id: "Member" })));
+const Segment = lazy(() => z
+  .object({ fileId: z.string(), url: z.string(), startAt: Timestamp(), endAt: Timestamp(), durationSeconds: z.number(), sizeBytes: z.number(), source: z.enum(["css", "vod"]) })
+  .check(z.meta({ id: "ReplaySegment" })));
+const Replay = lazy(() => z.object({ roomId: z.number(), title: z.string(), hostId: z.string(), segments: z.number(), totalDurationSeconds: z.number(), updatedAt: Timestamp() }).check(z.meta({ id: "Replay" })));
+const DeadSideEffect = lazy(() => z
+  .object({ entryId: z.string(), kind: z.string(), roomId: z.optional(z.number()), attempts: z.number(), lastError: z.string(), createdAt: Timestamp(), deadAt: Timestamp() })
+  .check(z.meta({ id: "DeadSideEffect" })));
 
 /** Examples the document shows, one room's life. */
 const at = "2026-11-25T18:00:00.000Z";
@@ -129,7 +130,7 @@ const roomErrors = (...codes: ErrorCode[]) => errorResponses(...bearerErrors, "i
 const roomWrite: ErrorCode[] = ["store_busy"];
 /** A bodiless POST on one room, e.g. `/v1/rooms/{roomId}/live`. */
 const roomAction = <P extends string, R extends RouteDefinition["responses"]>(operationId: string, path: P, summary: string, responses: R) =>
-  createRoute({ method: "post", path, operationId, summary, security: bearerSecurity, request: { params: RoomIdParams }, responses });
+  createRoute({ method: "post", path, operationId, summary, security: bearerSecurity, request: () => ({ params: RoomIdParams() }), responses });
 
 const routes = {
   create: createRoute({
@@ -138,9 +139,9 @@ const routes = {
     operationId: "createRoom",
     summary: "Host creates a room: room id, IM group, stream id and signed push URL",
     security: bearerSecurity,
-    request: { body: jsonBody(z.strictObject({ title: Title }), { title: "Friday night live" }) },
-    responses: {
-      201: jsonResponse("Created", Created, {
+    request: () => ({ body: jsonBody(z.strictObject({ title: Title() }), { title: "Friday night live" }) }),
+    responses: () => ({
+      201: jsonResponse("Created", Created(), {
         roomId,
         groupId: "room_100001",
         streamId: "1400000000_100001_alice_main",
@@ -152,7 +153,7 @@ const routes = {
         pushUrlExpiresAt: "2026-11-26T18:00:00.000Z",
       }),
       ...errorResponses(...bearerErrors, ...jsonBodyErrors, ...roomWrite, "upstream_unavailable"),
-    },
+    }),
   }),
   list: createRoute({
     method: "get",
@@ -160,14 +161,14 @@ const routes = {
     operationId: "listRooms",
     summary: "Live rooms, newest or hottest first",
     security: bearerSecurity,
-    request: { query: z.extend(PageQuerySchema, { sort: z._default(z.enum(["new", "hot"]), "new") }) },
-    responses: {
-      200: jsonResponse("Live rooms", pageOf(ListedRoom), {
+    request: () => ({ query: z.extend(PageQuerySchema(), { sort: z._default(z.enum(["new", "hot"]), "new") }) }),
+    responses: () => ({
+      200: jsonResponse("Live rooms", pageOf(ListedRoom()), {
         items: [{ roomId, title: "Friday night live", hostId: "alice", status: "live", liveAt: at, heat: 5300, online: 118, cohostCount: 1, playUrls }],
         nextCursor: null,
       }),
       ...errorResponses(...bearerErrors, "invalid_parameter", "invalid_cursor"),
-    },
+    }),
   }),
   get: createRoute({
     method: "get",
@@ -175,9 +176,9 @@ const routes = {
     operationId: "getRoom",
     summary: "A room with exact counts, co-hosts and play URLs",
     security: bearerSecurity,
-    request: { params: RoomIdParams },
-    responses: {
-      200: jsonResponse("Room", RoomView, {
+    request: () => ({ params: RoomIdParams() }),
+    responses: () => ({
+      200: jsonResponse("Room", RoomView(), {
         roomId,
         title: "Friday night live",
         hostId: "alice",
@@ -193,31 +194,31 @@ const routes = {
         hostOnline: true,
       }),
       ...roomErrors(),
-    },
+    }),
   }),
-  live: roomAction("goLive", "/v1/rooms/{roomId}/live", "Host reports the AV room is up", {
-    200: jsonResponse("Live", z.object({ roomId: z.number(), status: z.literal("live"), liveAt: z.nullable(Timestamp) }), { roomId, status: "live", liveAt: at }),
+  live: roomAction("goLive", "/v1/rooms/{roomId}/live", "Host reports the AV room is up", () => ({
+    200: jsonResponse("Live", z.object({ roomId: z.number(), status: z.literal("live"), liveAt: z.nullable(Timestamp()) }), { roomId, status: "live", liveAt: at }),
     ...roomErrors(...roomWrite, "not_room_host", "room_closed", "room_expired", "room_busy"),
-  }),
-  heartbeat: roomAction("heartbeat", "/v1/rooms/{roomId}/heartbeat", "Host heartbeat; `status: closed` tells the client to stop", {
-    200: jsonResponse("Status", z.object({ roomId: z.number(), status: Status, heartbeatIntervalSeconds: z.number() }), { roomId, status: "live", heartbeatIntervalSeconds: 10 }),
+  })),
+  heartbeat: roomAction("heartbeat", "/v1/rooms/{roomId}/heartbeat", "Host heartbeat; `status: closed` tells the client to stop", () => ({
+    200: jsonResponse("Status", z.object({ roomId: z.number(), status: Status(), heartbeatIntervalSeconds: z.number() }), { roomId, status: "live", heartbeatIntervalSeconds: 10 }),
     ...roomErrors("not_room_host"),
-  }),
-  join: roomAction("joinRoom", "/v1/rooms/{roomId}/members", "Caller joins as a viewer (idempotent)", {
+  })),
+  join: roomAction("joinRoom", "/v1/rooms/{roomId}/members", "Caller joins as a viewer (idempotent)", () => ({
     200: jsonResponse("Joined", z.object({ roomId: z.number(), userId: z.string(), joined: z.boolean() }), { roomId, userId: "bob", joined: true }),
     ...roomErrors(...roomWrite, "room_closed", "host_is_not_a_viewer"),
-  }),
+  })),
   leave: createRoute({
     method: "delete",
     path: "/v1/rooms/{roomId}/members/me",
     operationId: "leaveRoom",
     summary: "Caller leaves (a no-op when not in the room)",
     security: bearerSecurity,
-    request: { params: RoomIdParams },
-    responses: {
+    request: () => ({ params: RoomIdParams() }),
+    responses: () => ({
       200: jsonResponse("Left", z.object({ roomId: z.number(), userId: z.string(), left: z.boolean() }), { roomId, userId: "bob", left: true }),
       ...roomErrors(...roomWrite),
-    },
+    }),
   }),
   members: createRoute({
     method: "get",
@@ -225,11 +226,11 @@ const routes = {
     operationId: "listMembers",
     summary: "Viewers in the room",
     security: bearerSecurity,
-    request: { params: RoomIdParams, query: PageQuerySchema },
-    responses: {
-      200: jsonResponse("Members", pageOf(Member), { items: [{ userId: "bob", joinedAt: at }], nextCursor: null }),
+    request: () => ({ params: RoomIdParams(), query: PageQuerySchema() }),
+    responses: () => ({
+      200: jsonResponse("Members", pageOf(Member()), { items: [{ userId: "bob", joinedAt: at }], nextCursor: null }),
       ...roomErrors("invalid_cursor"),
-    },
+    }),
   }),
   likes: createRoute({
     method: "post",
@@ -237,11 +238,11 @@ const routes = {
     operationId: "addLikes",
     summary: "Likes add heat",
     security: bearerSecurity,
-    request: { params: RoomIdParams, body: jsonBody(z.strictObject({ count: z.number().check(z.int(), z.minimum(1), z.maximum(100)) }), { count: 5 }) },
-    responses: {
+    request: () => ({ params: RoomIdParams(), body: jsonBody(z.strictObject({ count: z.number().check(z.int(), z.minimum(1), z.maximum(100)) }), { count: 5 }) }),
+    responses: () => ({
       200: jsonResponse("Added", z.object({ roomId: z.number(), added: z.number() }), { roomId, added: 5 }),
       ...roomErrors(...jsonBodyErrors, ...roomWrite, "room_not_live"),
-    },
+    }),
   }),
   invite: createRoute({
     method: "post",
@@ -249,54 +250,54 @@ const routes = {
     operationId: "inviteCohost",
     summary: "Host invites a member to co-host (C2C message to the invitee)",
     security: bearerSecurity,
-    request: { params: RoomIdParams, body: jsonBody(z.strictObject({ userId: UserIdSchema }), { userId: "bob" }) },
-    responses: {
-      201: jsonResponse("Invited", z.object({ roomId: z.number(), userId: z.string(), expiresAt: z.nullable(Timestamp) }), { roomId, userId: "bob", expiresAt: "2026-11-25T18:11:00.000Z" }),
+    request: () => ({ params: RoomIdParams(), body: jsonBody(z.strictObject({ userId: UserIdSchema() }), { userId: "bob" }) }),
+    responses: () => ({
+      201: jsonResponse("Invited", z.object({ roomId: z.number(), userId: z.string(), expiresAt: z.nullable(Timestamp()) }), { roomId, userId: "bob", expiresAt: "2026-11-25T18:11:00.000Z" }),
       ...roomErrors(...jsonBodyErrors, "not_room_host", "room_not_live", "host_is_not_a_viewer", "already_cohost", "too_many_cohosts", "not_a_member", "upstream_unavailable"),
-    },
+    }),
   }),
-  ticket: roomAction("getTicket", "/v1/rooms/{roomId}/ticket", "The caller's TRTC ticket (PrivateMapKey) for the room, with the privileges of their role in it", {
-    200: jsonResponse("Ticket", Ticket, ticket),
+  ticket: roomAction("getTicket", "/v1/rooms/{roomId}/ticket", "The caller's TRTC ticket (PrivateMapKey) for the room, with the privileges of their role in it", () => ({
+    200: jsonResponse("Ticket", Ticket(), ticket),
     ...roomErrors("not_in_room", "room_closed"),
-  }),
-  onMic: roomAction("goOnMic", "/v1/rooms/{roomId}/cohosts", "Invitee reports being on mic; the group is told. Carries the co-host ticket for switchRole", {
-    200: jsonResponse("On mic", z.object({ roomId: z.number(), userId: z.string(), onMic: z.boolean(), ticket: Ticket }), {
+  })),
+  onMic: roomAction("goOnMic", "/v1/rooms/{roomId}/cohosts", "Invitee reports being on mic; the group is told. Carries the co-host ticket for switchRole", () => ({
+    200: jsonResponse("On mic", z.object({ roomId: z.number(), userId: z.string(), onMic: z.boolean(), ticket: Ticket() }), {
       roomId,
       userId: "bob",
       onMic: true,
       ticket: { ...ticket, role: "cohost", privilegeMap: 254 },
     }),
     ...roomErrors(...roomWrite, "no_invitation", "room_not_live", "too_many_cohosts"),
-  }),
+  })),
   offMic: createRoute({
     method: "delete",
     path: "/v1/rooms/{roomId}/cohosts/{userId}",
     operationId: "removeCohost",
     summary: "Host kicks a co-host or a co-host leaves; the group is told",
     security: bearerSecurity,
-    request: { params: CohostParams },
-    responses: {
+    request: () => ({ params: CohostParams() }),
+    responses: () => ({
       200: jsonResponse("Off mic", z.object({ roomId: z.number(), userId: z.string(), onMic: z.boolean() }), { roomId, userId: "bob", onMic: false }),
       ...roomErrors(...roomWrite, "not_room_host", "not_a_cohost"),
-    },
+    }),
   }),
-  close: roomAction("closeRoom", "/v1/rooms/{roomId}/close", "Host ends the live (idempotent) → end summary", {
+  close: roomAction("closeRoom", "/v1/rooms/{roomId}/close", "Host ends the live (idempotent) → end summary", () => ({
     200: jsonResponse(
       "Closed",
-      z.object({ roomId: z.number(), status: z.literal("closed"), reason: z.string(), summary: Summary, pendingEffects: z.number().check(z.meta({ description: "Tencent side effects left for the sweeper" })) }),
+      z.object({ roomId: z.number(), status: z.literal("closed"), reason: z.string(), summary: Summary(), pendingEffects: z.number().check(z.meta({ description: "Tencent side effects left for the sweeper" })) }),
       { roomId, status: "closed", reason: "host", summary, pendingEffects: 0 },
     ),
     ...roomErrors(...roomWrite, "not_room_host", "room_busy"),
-  }),
+  })),
   recordings: createRoute({
     method: "get",
     path: "/v1/rooms/{roomId}/recordings",
     operationId: "listRecordings",
     summary: "A room's replay segments in recording order, with the whole replay's duration",
     security: bearerSecurity,
-    request: { params: RoomIdParams, query: PageQuerySchema },
-    responses: {
-      200: jsonResponse("Segments", z.object({ roomId: z.number(), totalDurationSeconds: z.number(), items: z.array(Segment), nextCursor: z.nullable(z.string()) }), {
+    request: () => ({ params: RoomIdParams(), query: PageQuerySchema() }),
+    responses: () => ({
+      200: jsonResponse("Segments", z.object({ roomId: z.number(), totalDurationSeconds: z.number(), items: z.array(Segment()), nextCursor: z.nullable(z.string()) }), {
         roomId,
         totalDurationSeconds: 1800,
         items: [
@@ -313,7 +314,7 @@ const routes = {
         nextCursor: null,
       }),
       ...roomErrors("invalid_cursor"),
-    },
+    }),
   }),
   replays: createRoute({
     method: "get",
@@ -321,14 +322,14 @@ const routes = {
     operationId: "listReplays",
     summary: "Recent replays with their total duration",
     security: bearerSecurity,
-    request: { query: PageQuerySchema },
-    responses: {
-      200: jsonResponse("Replays", pageOf(Replay), {
+    request: () => ({ query: PageQuerySchema() }),
+    responses: () => ({
+      200: jsonResponse("Replays", pageOf(Replay()), {
         items: [{ roomId, title: "Friday night live", hostId: "alice", segments: 1, totalDurationSeconds: 1800, updatedAt: "2026-11-25T18:30:07.000Z" }],
         nextCursor: null,
       }),
       ...errorResponses(...bearerErrors, "invalid_parameter", "invalid_cursor"),
-    },
+    }),
   }),
   deadSideEffects: createRoute({
     method: "get",
@@ -336,14 +337,14 @@ const routes = {
     operationId: "listDeadSideEffects",
     summary: "Side effects that failed every retry, most recent first (X-Admin-Key)",
     security: adminSecurity,
-    request: { query: PageQuerySchema },
-    responses: {
-      200: jsonResponse("Dead side effects", pageOf(DeadSideEffect), {
+    request: () => ({ query: PageQuerySchema() }),
+    responses: () => ({
+      200: jsonResponse("Dead side effects", pageOf(DeadSideEffect()), {
         items: [{ entryId: "100001:close:dropStream", kind: "dropStream", roomId, attempts: 8, lastError: "InternalError: timeout", createdAt: at, deadAt: "2026-11-25T19:10:00.000Z" }],
         nextCursor: null,
       }),
       ...errorResponses(...adminErrors, "invalid_parameter", "invalid_cursor"),
-    },
+    }),
   }),
   retrySideEffect: createRoute({
     method: "post",
@@ -351,14 +352,14 @@ const routes = {
     operationId: "retrySideEffect",
     summary: "Run a dead side effect again now, with a fresh series of retries (X-Admin-Key)",
     security: adminSecurity,
-    request: { params: z.object({ entryId: z.string().check(z.minLength(1), z.maxLength(200), z.meta({ example: "100001:close:dropStream" })) }) },
-    responses: {
+    request: () => ({ params: z.object({ entryId: z.string().check(z.minLength(1), z.maxLength(200), z.meta({ example: "100001:close:dropStream" })) }) }),
+    responses: () => ({
       200: jsonResponse("Ran: `done`, or `pending` when it failed again and the sweeper retries it", z.object({ entryId: z.string(), status: z.enum(["done", "pending"]) }), {
         entryId: "100001:close:dropStream",
         status: "done",
       }),
       ...errorResponses(...adminErrors, "invalid_parameter", "side_effect_not_found", "side_effect_not_dead"),
-    },
+    }),
   }),
   summary: createRoute({
     method: "get",
@@ -366,24 +367,24 @@ const routes = {
     operationId: "getRoomSummary",
     summary: "End summary of a closed room",
     security: bearerSecurity,
-    request: { params: RoomIdParams },
-    responses: {
-      200: jsonResponse("Summary", z.object({ roomId: z.number(), reason: z.optional(z.string()), closedAt: z.nullable(Timestamp), summary: Summary }), {
+    request: () => ({ params: RoomIdParams() }),
+    responses: () => ({
+      200: jsonResponse("Summary", z.object({ roomId: z.number(), reason: z.optional(z.string()), closedAt: z.nullable(Timestamp()), summary: Summary() }), {
         roomId,
         reason: "host",
         closedAt: "2026-11-25T18:30:05.000Z",
         summary,
       }),
       ...roomErrors("room_not_closed"),
-    },
+    }),
   }),
 };
 
-const ReplayCursor = z.object({ after: z.string().check(z.maxLength(64)) });
-const SegmentCursor = z.object({ after: z.string().check(z.minLength(1), z.maxLength(256)) });
-const DeadCursor = z.object({ before: z.string().check(z.maxLength(256)) });
-const MemberCursor = z.object({ shard: z.number().check(z.int(), z.minimum(0), z.maximum(63)), after: z.optional(z.string()) });
-const ListCursor = z.object({ sort: z.enum(["new", "hot"]), after: z.string().check(z.maxLength(64)) });
+const ReplayCursor = lazy(() => z.object({ after: z.string().check(z.maxLength(64)) }));
+const SegmentCursor = lazy(() => z.object({ after: z.string().check(z.minLength(1), z.maxLength(256)) }));
+const DeadCursor = lazy(() => z.object({ before: z.string().check(z.maxLength(256)) }));
+const MemberCursor = lazy(() => z.object({ shard: z.number().check(z.int(), z.minimum(0), z.maximum(63)), after: z.optional(z.string()) }));
+const ListCursor = lazy(() => z.object({ sort: z.enum(["new", "hot"]), after: z.string().check(z.maxLength(64)) }));
 
 export interface RoomsAppDeps {
   db: Db;
@@ -408,7 +409,7 @@ export function createRoomsApp(deps: RoomsAppDeps) {
 
   app.openapi(authed(routes.list), async (c) => {
     const { sort, limit, cursor } = c.req.valid("query");
-    const decoded = decodeCursor(cursor, ListCursor);
+    const decoded = decodeCursor(cursor, ListCursor());
     if (decoded && decoded.sort !== sort) throw new BadRequestError("invalid_cursor", "cursor belongs to another sort order");
     const page = await service(c.var.log).list(sort, limit, decoded?.after);
     return c.json({ items: page.items, nextCursor: page.next ? encodeCursor({ sort, after: page.next }) : null }, 200);
@@ -422,7 +423,7 @@ export function createRoomsApp(deps: RoomsAppDeps) {
 
   app.openapi(authed(routes.members), async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await service(c.var.log).members(c.req.valid("param").roomId, limit, decodeCursor(cursor, MemberCursor));
+    const page = await service(c.var.log).members(c.req.valid("param").roomId, limit, decodeCursor(cursor, MemberCursor()));
     return c.json(
       {
         items: page.items.map((member) => ({ userId: member.userId, joinedAt: new Date(member.joinedAt).toISOString() })),
@@ -452,7 +453,7 @@ export function createRoomsApp(deps: RoomsAppDeps) {
   app.openapi(authed(routes.recordings), async (c) => {
     const { roomId } = c.req.valid("param");
     const { limit, cursor } = c.req.valid("query");
-    const after = decodeCursor(cursor, SegmentCursor)?.after;
+    const after = decodeCursor(cursor, SegmentCursor())?.after;
     const room = await new RoomStore(deps.db).getRoom(roomId);
     if (!room) throw new NotFoundError("room_not_found", `room ${roomId} does not exist`);
     // A room has a file per hour of live at most, so its segments are read whole (one Query)
@@ -475,7 +476,7 @@ export function createRoomsApp(deps: RoomsAppDeps) {
 
   app.openapi(authed(routes.replays), async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await replays.recent(limit, decodeCursor(cursor, ReplayCursor)?.after);
+    const page = await replays.recent(limit, decodeCursor(cursor, ReplayCursor())?.after);
     return c.json(
       {
         items: page.items.map(({ updatedAt, ...replay }) => ({ ...replay, updatedAt: new Date(updatedAt).toISOString() })),
@@ -487,7 +488,7 @@ export function createRoomsApp(deps: RoomsAppDeps) {
 
   app.openapi({ ...routes.deadSideEffects, middleware: [admin] }, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await listDeadEntries(deps.db, limit, decodeCursor(cursor, DeadCursor)?.before);
+    const page = await listDeadEntries(deps.db, limit, decodeCursor(cursor, DeadCursor())?.before);
     return c.json(
       {
         items: page.items.map(({ createdAt, deadAt, ...entry }) => ({ ...entry, createdAt: new Date(createdAt).toISOString(), deadAt: new Date(deadAt).toISOString() })),

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazy } from "../../shared/validation/index.js";
 import {
   authenticate,
   bearerToken,
@@ -18,14 +19,14 @@ import { BadRequestError, ForbiddenError } from "../../shared/errors/index.js";
 import { bearerErrors, bearerSecurity, createApp, createRoute, errorResponses, jsonBody, jsonBodyErrors, jsonResponse, noSecurity, Timestamp } from "../../shared/http/index.js";
 import { UserSigSigner } from "../../shared/tencent/index.js";
 
-const CredentialsSchema = z.strictObject({ userId: UserIdSchema, password: PasswordSchema }).check(z.meta({ id: "Credentials" }));
+const CredentialsSchema = lazy(() => z.strictObject({ userId: UserIdSchema(), password: PasswordSchema() }).check(z.meta({ id: "Credentials" })));
 const credentials = { userId: "alice", password: "correct horse" };
 
-const AccountSchema = z.object({ userId: z.string(), createdAt: Timestamp }).check(z.meta({ id: "Account" }));
-const SessionSchema = z.object({ token: z.string(), expiresAt: Timestamp }).check(z.meta({ id: "Session" }));
-const UserSigSchema = z
-  .object({ sdkAppId: z.number().check(z.int()), userId: z.string(), userSig: z.string(), expiresAt: Timestamp.check(z.meta({ description: "the signature's TLS.time + TLS.expire" })) })
-  .check(z.meta({ id: "UserSig" }));
+const AccountSchema = lazy(() => z.object({ userId: z.string(), createdAt: Timestamp() }).check(z.meta({ id: "Account" })));
+const SessionSchema = lazy(() => z.object({ token: z.string(), expiresAt: Timestamp() }).check(z.meta({ id: "Session" })));
+const UserSigSchema = lazy(() => z
+  .object({ sdkAppId: z.number().check(z.int()), userId: z.string(), userSig: z.string(), expiresAt: Timestamp().check(z.meta({ description: "the signature's TLS.time + TLS.expire" })) })
+  .check(z.meta({ id: "UserSig" })));
 
 const routes = {
   register: createRoute({
@@ -34,11 +35,11 @@ const routes = {
     operationId: "register",
     summary: "Register an account",
     security: noSecurity,
-    request: { body: jsonBody(CredentialsSchema, credentials) },
-    responses: {
-      201: jsonResponse("Registered", AccountSchema, { userId: "alice", createdAt: "2026-11-25T18:00:00.000Z" }),
+    request: () => ({ body: jsonBody(CredentialsSchema(), credentials) }),
+    responses: () => ({
+      201: jsonResponse("Registered", AccountSchema(), { userId: "alice", createdAt: "2026-11-25T18:00:00.000Z" }),
       ...errorResponses(...jsonBodyErrors, "reserved_user_id", "user_exists", "too_many_registrations", "store_unavailable"),
-    },
+    }),
   }),
   login: createRoute({
     method: "post",
@@ -46,11 +47,11 @@ const routes = {
     operationId: "login",
     summary: "Log in",
     security: noSecurity,
-    request: { body: jsonBody(CredentialsSchema, credentials) },
-    responses: {
-      201: jsonResponse("Logged in", SessionSchema, { token: "3q2-7wEXAMPLEtokenEXAMPLEtokenEXAMPLEtok", expiresAt: "2026-12-02T18:00:00.000Z" }),
+    request: () => ({ body: jsonBody(CredentialsSchema(), credentials) }),
+    responses: () => ({
+      201: jsonResponse("Logged in", SessionSchema(), { token: "3q2-7wEXAMPLEtokenEXAMPLEtokenEXAMPLEtok", expiresAt: "2026-12-02T18:00:00.000Z" }),
       ...errorResponses(...jsonBodyErrors, "invalid_credentials", "reserved_identity", "too_many_login_attempts", "store_unavailable"),
-    },
+    }),
   }),
   logout: createRoute({
     method: "delete",
@@ -58,7 +59,7 @@ const routes = {
     operationId: "logout",
     summary: "Log out: the session token, or the app JWT until its exp, stops working at once",
     security: bearerSecurity,
-    responses: { 204: { description: "Logged out" }, ...errorResponses(...bearerErrors) },
+    responses: () => ({ 204: { description: "Logged out" }, ...errorResponses(...bearerErrors) }),
   }),
   userSig: createRoute({
     method: "post",
@@ -66,10 +67,10 @@ const routes = {
     operationId: "issueUserSig",
     summary: "UserSig for the caller, for the IM and TRTC SDK login",
     security: bearerSecurity,
-    responses: {
-      200: jsonResponse("UserSig", UserSigSchema, { sdkAppId: 1400000000, userId: "alice", userSig: "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1PyUvPSMvNSQTJGBgZQBcUp2YkFBZkpSlaGRibmZhYGOkqpFQWZRamZAA", expiresAt: "2026-11-26T18:00:00.000Z" }),
+    responses: () => ({
+      200: jsonResponse("UserSig", UserSigSchema(), { sdkAppId: 1400000000, userId: "alice", userSig: "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1PyUvPSMvNSQTJGBgZQBcUp2YkFBZkpSlaGRibmZhYGOkqpFQWZRamZAA", expiresAt: "2026-11-26T18:00:00.000Z" }),
       ...errorResponses(...bearerErrors),
-    },
+    }),
   }),
 };
 

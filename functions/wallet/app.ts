@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as z from "zod/mini";
+import { lazy } from "../../shared/validation/index.js";
 import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import { auditWallet, BillingService, catalogVersion, gifts, maxGiftCount, movementId, staleRecordOf, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
 import { Broadcaster } from "../../shared/broadcasts/index.js";
@@ -33,8 +34,8 @@ import { createLogger, type Logger } from "../../shared/log/index.js";
 import { maxRoomId, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 
-const RoomId = z.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId));
-const IdempotencyHeaders = z.object({
+const RoomId = lazy(() => z.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId)));
+const IdempotencyHeaders = lazy(() => z.object({
   // Checked by the handler, so a missing or malformed key gets its own code (idempotency_key_required, invalid_idempotency_key);
   // the document says what the handler requires.
   "idempotency-key": z.optional(z.string()).check(
@@ -45,11 +46,11 @@ const IdempotencyHeaders = z.object({
       example: "7f1c2a9e-5b0d-4a51-9d8e-2f6c1b7a0e44",
     }),
   ),
-});
-const GiftRequest = z
-  .strictObject({ roomId: RoomId, giftId: z.string().check(z.minLength(1), z.maxLength(64)), count: z.number().check(z.int(), z.minimum(1), z.maximum(maxGiftCount)) })
-  .check(z.meta({ id: "GiftRequest" }));
-const GiftResult = z
+}));
+const GiftRequest = lazy(() => z
+  .strictObject({ roomId: RoomId(), giftId: z.string().check(z.minLength(1), z.maxLength(64)), count: z.number().check(z.int(), z.minimum(1), z.maximum(maxGiftCount)) })
+  .check(z.meta({ id: "GiftRequest" })));
+const GiftResult = lazy(() => z
   .object({
     roomId: z.number(),
     giftId: z.string(),
@@ -63,7 +64,7 @@ const GiftResult = z
       }),
     ),
   })
-  .check(z.meta({ id: "GiftResult" }));
+  .check(z.meta({ id: "GiftResult" })));
 
 /** The client contract of the aggregated gift message (README "Room broadcasts"). */
 const giftBroadcastDescription = [
@@ -77,27 +78,27 @@ const giftBroadcastDescription = [
   "`gifts` lists every gift billed since the room's previous message, the same sender's same gift merged into a combo (`count` gifts worth `value` coins), biggest `value` first.",
   "Each billed gift is in exactly one message. A message holding a gift worth `BROADCAST_HIGH_PRIORITY_COINS` (1000) or more is sent with MsgPriority High, others Normal.",
 ].join("\n");
-const LedgerItem = z
+const LedgerItem = lazy(() => z
   .object({
     entryId: z.string(),
     kind: z.enum(["credit", "gift_sent", "gift_received", "gift_refund_sent", "gift_refund_received"]),
     account: z.enum(["balance", "earnings"]),
     amount: z.number(),
-    createdAt: Timestamp,
+    createdAt: Timestamp(),
     roomId: z.optional(z.number()),
     giftId: z.optional(z.string()),
     count: z.optional(z.number()),
     counterparty: z.optional(z.string()),
     reason: z.optional(z.string()),
   })
-  .check(z.meta({ id: "LedgerEntry" }));
+  .check(z.meta({ id: "LedgerEntry" })));
 
 const at = "2026-11-25T18:00:00.000Z";
 const giftExample = { roomId: 100001, giftId: "rose", count: 3 };
 /** Codes of a call that carries an Idempotency-Key. */
 const idempotentErrors: ErrorCode[] = ["idempotency_key_required", "invalid_idempotency_key", "idempotency_key_reused"];
-const Gift = z.object({ giftId: z.string(), name: z.string(), price: z.number(), heat: z.number() }).check(z.meta({ id: "Gift" }));
-const Catalog = z.object({ version: z.string(), items: z.array(Gift) }).check(z.meta({ id: "GiftCatalog" }));
+const Gift = lazy(() => z.object({ giftId: z.string(), name: z.string(), price: z.number(), heat: z.number() }).check(z.meta({ id: "Gift" })));
+const Catalog = lazy(() => z.object({ version: z.string(), items: z.array(Gift()) }).check(z.meta({ id: "GiftCatalog" })));
 
 const routes = {
   gifts: createRoute({
@@ -106,9 +107,9 @@ const routes = {
     operationId: "listGifts",
     summary: "Gift catalog",
     security: noSecurity,
-    responses: {
-      200: jsonResponse("Catalog", Catalog, { version: "2026-11-01", items: [{ giftId: "rose", name: "Rose", price: 1, heat: 1 }] }),
-    },
+    responses: () => ({
+      200: jsonResponse("Catalog", Catalog(), { version: "2026-11-01", items: [{ giftId: "rose", name: "Rose", price: 1, heat: 1 }] }),
+    }),
   }),
   wallet: createRoute({
     method: "get",
@@ -116,10 +117,10 @@ const routes = {
     operationId: "getWallet",
     summary: "Caller's coin balance and gift earnings",
     security: bearerSecurity,
-    responses: {
+    responses: () => ({
       200: jsonResponse("Wallet", z.object({ userId: z.string(), balance: z.number(), earnings: z.number() }).check(z.meta({ id: "Wallet" })), { userId: "bob", balance: 97, earnings: 0 }),
       ...errorResponses(...bearerErrors),
-    },
+    }),
   }),
   ledger: createRoute({
     method: "get",
@@ -127,14 +128,14 @@ const routes = {
     operationId: "listLedger",
     summary: "Caller's ledger, newest first",
     security: bearerSecurity,
-    request: { query: PageQuerySchema },
-    responses: {
-      200: jsonResponse("Ledger", pageOf(LedgerItem), {
+    request: () => ({ query: PageQuerySchema() }),
+    responses: () => ({
+      200: jsonResponse("Ledger", pageOf(LedgerItem()), {
         items: [{ entryId: "L-3f9a", kind: "gift_sent", account: "balance", amount: -3, createdAt: at, roomId: 100001, giftId: "rose", count: 3, counterparty: "alice" }],
         nextCursor: null,
       }),
       ...errorResponses(...bearerErrors, "invalid_parameter", "invalid_cursor"),
-    },
+    }),
   }),
   gift: createRoute({
     method: "post",
@@ -143,11 +144,11 @@ const routes = {
     summary: "Send a gift (mode b): bill it; the room's next gift broadcast carries it",
     description: giftBroadcastDescription,
     security: bearerSecurity,
-    request: { headers: IdempotencyHeaders, body: jsonBody(GiftRequest, giftExample) },
-    responses: {
-      201: jsonResponse("Billed", GiftResult, { ...giftExample, amount: 3, heat: 3, ledgerId: "L-3f9a", delivery: "sent" }, replayedHeader),
+    request: () => ({ headers: IdempotencyHeaders(), body: jsonBody(GiftRequest(), giftExample) }),
+    responses: () => ({
+      201: jsonResponse("Billed", GiftResult(), { ...giftExample, amount: 3, heat: 3, ledgerId: "L-3f9a", delivery: "sent" }, replayedHeader),
       ...errorResponses(...bearerErrors, ...jsonBodyErrors, ...idempotentErrors, "request_in_progress", "insufficient_balance", "cannot_gift_own_room", "room_not_found", "room_not_live", "wallet_busy", "unknown_gift"),
-    },
+    }),
   }),
   leaderboard: createRoute({
     method: "get",
@@ -155,17 +156,17 @@ const routes = {
     operationId: "getLeaderboard",
     summary: "Top gifters of a room by coins",
     security: bearerSecurity,
-    request: {
+    request: () => ({
       params: z.object({ roomId: z.coerce.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId), z.meta({ example: 100001 })) }),
       query: z.object({ limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20) }),
-    },
-    responses: {
+    }),
+    responses: () => ({
       200: jsonResponse("Leaderboard", z.object({ roomId: z.number(), items: z.array(z.object({ rank: z.number(), userId: z.string(), coins: z.number() })) }), {
         roomId: 100001,
         items: [{ rank: 1, userId: "bob", coins: 120 }],
       }),
       ...errorResponses(...bearerErrors, "invalid_parameter"),
-    },
+    }),
   }),
   credit: createRoute({
     method: "post",
@@ -173,15 +174,15 @@ const routes = {
     operationId: "creditWallet",
     summary: "Admin top-up (X-Admin-Key, Idempotency-Key)",
     security: adminSecurity,
-    request: {
-      params: z.object({ userId: UserIdSchema }),
-      headers: IdempotencyHeaders,
+    request: () => ({
+      params: z.object({ userId: UserIdSchema() }),
+      headers: IdempotencyHeaders(),
       body: jsonBody(z.strictObject({ amount: z.number().check(z.int(), z.minimum(1), z.maximum(10_000_000)), reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)) }), { amount: 100, reason: "welcome bonus" }),
-    },
-    responses: {
+    }),
+    responses: () => ({
       201: jsonResponse("Credited", z.object({ userId: z.string(), amount: z.number(), reason: z.string(), ledgerId: z.string() }), { userId: "bob", amount: 100, reason: "welcome bonus", ledgerId: "L-0c1d" }, replayedHeader),
       ...errorResponses(...adminErrors, ...jsonBodyErrors, ...idempotentErrors, "invalid_parameter", "wallet_busy"),
-    },
+    }),
   }),
   audit: createRoute({
     method: "get",
@@ -189,8 +190,8 @@ const routes = {
     operationId: "auditWallet",
     summary: "Admin: a wallet's ledger summed against its balance and earnings (X-Admin-Key)",
     security: adminSecurity,
-    request: { params: z.object({ userId: UserIdSchema }) },
-    responses: {
+    request: () => ({ params: z.object({ userId: UserIdSchema() }) }),
+    responses: () => ({
       200: jsonResponse(
         "Audit",
         z
@@ -207,11 +208,11 @@ const routes = {
         { userId: "bob", balance: 97, earnings: 0, ledgerBalance: 97, ledgerEarnings: 0, staleRecords: [], consistent: true },
       ),
       ...errorResponses(...adminErrors, "invalid_parameter"),
-    },
+    }),
   }),
 };
 
-const LedgerCursor = z.object({ before: z.string().check(z.maxLength(64)) });
+const LedgerCursor = lazy(() => z.object({ before: z.string().check(z.maxLength(64)) }));
 
 /** The Idempotency-Key header, or a 400 naming what is wrong with it. */
 const idempotencyKeyOf = (c: Context) => idempotencyKeyFrom(c.req.header("idempotency-key"));
@@ -244,7 +245,7 @@ export function createWalletApp(deps: WalletAppDeps) {
 
   app.openapi({ ...routes.ledger, middleware: [authenticated] }, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await wallets.ledger(c.var.userId, limit, decodeCursor(cursor, LedgerCursor)?.before);
+    const page = await wallets.ledger(c.var.userId, limit, decodeCursor(cursor, LedgerCursor())?.before);
     return c.json(
       {
         items: page.entries.map((entry) => ({ ...entry, createdAt: new Date(entry.createdAt).toISOString() })),

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { errorCodes, securitySchemes, type ErrorCode, type RouteDefinition } from "../../shared/http/index.js";
+import { errorCodes, securitySchemes, type ErrorCode, type RouteDefinition, type RouteRequest } from "../../shared/http/index.js";
 
 export type OpenApiSource = { name: string; app: { routeDefinitions: readonly RouteDefinition[] } };
 type JsonSchema = Record<string, unknown>;
@@ -72,12 +72,12 @@ function jsonSchemaOf(schema: z.core.$ZodType, schemas: Schemas): JsonSchema {
 
 const isZod = (schema: object): schema is z.core.$ZodType => "_zod" in schema;
 
-type Content = NonNullable<RouteDefinition["responses"][number]["content"]>;
+type Content = NonNullable<ReturnType<RouteDefinition["responses"]>[number]["content"]>;
 const contentOf = (content: Content, schemas: Schemas) =>
   Object.fromEntries(Object.entries(content).map(([type, { schema, ...media }]) => [type, { ...media, schema: isZod(schema) ? jsonSchemaOf(schema, schemas) : schema }]));
 
 /** Path, query and header parameters, one per property of the route's schemas. */
-function parametersOf({ request }: RouteDefinition, schemas: Schemas) {
+function parametersOf(request: RouteRequest | undefined, schemas: Schemas) {
   const places = [["path", request?.params], ["query", request?.query], ["header", request?.headers]] as const;
   return places.flatMap(([place, schema]) => {
     if (!schema) return [];
@@ -94,8 +94,9 @@ function parametersOf({ request }: RouteDefinition, schemas: Schemas) {
 }
 
 function operationOf(route: RouteDefinition, schemas: Schemas) {
-  const { operationId, summary, description, security, request, responses } = route;
-  const parameters = parametersOf(route, schemas);
+  const { operationId, summary, description, security } = route;
+  const request = route.request?.();
+  const parameters = parametersOf(request, schemas);
   return {
     operationId,
     summary,
@@ -104,7 +105,7 @@ function operationOf(route: RouteDefinition, schemas: Schemas) {
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(request?.body ? { requestBody: { required: request.body.required, content: contentOf(request.body.content, schemas) } } : {}),
     responses: {
-      ...Object.fromEntries(Object.entries(responses).map(([status, { content, ...response }]) => [status, { ...response, ...(content ? { content: contentOf(content, schemas) } : {}) }])),
+      ...Object.fromEntries(Object.entries(route.responses()).map(([status, { content, ...response }]) => [status, { ...response, ...(content ? { content: contentOf(content, schemas) } : {}) }])),
       default: unexpectedError,
     },
   };

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazy } from "../validation/index.js";
 
 /**
  * IM account ids: at most 32 bytes of letters, digits, `_` and `-` (the characters Cloud IM
@@ -12,11 +13,11 @@ export const reservedUserIdPrefix = "onair_";
 /** The admin account every IM app is created with; reserved even when onair is told to use another. */
 export const defaultImAdminUser = "administrator";
 
-export const UserIdSchema = z.string().check(z.regex(userIdPattern, "must be 1-32 characters of letters, digits, '_' or '-'"), z.meta({ example: "alice_01" }));
+export const UserIdSchema = lazy(() => z.string().check(z.regex(userIdPattern, "must be 1-32 characters of letters, digits, '_' or '-'"), z.meta({ example: "alice_01" })));
 
-export const PasswordSchema = z
+export const PasswordSchema = lazy(() => z
   .string()
-  .check(z.minLength(8, "must be at least 8 characters"), z.maxLength(128, "must be at most 128 characters"), z.meta({ example: "correct horse battery" }));
+  .check(z.minLength(8, "must be at least 8 characters"), z.maxLength(128, "must be at most 128 characters"), z.meta({ example: "correct horse battery" })));
 
 /**
  * Why `userId` may never belong to a user, or undefined when it may. The platform trusts these

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazy } from "../validation/index.js";
 
 /**
  * Every error code onair answers with, under the one status it always comes with. The OpenAPI
@@ -133,7 +134,7 @@ export const adminErrors: ErrorCode[] = ["invalid_admin_key", "store_unavailable
 export const jsonBodyErrors: ErrorCode[] = ["invalid_json", "invalid_request", "payload_too_large", "unsupported_media_type"];
 
 /** An ISO 8601 UTC timestamp, as every time in onair's answers is written. */
-export const Timestamp = z.iso.datetime().check(z.meta({ example: "2026-11-25T18:00:00.000Z" }));
+export const Timestamp = lazy(() => z.iso.datetime().check(z.meta({ example: "2026-11-25T18:00:00.000Z" })));
 
 /** The `Idempotent-Replayed: true` header of an answer replayed for a repeated Idempotency-Key. */
 export const replayedHeader = {

@@ -1,9 +1,9 @@
-import { Hono, type Context, type Handler, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type Handler, type MiddlewareHandler, type Next } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { validator } from "hono/validator";
 import type * as z from "zod/mini";
 import type { Logger } from "../log/index.js";
-import { validate } from "../validation/index.js";
+import { lazy, validate } from "../validation/index.js";
 import type { RequestBindings } from "./adapter.js";
 import { describeIssues, errorResponse } from "./envelope.js";
 
@@ -29,9 +29,24 @@ export interface ResponseDefinition {
   content?: { "application/json": MediaType };
 }
 
+/** What a request must hold; a zod schema per part. */
+export interface RouteRequest {
+  params?: z.ZodMiniObject;
+  query?: z.ZodMiniObject;
+  /** Keys lower-case, as the request's header names arrive. */
+  headers?: z.ZodMiniObject;
+  /** A zod schema is checked before the handler runs; a JSON Schema only documents. */
+  body?: { required: true; content: { "application/json": MediaType } };
+}
+
 /**
  * A route and its OpenAPI operation in one: `app.openapi(route, handler)` serves it with its
  * request checked, and scripts/local/openapi.ts writes the document from the same object.
+ *
+ * `request` and `responses` are functions, so a cold start builds no schema: a route's request
+ * schemas are built on its first request, its answers' only when the document is written (no
+ * function checks its own answers). Building every route's zod schemas was most of what a
+ * function's load ran (README "What goes into a bundle").
  */
 export interface RouteDefinition {
   method: "get" | "post" | "put" | "patch" | "delete";
@@ -41,15 +56,8 @@ export interface RouteDefinition {
   summary: string;
   description?: string;
   security: readonly Record<string, readonly string[]>[];
-  request?: {
-    params?: z.ZodMiniObject;
-    query?: z.ZodMiniObject;
-    /** Keys lower-case, as the request's header names arrive. */
-    headers?: z.ZodMiniObject;
-    /** A zod schema is checked before the handler runs; a JSON Schema only documents. */
-    body?: { required: true; content: { "application/json": MediaType } };
-  };
-  responses: Record<number, ResponseDefinition>;
+  request?: () => RouteRequest;
+  responses: () => Record<number, ResponseDefinition>;
   /** Run before the request is checked: authentication answers first. */
   middleware?: MiddlewareHandler<AppEnv>[];
 }
@@ -58,7 +66,7 @@ export interface RouteDefinition {
 export const createRoute = <R extends RouteDefinition>(route: R): R => route;
 
 type Validated<S, Target extends string> = S extends Schema ? { [K in Target]: z.output<S> } : {};
-type Request<R> = R extends { request: infer Q } ? Q : unknown;
+type Request<R> = R extends { request: () => infer Q } ? Q : unknown;
 type Field<T, K extends string> = T extends { [P in K]: infer V } ? V : undefined;
 type BodySchema<R> = Field<Field<Field<Field<Request<R>, "body">, "content">, "application/json">, "schema">;
 
@@ -104,16 +112,35 @@ export class OpenApiApp extends Hono<AppEnv> {
    */
   openapi<R extends RouteDefinition>(route: R, handler: Handler<AppEnv, string, RouteInput<R>>): this {
     this.routeDefinitions.push(route);
-    const { params, query, headers, body } = route.request ?? {};
-    const bodySchema = body?.content["application/json"].schema;
-    const handlers: MiddlewareHandler[] = [
-      ...(route.middleware ?? []),
-      ...(query ? [check("query", query)] : []),
-      ...(params ? [check("param", params)] : []),
-      ...(headers ? [check("header", headers)] : []),
-      ...(bodySchema && isSchema(bodySchema) ? [requireJson, check("json", bodySchema)] : []),
-    ];
+    const checks = route.request && lazy(() => checksOf(route.request!()));
+    const handlers: MiddlewareHandler[] = [...(route.middleware ?? []), ...(checks ? [(c: Context, next: Next) => runInTurn(checks(), c, next)] : [])];
     this.on([route.method.toUpperCase()], [route.path.replaceAll(/\/{(.+?)}/g, "/:$1")], ...handlers, handler as Handler);
     return this;
   }
 }
+
+/** The checks of a request, in the order they answer: query, path parameters, headers, then the JSON body. */
+function checksOf({ params, query, headers, body }: RouteRequest): MiddlewareHandler[] {
+  const bodySchema = body?.content["application/json"].schema;
+  return [
+    ...(query ? [check("query", query)] : []),
+    ...(params ? [check("param", params)] : []),
+    ...(headers ? [check("header", headers)] : []),
+    ...(bodySchema && isSchema(bodySchema) ? [requireJson, check("json", bodySchema)] : []),
+  ];
+}
+
+/**
+ * `handlers` as one middleware: each runs when the one before calls `next`, and one that answers
+ * (a refused request) stops the rest. What the route's own `next` returns is not an answer.
+ */
+const runInTurn = (handlers: MiddlewareHandler[], c: Context, next: Next): Promise<Response | void> => {
+  const run = async (index: number): Promise<Response | void> => {
+    if (index === handlers.length) return void (await next());
+    const answer = await handlers[index]!(c, () => run(index + 1) as Promise<void>);
+    // As Hono's own chain does with a middleware's answer: requireJson answers by its next's.
+    if (answer) c.res = answer;
+    return answer;
+  };
+  return run(0);
+};

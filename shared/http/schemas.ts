@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazy } from "../validation/index.js";
 
 type Headers = Record<string, { description: string; schema: { type: "string" | "integer"; [key: string]: unknown } }>;
 
@@ -24,9 +25,9 @@ export const securitySchemes = {
 };
 
 /** `?limit=&cursor=` of every list. @default limit 20, at most 100 */
-export const PageQuerySchema = z.object({
+export const PageQuerySchema = lazy(() => z.object({
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100), z.meta({ example: 20 })), 20),
   cursor: z.optional(z.string().check(z.maxLength(512))).check(z.meta({ description: "`nextCursor` of the previous page" })),
-});
+}));
 
 export const pageOf = <T extends z.ZodMiniType>(item: T) => z.object({ items: z.array(item), nextCursor: z.nullable(z.string()) });

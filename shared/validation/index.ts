@@ -1,9 +1,9 @@
 import { config, locales, safeParse, type core } from "zod/mini";
 
 // zod/mini loads no locale: without English messages every issue would read "Invalid input",
-// and no answer or configuration error could say what is wrong. (The build keeps only English:
-// scripts/bundle-shims/zod-locales.ts.)
-config(locales.en());
+// and no answer could say what is wrong. Set on the first check, not at load (the build keeps
+// only English: scripts/bundle-shims/zod-locales.ts).
+const english = lazy(() => config(locales.en()));
 
 /**
  * Check `value` against a zod/mini schema, with zod's English messages. Schemas are written with
@@ -11,5 +11,15 @@ config(locales.en());
  * it uses, where zod classic brought all of itself (188 KiB) into every function.
  */
 export function validate<T>(schema: core.$ZodType<T>, value: unknown) {
+  english();
   return safeParse(schema, value);
+}
+
+/**
+ * What `build` returns, built on the first call and kept: schemas that a cold start should not
+ * build (`const RoomView = lazy(() => z.object(...))`, used as `RoomView()`).
+ */
+export function lazy<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => (built ??= { value: build() }).value;
 }

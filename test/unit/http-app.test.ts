@@ -12,11 +12,11 @@ function testApp() {
     operationId: "createThing",
     summary: "Create a thing",
     security: [],
-    request: {
+    request: () => ({
       params: z.object({ thingId: z.string().check(z.regex(/^\d+$/)) }),
       body: { required: true, content: { "application/json": { schema: z.strictObject({ name: z.string().check(z.minLength(1)), count: z.number().check(z.int()) }) } } },
-    },
-    responses: { 201: { description: "ok" } },
+    }),
+    responses: () => ({ 201: { description: "ok" } }),
   });
   app.openapi(route, (c) => c.json({ ok: true, ...c.req.valid("json") }, 201));
   app.get("/boom", () => {
@@ -121,6 +121,31 @@ describe("error envelope", () => {
     ]);
     expect(responses.map((response) => response.status)).toEqual([201, 400, 413, 500, 409, 404, 405, 403]);
     for (const response of responses) expect(response.headers.get("x-request-id")).toBeTruthy();
+  });
+
+  it("builds a route's request schemas on its first request, once, and its answers' never: a cold start builds none", async () => {
+    const built = { request: 0, responses: 0 };
+    const app = createApp({ service: "test" });
+    const route = createRoute({
+      method: "post",
+      path: "/v1/counted",
+      operationId: "counted",
+      summary: "Counted",
+      security: [],
+      request: () => {
+        built.request++;
+        return { body: { required: true, content: { "application/json": { schema: z.strictObject({ count: z.number() }) } } } };
+      },
+      responses: () => {
+        built.responses++;
+        return { 200: { description: "ok" } };
+      },
+    });
+    app.openapi(route, (c) => c.json(c.req.valid("json"), 200));
+    expect(built).toEqual({ request: 0, responses: 0 });
+    const send = (body: string) => app.request("/v1/counted", { method: "POST", body, headers: { "content-type": "application/json" } });
+    expect([(await send('{"count":1}')).status, (await send('{"count":"x"}')).status, (await send('{"count":2}')).status]).toEqual([200, 400, 200]);
+    expect(built).toEqual({ request: 1, responses: 0 });
   });
 
   it("accepts a valid request and logs one access line with a request id", async () => {
