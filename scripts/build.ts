@@ -59,6 +59,23 @@ const lazySdkClientsPlugin = (clients: Map<string, string>): Plugin => ({
 });
 
 /**
+ * Hono's modules get the light `Response` and `Headers` of scripts/bundle-shims/light-response.ts
+ * instead of the runtime's (undici's, whose first use loads its fetch: 30-50 ms of a cold start's
+ * first answer). Only Hono's: the answers it builds go straight to the SCF adapter, while `fetch`
+ * elsewhere (IM REST, jose, the SDK) keeps the real ones.
+ */
+const honoResponsePlugin: Plugin = {
+  name: "onair-hono-light-response",
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]node_modules[\\/]hono[\\/]dist[\\/].*\.js$/ }, ({ path }) => ({
+      contents: `import { LightResponse as Response, LightHeaders as Headers } from ${JSON.stringify(shim("light-response.ts"))};\n${readFileSync(path, "utf8")}`,
+      loader: "js",
+      resolveDir: dirname(path),
+    }));
+  },
+};
+
+/**
  * Packages no bundle may contain: the shims above replace some; the AWS SDK's client and what it
  * brings (credential chain, endpoint rules, schemas, user agent) stays out because functions talk
  * to DynamoDB through shared/db/document.ts. Their return would mean a cold start paying for
@@ -109,7 +126,7 @@ export const bundleBudgetBytes: Record<string, number> = { usersig: 160_000, roo
 export const bundleOptions = (name: string, sdkClients = new Map<string, string>()): BuildOptions => ({
   ...commonOptions,
   entryPoints: [join(root, "functions", name, "index.ts")],
-  plugins: [substitutePlugin, lazySdkClientsPlugin(sdkClients)],
+  plugins: [substitutePlugin, lazySdkClientsPlugin(sdkClients), honoResponsePlugin],
 });
 
 /** A Tencent SDK client module as a CommonJS file of its own, to sit beside a function's bundle. */

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -64,5 +65,27 @@ describe("dist/im-callback/index.js", () => {
     expect([signed.statusCode, json(signed)]).toEqual([200, { ActionStatus: "OK", ErrorInfo: "", ErrorCode: 0 }]);
     const forged = await invoke(imCallback, { httpMethod: "POST", path: "/v1/callbacks/im", headers: { "content-type": "application/json" }, queryString: query(signImCallback("not-the-token", now)), body });
     expect([forged.statusCode, json(forged).error.code]).toEqual([401, "invalid_callback_signature"]);
+  });
+});
+
+describe("the HTTP bundles' answers", () => {
+  // Hono builds answers with the light Response of scripts/bundle-shims/light-response.ts: undici's,
+  // whose first use loads its fetch, cost a cold start 30-50 ms before its first answer.
+  const answerInFreshProcess = (name: string, event: object) => {
+    const code = `const { main_handler } = require(${JSON.stringify(join(import.meta.dirname, `../../dist/${name}/index.js`))});
+main_handler(${JSON.stringify({ headers: {}, queryString: {}, ...event })}, { request_id: "fresh" }).then((result) =>
+  process.stdout.write(JSON.stringify({ status: result.statusCode, code: JSON.parse(result.body).error?.code, undici: process.moduleLoadList.some((module) => module.includes("undici")) })));`;
+    return JSON.parse(execFileSync(process.execPath, ["-e", code], { env: { ...process.env, LOG_LEVEL: "error" }, encoding: "utf8" }));
+  };
+
+  it.each([
+    ["usersig", { httpMethod: "POST", path: "/v1/usersig" }, 401, "missing_token"],
+    ["wallet", { httpMethod: "GET", path: "/v1/wallet" }, 401, "missing_token"],
+    ["rooms", { httpMethod: "GET", path: "/v1/rooms/abc" }, 401, "missing_token"],
+    ["rooms", { httpMethod: "GET", path: "/v1/nowhere" }, 404, "route_not_found"],
+    ["im-callback", { httpMethod: "POST", path: "/v1/callbacks/im", headers: { "content-type": "application/json" }, body: "{}" }, 401, "invalid_callback_signature"],
+    ["live-callback", { httpMethod: "POST", path: "/v1/callbacks/live", headers: { "content-type": "application/json" }, body: "{}" }, 401, "invalid_callback_signature"],
+  ])("%s answers a cold process's first request without loading undici", (name, event, status, code) => {
+    expect(answerInFreshProcess(name, event)).toEqual({ status, code, undici: false });
   });
 });
