@@ -6,7 +6,7 @@
  *   npm run build
  */
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
 import { zipSync } from "fflate";
@@ -196,7 +196,8 @@ export async function buildAll(outDir = join(root, "dist")): Promise<BuiltFuncti
       const lazyFiles: Record<string, Buffer> = {};
       const lazyMetafiles: Metafile[] = [];
       // Only the clients the bundle still requires: an import in code the bundle dropped resolved too.
-      const required = new Set(metafile!.outputs[relative(root, join(dir, "index.js"))]!.imports.map((entry) => entry.path));
+      const [, bundle] = Object.entries(metafile!.outputs).find(([file]) => resolve(file) === join(dir, "index.js"))!;
+      const required = new Set(bundle.imports.map((entry) => entry.path));
       for (const [product, module] of sdkClients) {
         if (!required.has(`./${sdkClientFile(product)}`)) continue;
         const file = join(dir, sdkClientFile(product));
@@ -208,7 +209,7 @@ export async function buildAll(outDir = join(root, "dist")): Promise<BuiltFuncti
       mkdirSync(metaDir, { recursive: true });
       writeFileSync(join(metaDir, `${name}.json`), JSON.stringify(mergeMetafiles([metafile!, ...lazyMetafiles])));
       writeFileSync(join(dir, "package.json"), commonJsMarker);
-      const extras: Record<string, string | Buffer> = { ...(name === "usersig" ? docsFiles() : {}) };
+      const extras = name === "usersig" ? docsFiles() : {};
       for (const [file, content] of Object.entries(extras)) {
         mkdirSync(dirname(join(dir, file)), { recursive: true });
         writeFileSync(join(dir, file), content);
