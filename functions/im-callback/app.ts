@@ -1,5 +1,4 @@
 import * as z from "zod/mini";
-import { lazy } from "../../shared/validation/index.js";
 import { BillingService, WalletStore } from "../../shared/billing/index.js";
 import { Broadcaster } from "../../shared/broadcasts/index.js";
 import type { Config } from "../../shared/config/index.js";
@@ -10,6 +9,7 @@ import { createLogger, type Logger } from "../../shared/log/index.js";
 import { roomIdOfGroup, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import { verifyImCallback } from "../../shared/signatures/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
+import { lazy } from "../../shared/validation/index.js";
 
 const ImReply = lazy(() => z.object({ ActionStatus: z.literal("OK"), ErrorInfo: z.string(), ErrorCode: z.number() }).check(z.meta({ id: "ImCallbackReply" })));
 

@@ -1,5 +1,4 @@
 import * as z from "zod/mini";
-import { lazy } from "../../shared/validation/index.js";
 import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import type { Config } from "../../shared/config/index.js";
 import type { Db } from "../../shared/db/index.js";
@@ -28,6 +27,7 @@ import {
 } from "../../shared/http/index.js";
 import { maxRoomId, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
+import { lazy } from "../../shared/validation/index.js";
 
 const RoomIdParams = lazy(() => z.object({
   roomId: z.coerce.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId), z.meta({ example: 100001 })),

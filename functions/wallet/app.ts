@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as z from "zod/mini";
-import { lazy } from "../../shared/validation/index.js";
 import { requireAdminKey, requireUser, UserIdSchema } from "../../shared/auth/index.js";
 import { auditWallet, BillingService, catalogVersion, gifts, maxGiftCount, movementId, staleRecordOf, WalletStore, type StoredAnswer } from "../../shared/billing/index.js";
 import { Broadcaster } from "../../shared/broadcasts/index.js";
@@ -33,6 +32,7 @@ import {
 import { createLogger, type Logger } from "../../shared/log/index.js";
 import { maxRoomId, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
+import { lazy } from "../../shared/validation/index.js";
 
 const RoomId = lazy(() => z.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId)));
 const IdempotencyHeaders = lazy(() => z.object({
