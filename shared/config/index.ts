@@ -42,8 +42,10 @@ const integer =
   (min: number, max = Number.MAX_SAFE_INTEGER): Parse<number> =>
   (raw) => {
     const value = Number(raw);
-    if (!Number.isSafeInteger(value)) return new Refused("must be an integer");
-    if (value < min || value > max) return new Refused(max === Number.MAX_SAFE_INTEGER ? (min === 1 ? "must be a positive integer" : `must be at least ${min}`) : `must be from ${min} to ${max}`);
+    if (!Number.isInteger(value)) return new Refused("must be an integer");
+    if (max !== Number.MAX_SAFE_INTEGER && (value < min || value > max)) return new Refused(`must be from ${min} to ${max}`);
+    if (value > max) return new Refused(`must be at most ${max}`);
+    if (value < min) return new Refused(min === 1 ? "must be a positive integer" : `must be at least ${min}`);
     return value;
   };
 const flag = withDefault(matching(/^(true|false)$/, "must be true or false"), "false");

@@ -126,6 +126,8 @@ export class EventRequest {
       for (const one of Array.isArray(value) ? value : [value]) url.searchParams.append(name, one);
     }
     this.url = url.href;
+    // SCF hands the body as a string; anything else is no body a client could have sent.
+    if (event.body != null && typeof event.body !== "string") throw new InvalidEventError("bad_request", "the event body is not a string");
     // An empty body is none: the body limit and the JSON check then have nothing to read.
     if (event.body && this.method !== "GET" && this.method !== "HEAD") {
       this.bytes = event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");

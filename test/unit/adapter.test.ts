@@ -144,6 +144,13 @@ describe("events a standard Request would refuse", () => {
     }
   });
 
+  it("answers 400 bad_request to an event whose body is no string (a failed invocation before)", async () => {
+    for (const body of [42, { ok: true }, ["{}"]]) {
+      const result = await send({ body: body as unknown as string });
+      expect([result.statusCode, JSON.parse(result.body).error]).toEqual([400, { code: "bad_request", message: "the event body is not a string" }]);
+    }
+  });
+
   it("reads a body behind two byte-order marks and joins repeated cookies, as Node 20's Request did", async () => {
     const result = await send({ headers: { "content-type": "application/json", cookie: ["a=1", "b=2"] }, body: '\ufeff\ufeff{"ok":true}' });
     expect([result.statusCode, JSON.parse(result.body)]).toEqual([200, { body: { ok: true }, key: null, cookie: "a=1; b=2" }]);

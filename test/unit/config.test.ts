@@ -73,6 +73,8 @@ describe("config", () => {
       "TRTC_TICKET_TTL_SECONDS must be an integer",
       "MAX_COHOSTS must be from 1 to 8",
     ]);
+    // Past 2^53 a number is still an integer to Number, just too big: the message says so.
+    expect(problems({ MAX_COHOSTS: "9007199254740992", TENCENT_SDKAPPID: "1e21" })).toEqual(["TENCENT_SDKAPPID must be at most 9007199254740991", "MAX_COHOSTS must be from 1 to 8"]);
     expect(problems({ DOCS_ENABLED: "yes", CSS_PUSH_DOMAIN: "https://push.example.com", IM_ADMIN_USER: "ops admin", DYNAMODB_TABLE: "t" })).toEqual([
       "IM_ADMIN_USER must be an IM user id (1-32 letters, digits, _ or -)",
       "CSS_PUSH_DOMAIN must be a host name",
