@@ -9,7 +9,7 @@ import { createLogger, type Logger } from "../../shared/log/index.js";
 import { roomIdOfGroup, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import { verifyImCallback } from "../../shared/signatures/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
-import { lazy } from "../../shared/validation/index.js";
+import { lazy } from "../../shared/lazy/index.js";
 
 const ImReply = lazy(() => z.object({ ActionStatus: z.literal("OK"), ErrorInfo: z.string(), ErrorCode: z.number() }).check(z.meta({ id: "ImCallbackReply" })));
 

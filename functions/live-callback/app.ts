@@ -9,7 +9,7 @@ import { RoomService, RoomStore, type Room } from "../../shared/rooms/index.js";
 import { secretsEqual, verifyCssCallback, verifyTrtcCallback } from "../../shared/signatures/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
 import type { MediaFacts, VodMedia } from "../../shared/tencent/vod.js";
-import { lazy } from "../../shared/validation/index.js";
+import { lazy } from "../../shared/lazy/index.js";
 
 type Body = Record<string, unknown>;
 const Ack = lazy(() => z.object({ code: z.literal(0) }).check(z.meta({ id: "PlatformAck" })));

@@ -27,7 +27,7 @@ import {
 } from "../../shared/http/index.js";
 import { maxRoomId, RoomService, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
-import { lazy } from "../../shared/validation/index.js";
+import { lazy } from "../../shared/lazy/index.js";
 
 const RoomIdParams = lazy(() => z.object({
   roomId: z.coerce.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId), z.meta({ example: 100001 })),

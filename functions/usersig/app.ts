@@ -17,7 +17,7 @@ import { serveDocs, type DocsSource } from "../../shared/docs/index.js";
 import { BadRequestError, ForbiddenError } from "../../shared/errors/index.js";
 import { bearerErrors, bearerSecurity, createApp, createRoute, errorResponses, jsonBody, jsonBodyErrors, jsonResponse, noSecurity, Timestamp } from "../../shared/http/index.js";
 import { UserSigSigner } from "../../shared/tencent/index.js";
-import { lazy } from "../../shared/validation/index.js";
+import { lazy } from "../../shared/lazy/index.js";
 
 const CredentialsSchema = lazy(() => z.strictObject({ userId: UserIdSchema(), password: PasswordSchema() }).check(z.meta({ id: "Credentials" })));
 const credentials = { userId: "alice", password: "correct horse" };

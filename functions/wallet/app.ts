@@ -32,7 +32,7 @@ import {
 import { createLogger, type Logger } from "../../shared/log/index.js";
 import { maxRoomId, RoomStore } from "../../shared/rooms/index.js";
 import type { TencentDeps } from "../../shared/tencent/index.js";
-import { lazy } from "../../shared/validation/index.js";
+import { lazy } from "../../shared/lazy/index.js";
 
 const RoomId = lazy(() => z.number().check(z.int(), z.minimum(1), z.maximum(maxRoomId)));
 const IdempotencyHeaders = lazy(() => z.object({

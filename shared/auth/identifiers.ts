@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { lazy } from "../validation/index.js";
+import { lazy } from "../lazy/index.js";
 
 /**
  * IM account ids: at most 32 bytes of letters, digits, `_` and `-` (the characters Cloud IM

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { lazy } from "../validation/index.js";
+import { lazy } from "../lazy/index.js";
 
 /**
  * Every error code onair answers with, under the one status it always comes with. The OpenAPI

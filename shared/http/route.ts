@@ -3,7 +3,8 @@ import { HTTPException } from "hono/http-exception";
 import { validator } from "hono/validator";
 import type * as z from "zod/mini";
 import type { Logger } from "../log/index.js";
-import { lazy, validate } from "../validation/index.js";
+import { lazy } from "../lazy/index.js";
+import { validate } from "../validation/index.js";
 import type { RequestBindings } from "./adapter.js";
 import { describeIssues, errorResponse } from "./envelope.js";
 

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { lazy } from "../validation/index.js";
+import { lazy } from "../lazy/index.js";
 
 type Headers = Record<string, { description: string; schema: { type: "string" | "integer"; [key: string]: unknown } }>;
 

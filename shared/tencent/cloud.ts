@@ -2,6 +2,7 @@ import type { Client as LiveClient } from "tencentcloud-sdk-nodejs/tencentcloud/
 import type { Client as TrtcClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/trtc/v20190722/trtc_client.js";
 import type { ClientConfig } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
 import { roleCredentials, type Config } from "../config/index.js";
+import { lazy } from "../lazy/index.js";
 import { TencentError } from "./errors.js";
 
 /**
@@ -20,15 +21,9 @@ export interface CloudClients {
  */
 export function createCloudClients(config: Pick<Config, "tencentCloud">): CloudClients {
   return {
-    trtc: once(async () => new (await import("tencentcloud-sdk-nodejs/tencentcloud/services/trtc/v20190722/trtc_client.js")).Client(cloudClientConfig(config, "trtc"))),
-    live: once(async () => new (await import("tencentcloud-sdk-nodejs/tencentcloud/services/live/v20180801/live_client.js")).Client(cloudClientConfig(config, "live"))),
+    trtc: lazy(async () => new (await import("tencentcloud-sdk-nodejs/tencentcloud/services/trtc/v20190722/trtc_client.js")).Client(cloudClientConfig(config, "trtc"))),
+    live: lazy(async () => new (await import("tencentcloud-sdk-nodejs/tencentcloud/services/live/v20180801/live_client.js")).Client(cloudClientConfig(config, "live"))),
   };
-}
-
-/** `load` run on the first call only; later calls share its promise. */
-export function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined;
-  return () => (value ??= load());
 }
 
 /** SDK client settings for one product (`trtc`, `live`, `vod`). */

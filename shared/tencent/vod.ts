@@ -1,6 +1,7 @@
 import type { Client as VodClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/vod/v20180717/vod_client.js";
 import type { Config } from "../config/index.js";
-import { cloudCall, cloudClientConfig, once } from "./cloud.js";
+import { lazy } from "../lazy/index.js";
+import { cloudCall, cloudClientConfig } from "./cloud.js";
 
 /** What the replay catalog needs of a VOD file. */
 export interface MediaFacts {
@@ -42,6 +43,6 @@ export class VodMedia {
 
 export const createVodMedia = (config: Pick<Config, "tencentCloud" | "vodSubAppId">) =>
   new VodMedia(
-    once(async () => new (await import("tencentcloud-sdk-nodejs/tencentcloud/services/vod/v20180717/vod_client.js")).Client(cloudClientConfig(config, "vod"))),
+    lazy(async () => new (await import("tencentcloud-sdk-nodejs/tencentcloud/services/vod/v20180717/vod_client.js")).Client(cloudClientConfig(config, "vod"))),
     config.vodSubAppId,
   );

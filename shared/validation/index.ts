@@ -1,4 +1,5 @@
 import { config, locales, safeParse, type core } from "zod/mini";
+import { lazy } from "../lazy/index.js";
 
 // zod/mini loads no locale: without English messages every issue would read "Invalid input",
 // and no answer could say what is wrong. Set on the first check, not at load (the build keeps
@@ -13,13 +14,4 @@ const english = lazy(() => config(locales.en()));
 export function validate<T>(schema: core.$ZodType<T>, value: unknown) {
   english();
   return safeParse(schema, value);
-}
-
-/**
- * What `build` returns, built on the first call and kept: schemas that a cold start should not
- * build (`const RoomView = lazy(() => z.object(...))`, used as `RoomView()`).
- */
-export function lazy<T>(build: () => T): () => T {
-  let built: { value: T } | undefined;
-  return () => (built ??= { value: build() }).value;
 }
