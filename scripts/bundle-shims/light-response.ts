@@ -11,91 +11,9 @@
  * throws; test/unit/bundle-shims.test.ts holds them to undici's classes.
  */
 
-const httpToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const valueBreak = /[\r\n\0]/;
-const trimmed = (value: string) => value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+import { LightHeaders, type HeadersLike } from "../../shared/http/headers.js";
 
-type HeadersLike = LightHeaders | Iterable<readonly [string, string]> | Record<string, string | readonly string[]>;
-
-export class LightHeaders {
-  private readonly fields = new Map<string, string>();
-  private cookies: string[] = [];
-
-  constructor(init?: HeadersLike | null) {
-    if (init == null) return;
-    if (init instanceof LightHeaders) {
-      for (const [name, value] of init.fields) this.fields.set(name, value);
-      this.cookies = [...init.cookies];
-    } else if (Symbol.iterator in init) {
-      for (const pair of init as Iterable<readonly [string, string]>) {
-        if (pair.length !== 2) throw new TypeError("Headers constructor: expected name/value pair to be length 2");
-        this.append(pair[0], pair[1]);
-      }
-    } else {
-      for (const [name, value] of Object.entries(init)) this.append(name, String(value));
-    }
-  }
-
-  private static key(name: string): string {
-    if (!httpToken.test(name)) throw new TypeError(`Headers: invalid header name ${JSON.stringify(name)}`);
-    return name.toLowerCase();
-  }
-  private static value(value: string): string {
-    const normalized = trimmed(String(value));
-    if (valueBreak.test(normalized)) throw new TypeError("Headers: a header value holds CR, LF or NUL");
-    return normalized;
-  }
-
-  get(name: string): string | null {
-    const key = LightHeaders.key(name);
-    if (key === "set-cookie") return this.cookies.length ? this.cookies.join(", ") : null;
-    return this.fields.get(key) ?? null;
-  }
-  has(name: string): boolean {
-    const key = LightHeaders.key(name);
-    return key === "set-cookie" ? this.cookies.length > 0 : this.fields.has(key);
-  }
-  set(name: string, value: string): void {
-    const key = LightHeaders.key(name);
-    if (key === "set-cookie") this.cookies = [LightHeaders.value(value)];
-    else this.fields.set(key, LightHeaders.value(value));
-  }
-  append(name: string, value: string): void {
-    const key = LightHeaders.key(name);
-    const normalized = LightHeaders.value(value);
-    if (key === "set-cookie") this.cookies.push(normalized);
-    else {
-      const before = this.fields.get(key);
-      this.fields.set(key, before === undefined ? normalized : `${before}, ${normalized}`);
-    }
-  }
-  delete(name: string): void {
-    const key = LightHeaders.key(name);
-    if (key === "set-cookie") this.cookies = [];
-    else this.fields.delete(key);
-  }
-  getSetCookie(): string[] {
-    return [...this.cookies];
-  }
-  /** Sorted by name, each `set-cookie` on its own, as `Headers` iterates. */
-  entries(): IterableIterator<[string, string]> {
-    const all: [string, string][] = [...this.fields];
-    for (const cookie of this.cookies) all.push(["set-cookie", cookie]);
-    return all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))[Symbol.iterator]();
-  }
-  keys(): IterableIterator<string> {
-    return [...this.entries()].map(([name]) => name)[Symbol.iterator]();
-  }
-  values(): IterableIterator<string> {
-    return [...this.entries()].map(([, value]) => value)[Symbol.iterator]();
-  }
-  forEach(callback: (value: string, name: string, headers: LightHeaders) => void): void {
-    for (const [name, value] of this.entries()) callback(value, name, this);
-  }
-  [Symbol.iterator](): IterableIterator<[string, string]> {
-    return this.entries();
-  }
-}
+export { LightHeaders };
 
 /** What a light response holds as its body: text or bytes, whole. */
 type Body = string | Uint8Array;

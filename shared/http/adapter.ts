@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { httpToken, LightHeaders, valueBreak } from "./headers.js";
 import type { ScfContext, ScfHttpEvent, ScfHttpResult } from "./scf.js";
 
 /** What the adapter hands the app besides the request (Hono `c.env`). */
@@ -23,14 +24,6 @@ function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** A header value without the whitespace around it, as `Headers` keeps it. */
-const trimmed = (value: string) => String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
-
-/** An HTTP token: what a header name and a method must be (RFC 9110). */
-const httpToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** What no header value may hold: it would end the header, or the field, where it stands. */
-const valueBreak = /[\r\n\0]/;
-
 /**
  * An event no standard `Request` would take: answered 400 with `code` before the app sees it
  * (building a `Request` failed the invocation). Names are checked because lower-casing folds some
@@ -48,42 +41,16 @@ export class InvalidEventError extends Error {
 }
 
 /**
- * The request headers of an SCF event, as the parts of `Headers` Hono and onair read: names
- * lower-cased, repeated values joined with ", " (cookies with "; ").
+ * The request headers of an SCF event, as `Headers` holds them, except that repeated values of
+ * `cookie` join with "; " (as one Cookie header does) and of `set-cookie` with ", " (a request's
+ * is no list).
  */
-export class EventHeaders {
-  private readonly values = new Map<string, string>();
-
-  get(name: string): string | null {
-    return this.values.get(name.toLowerCase()) ?? null;
-  }
-  has(name: string): boolean {
-    return this.values.has(name.toLowerCase());
-  }
-  set(name: string, value: string): void {
-    this.values.set(name.toLowerCase(), trimmed(value));
-  }
-  append(name: string, value: string): void {
+export class EventHeaders extends LightHeaders {
+  override append(name: string, value: string): void {
     const key = name.toLowerCase();
-    const before = this.values.get(key);
-    // Repeated cookies join as one Cookie header does, the rest as a list.
-    this.values.set(key, before === undefined ? trimmed(value) : `${before}${key === "cookie" ? "; " : ", "}${trimmed(value)}`);
-  }
-  delete(name: string): void {
-    this.values.delete(name.toLowerCase());
-  }
-  forEach(callback: (value: string, name: string, headers: EventHeaders) => void): void {
-    for (const [name, value] of this.entries()) callback(value, name, this);
-  }
-  /** Sorted by name, as `Headers` iterates. */
-  entries(): IterableIterator<[string, string]> {
-    return [...this.values].sort(([a], [b]) => (a < b ? -1 : 1))[Symbol.iterator]();
-  }
-  keys(): IterableIterator<string> {
-    return [...this.entries()].map(([name]) => name)[Symbol.iterator]();
-  }
-  [Symbol.iterator](): IterableIterator<[string, string]> {
-    return this.entries();
+    const before = key === "cookie" || key === "set-cookie" ? this.get(key) : null;
+    if (before === null) super.append(name, value);
+    else this.set(key, `${before}${key === "cookie" ? "; " : ", "}${LightHeaders.value(value)}`);
   }
 }
 
