@@ -5,6 +5,7 @@ import { PutCommand } from "../../shared/db/commands.js";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { createDb, setUpTable } from "../../shared/db/index.js";
 import { getConfig } from "../../shared/config/index.js";
+import { setDynamoDbFaults } from "../helpers.js";
 
 // The sweeper reads whole index partitions: the bundle gets a table and a push domain of its own
 // (it reads its config from the environment at load, as on SCF), so other test files' rooms and
@@ -53,5 +54,30 @@ describe("dist/sweeper/index.js", () => {
     await main_handler({ Type: "Timer", TriggerName: "sweeper", Time: new Date().toISOString() }, { request_id: "bundle-sweep-2", time_limit_in_ms: 60_000 });
     expect(warnings()).toHaveLength(1);
     written.mockRestore();
+  });
+
+  it("asks again on the next run when DynamoDB throttled the check, and the sweep itself goes on", async () => {
+    // A fresh container: the bundle loaded anew.
+    const path = join(import.meta.dirname, "../../dist/sweeper/index.js");
+    delete require.cache[require.resolve(path)];
+    const fresh = (require(path) as { main_handler: typeof main_handler }).main_handler;
+    const lines = vi.spyOn(process.stdout, "write");
+    const logged = (text: string) => lines.mock.calls.map(([line]) => String(line)).filter((line) => line.includes(text));
+    const run = (id: string) => fresh({ Type: "Timer", TriggerName: "sweeper", Time: new Date().toISOString() }, { request_id: id, time_limit_in_ms: 60_000 });
+    try {
+      // Every attempt of the check's BatchGetItem (this table's reserved account) is throttled; nothing else is.
+      await setDynamoDbFaults({ operations: ["BatchGetItem"], match: [process.env.DYNAMODB_TABLE!], sequence: Array(3).fill("throttle") });
+      expect(await run("throttled")).toMatchObject({ staleClosed: 0, outbox: { failed: 0 } });
+      expect(logged("could not check for accounts under reserved ids")).toHaveLength(1);
+      expect(logged("accounts hold reserved IM admin ids")).toEqual([]);
+      await setDynamoDbFaults({});
+      await run("asked-again");
+      expect(logged("accounts hold reserved IM admin ids").map((line) => JSON.parse(line))).toEqual([expect.objectContaining({ requestId: "asked-again", userIds: ["administrator"] })]);
+      await run("quiet");
+      expect(logged("accounts hold reserved IM admin ids")).toHaveLength(1);
+    } finally {
+      await setDynamoDbFaults({});
+      lines.mockRestore();
+    }
   });
 });
