@@ -4,7 +4,7 @@ import type { Logger } from "../log/index.js";
 import { runPooled } from "../pool/index.js";
 import { customElem, frequencyErrorCodes, groupGoneCodes, isTencentError, type ImClient } from "../tencent/index.js";
 import { aggregate, priorityOf, type PendingGift } from "./message.js";
-import { BroadcastStore, giftKeyOfSk, pendingGiftKey, type FlushState, type InflightBatch } from "./store.js";
+import { BroadcastStore, giftKeyOfSk, pendingGiftKey, type FlushChange, type FlushState, type InflightBatch } from "./store.js";
 
 export interface BroadcastSettings {
   /** Shortest time between two gift messages of one room. @default 500 */
@@ -26,27 +26,30 @@ export const deliveryWaitMs = 1_500;
 const readPerShard = 100;
 /** IM refusing one message this often in a row (frequency limits aside) gives it up, so it cannot hold the room's close forever. */
 export const maxRefusals = 5;
-/** After a refusal or a lost answer, a request's loop keeps flushing this long, so its gift does not wait for the sweeper. */
+/** After a refusal, a lost answer or failed deletes, a request's loop keeps flushing this long, so its gift does not wait for the sweeper. */
 const retryAfterTroubleMs = 10_000;
-/** How long the one-transaction settle of a delivered message may take before it is done step by step. */
-const settleBudgetMs = 1_000;
+/** While a live flusher holds the room's unsettled message, look again this soon. */
+const busyRetryMs = 100;
 
 interface Room {
   roomId: number;
   groupId: string;
 }
 
-type FlushOutcome = "sent" | "refused" | "unknown" | "empty" | "lost";
+/** `unsettled`: IM took the message but its gifts' deletes failed (recorded as delivered, deleted on the next turn). */
+type FlushOutcome = "sent" | "unsettled" | "refused" | "unknown" | "empty";
 /** A flush's outcome, and when the room's next message is due after it. */
 type Flushed = { outcome: FlushOutcome; nextSendAt?: number };
 
 /**
  * Room broadcasts: each billed gift waits in DynamoDB (written by its charge), and one group
  * message per room per interval carries every gift since the last one. Any instance may flush a
- * room; a lease on the room's flush state makes them take turns, and the message being sent is
- * recorded before it is sent, so whoever comes next resends exactly it (same content, same
- * Random: IM keeps one) before taking new gifts. A gift leaves the pending set only after a
- * message carrying it reached the group, so none is lost and none is sent twice.
+ * room: it claims the pending gifts by recording the message on the room's flush state, in one
+ * write conditioned on the state's version, and settles the message by deleting its gifts. A
+ * message is unsettled while any of its gifts is pending: no one claims new gifts until it is
+ * settled, and whoever finds it after its flusher stopped resends exactly it (same content, same
+ * Random: IM keeps one) or, if IM took it, finishes its deletes. A gift leaves the pending set
+ * only after a message carrying it reached the group, so none is lost and none is sent twice.
  *
  * One instance of this class per function instance: gifts of one room billed by this instance
  * share one flush loop.
@@ -98,7 +101,7 @@ export class Broadcaster {
       // A refused or unanswered message keeps the loop going a while after its requests answered `queued`.
       const more = () => running.waiters.size > 0 || Date.now() < running.keepUntil;
       const onOutcome = (outcome: FlushOutcome) => {
-        if (outcome === "refused" || outcome === "unknown") running.keepUntil = Date.now() + retryAfterTroubleMs;
+        if (outcome === "refused" || outcome === "unknown" || outcome === "unsettled") running.keepUntil = Date.now() + retryAfterTroubleMs;
       };
       const run = (): Promise<void> =>
         this.flushWhile(room, more, undefined, onOutcome).then(finish, (error) => {
@@ -145,124 +148,158 @@ export class Broadcaster {
 
   private async flushWhile(room: Room, more: () => boolean, onEmpty?: () => void, onOutcome?: (outcome: FlushOutcome) => void): Promise<void> {
     const owner = `${this.instance}:${++this.loopsStarted}`;
-    /** Refused the lease last time: look before asking again (a read, where a refusal costs a write). */
-    let refused = false;
+    /** The flush state a refused write answered with: decided on again without a read. */
+    let known: { state: FlushState | undefined } | undefined;
     /** Another flusher's turn, or the room's interval: a little jitter keeps instances apart. */
-    const waitUntil = (at: number, now: number) => sleep(Math.min(1_000, Math.max(20, at - now)) + randomInt(0, 20));
+    const waitUntil = (at: number) => sleep(Math.min(1_000, Math.max(20, at - Date.now())) + randomInt(0, 30));
     while (more()) {
-      let now = Date.now();
-      if (refused) {
-        const nextTurn = await this.store.nextTurn(room.roomId, now, this.deps.settings.intervalMs);
-        if (nextTurn > now) {
-          await waitUntil(nextTurn, now);
-          continue;
-        }
-        now = Date.now();
-      }
-      const turn = await this.store.acquire(room.roomId, owner, now, flushLeaseMs, this.deps.settings.intervalMs);
-      refused = "retryAt" in turn;
-      if ("retryAt" in turn) {
-        await waitUntil(turn.retryAt, now);
+      const state = known ? known.state : await this.store.flushState(room.roomId);
+      known = undefined;
+      const nextSendAt = Number(state?.nextSendAt ?? 0);
+      if (nextSendAt > Date.now()) {
+        await waitUntil(nextSendAt);
         continue;
       }
       // Only gifts waiting before the read can have been carried already; a later one starts the loop again.
       const waitingBefore = [...(this.loops.get(room.roomId)?.waiters.values() ?? [])];
-      const { outcome, nextSendAt } = await this.flushOnce(room, owner, turn.state);
-      onOutcome?.(outcome);
-      if (outcome === "empty") {
+      const flushed = await this.flushOnce(room, owner, state);
+      if (flushed.outcome === "busy") {
+        await waitUntil(flushed.retryAt);
+        continue;
+      }
+      if (flushed.outcome === "lost") {
+        known = { state: flushed.current };
+        continue;
+      }
+      onOutcome?.(flushed.outcome);
+      if (flushed.outcome === "empty") {
         // Nothing left: a gift that waited here was carried by another instance's message.
         for (const waiter of waitingBefore) waiter("queued");
         onEmpty?.();
         return;
       }
-      // The room's next message is not due before then: asking for the lease sooner is only refused
+      // The room's next message is not due before then: reading sooner only finds that out
       // (a second at most, so a caller's deadline is still looked at).
-      if (nextSendAt !== undefined && more()) await sleep(Math.min(1_000, Math.max(0, nextSendAt - Date.now())));
+      if (flushed.nextSendAt !== undefined && more()) await sleep(Math.min(1_000, Math.max(0, flushed.nextSendAt - Date.now())));
     }
   }
 
-  /** One message under the lease: the unsettled one again, or the pending gifts. */
-  private async flushOnce(room: Room, owner: string, state: FlushState): Promise<Flushed> {
-    const intervalMs = Math.max(this.deps.settings.intervalMs, Number(state.intervalMs ?? 0));
-    let batch = state.inflight;
-    if (batch?.delivered) {
-      // IM accepted it before its flusher stopped: settle it, never resend it.
-      await this.store.deleteGifts(room.roomId, batch.gifts);
-      const after = { nextSendAt: Date.now() + intervalMs, intervalMs };
-      await this.store.settleBatch(room.roomId, owner, batch.id, after);
-      this.resolve(room.roomId, batch, "sent");
-      return { outcome: "sent", nextSendAt: after.nextSendAt };
-    }
-    if (!batch) {
-      const pending = await this.store.pending(room.roomId, readPerShard);
-      if (pending.length === 0) {
-        await this.store.release(room.roomId, owner);
-        return { outcome: "empty" };
+  /**
+   * One step for the room, decided from its flush state and a read of its pending gifts: finish
+   * the last message if its flusher stopped, wait while a live one holds it, or claim the pending
+   * gifts for a new message. A claim is one write, conditioned on the state's version, so no
+   * other flusher claimed or settled anything since the read; a message that gets through is
+   * settled by deleting its gifts, with no write to the flush state.
+   */
+  private async flushOnce(room: Room, owner: string, state: FlushState | undefined): Promise<Flushed | { outcome: "busy"; retryAt: number } | { outcome: "lost"; current: FlushState | undefined }> {
+    const intervalMs = Math.max(this.deps.settings.intervalMs, Number(state?.intervalMs ?? 0));
+    const read = await this.store.pending(room.roomId, readPerShard);
+    const last = state?.inflight;
+    if (last) {
+      const left = await this.store.stillPending(room.roomId, last.gifts, read);
+      if (left.length > 0) {
+        const leaseUntil = Number(state.leaseUntil ?? 0);
+        // Its flusher is sending it or deleting its gifts (this loop's own lease is never in its way).
+        if (leaseUntil >= Date.now() && state.owner !== owner) return { outcome: "busy", retryAt: Math.min(leaseUntil, Date.now() + busyRetryMs) };
+        // Its flusher stopped, or gave the lease back after a send no one answered: that message first.
+        const now = Date.now();
+        const taken = await this.store.write(room.roomId, state.version, { owner, leaseUntil: now + flushLeaseMs }, now);
+        if (!taken.ok) return { outcome: "lost", current: taken.current };
+        if (last.delivered || left.length < last.gifts.length) {
+          // IM took it: its deletes had begun, or were recorded as due. Finish them; never resend it.
+          await this.store.deleteGifts(room.roomId, left);
+          this.resolve(room.roomId, last, "sent");
+          return { outcome: "sent" };
+        }
+        return this.send(room, taken.version, last, intervalMs, Number(state.refusals ?? 0));
       }
-      const { message, taken } = aggregate(room.roomId, pending);
-      batch = {
-        id: randomUUID(),
-        random: randomInt(0, 2 ** 32 - 1),
-        message,
-        priority: priorityOf(taken, this.deps.settings.highPriorityCoins),
-        gifts: taken.map((gift) => pendingGiftKey(room.roomId, gift.giftKey, gift.createdAt).sk),
-      };
-      if (!(await this.store.startBatch(room.roomId, owner, batch, Date.now(), flushLeaseMs))) return { outcome: "lost" };
     }
-    return this.send(room, owner, batch, intervalMs, Number(state.refusals ?? 0));
+    if (read.gifts.length === 0) return { outcome: "empty" };
+    const { message, taken } = aggregate(room.roomId, read.gifts);
+    const batch: InflightBatch = {
+      id: randomUUID(),
+      random: randomInt(0, 2 ** 32 - 1),
+      message,
+      priority: priorityOf(taken, this.deps.settings.highPriorityCoins),
+      gifts: taken.map((gift) => pendingGiftKey(room.roomId, gift.giftKey, gift.createdAt).sk),
+    };
+    // Written as if it gets through (each message that does takes a quarter off the interval); a refusal rewrites it.
+    const decayed = Math.max(this.deps.settings.intervalMs, Math.round(intervalMs * 0.75));
+    // A settled last message (delivered or given up) ends a run of refusals; a refused one was cleared and leaves the count.
+    const refusals = last ? 0 : Number(state?.refusals ?? 0);
+    const now = Date.now();
+    const claim = { inflight: batch, owner, leaseUntil: now + flushLeaseMs, nextSendAt: now + decayed, intervalMs: decayed, refusals };
+    const claimed = await this.store.write(room.roomId, state?.version, claim, now);
+    if (!claimed.ok) return { outcome: "lost", current: claimed.current };
+    return this.send(room, claimed.version, batch, intervalMs, refusals, claim.nextSendAt);
   }
 
-  private async send(room: Room, owner: string, batch: InflightBatch, intervalMs: number, refusals: number): Promise<Flushed> {
-    const next = (interval: number) => ({ nextSendAt: Date.now() + interval, intervalMs: interval });
-    /** Settle the message as `outcome`, the room's next one due `interval` from now. */
-    const settle = async (outcome: FlushOutcome, interval: number, options?: { keepBatch?: boolean; refused?: boolean }): Promise<Flushed> => {
-      const after = next(interval);
-      await this.store.settleBatch(room.roomId, owner, batch.id, after, options);
-      return { outcome, nextSendAt: after.nextSendAt };
-    };
+  /**
+   * Send the message claimed at flush state `version`, then settle it: delete its gifts once IM
+   * took it, or write what the failure means (the gifts stay pending) while the state is still
+   * at that version.
+   */
+  private async send(room: Room, version: number, batch: InflightBatch, intervalMs: number, refusals: number, nextSendAt?: number): Promise<Flushed> {
     try {
       await this.deps.im.sendGroupMessage(room.groupId, customElem({ ...batch.message }, "gifts"), batch.random, undefined, batch.priority);
     } catch (error) {
-      if (isTencentError(error) && groupGoneCodes.has(error.code)) {
-        // The group is gone (the room closed and was destroyed): these gifts can reach no one.
-        this.deps.log.warn("gift broadcast undeliverable: the group is gone", { roomId: room.roomId, gifts: batch.gifts.length });
-        await this.store.deleteGifts(room.roomId, batch.gifts);
-        const settled = await settle("refused", intervalMs);
-        this.resolve(room.roomId, batch, "undelivered");
-        return settled;
-      }
-      const backedOff = Math.min(maxIntervalMs, intervalMs * 2);
-      if (isTencentError(error) && error.code !== "network") {
-        // Refused or dropped: not delivered. The gifts stay pending and join the next, later message.
-        if (frequencyErrorCodes.has(error.code)) {
-          this.deps.log.info("IM frequency limit: gift broadcasts slow down", { roomId: room.roomId, code: error.code, intervalMs: backedOff });
-          return settle("refused", backedOff);
-        }
-        if (refusals + 1 >= maxRefusals) {
-          // The same oldest gifts lead every message, so one IM will not take would block the room (and its close) for good.
-          this.deps.log.error("IM kept refusing a gift broadcast; its gifts are given up (they stay billed)", { roomId: room.roomId, gifts: batch.gifts, error });
-          await this.store.deleteGifts(room.roomId, batch.gifts);
-          const settled = await settle("refused", backedOff);
-          this.resolve(room.roomId, batch, "undelivered");
-          return settled;
-        }
-        this.deps.log.warn("IM refused a gift broadcast; its gifts join the next one", { roomId: room.roomId, error });
-        return settle("refused", backedOff, { refused: true });
-      }
-      // No answer: it may have arrived. The same message is resent as it is, and IM keeps one copy.
-      this.deps.log.warn("gift broadcast unanswered; it is resent unchanged", { roomId: room.roomId, error });
-      return settle("unknown", backedOff, { keepBatch: true });
+      return this.notSent(room, version, batch, intervalMs, refusals, error);
     }
-    const delivered = next(Math.max(this.deps.settings.intervalMs, Math.round(intervalMs * 0.75)));
-    if (!(await this.store.settleDelivered(room.roomId, owner, batch, delivered, Date.now() + settleBudgetMs))) {
-      // Recorded before the deletes: a flusher stopped after this point settles the message without resending it.
-      await this.store.markDelivered(room.roomId, owner, batch.id);
+    try {
       await this.store.deleteGifts(room.roomId, batch.gifts);
-      await this.store.settleBatch(room.roomId, owner, batch.id, delivered);
+    } catch (error) {
+      // Recorded, so whoever finds the message deletes its gifts and never sends it again.
+      const now = Date.now();
+      const marked = await this.store.write(room.roomId, version, { inflight: { ...batch, delivered: true } }, now).catch(() => undefined);
+      if (!marked?.ok) throw error;
+      this.deps.log.warn("a delivered gift broadcast's gifts could not be deleted yet; it is recorded as delivered", { roomId: room.roomId, error });
+      this.delivered(room.roomId, batch);
+      return { outcome: "unsettled", nextSendAt };
     }
-    this.resolve(room.roomId, batch, "sent");
-    this.deps.onSent?.(room.roomId, batch.gifts.map(giftKeyOfSk));
-    return { outcome: "sent", nextSendAt: delivered.nextSendAt };
+    this.delivered(room.roomId, batch);
+    return { outcome: "sent", nextSendAt };
+  }
+
+  /** IM did not take the message, or did not answer: what that means for its gifts and the room's pace. */
+  private async notSent(room: Room, version: number, batch: InflightBatch, intervalMs: number, refusals: number, error: unknown): Promise<Flushed> {
+    const backedOff = Math.min(maxIntervalMs, intervalMs * 2);
+    /** The room's next message `interval` from now, the lease given back; the write is skipped if another flusher took the message over. */
+    const settle = async (outcome: FlushOutcome, interval: number, change: FlushChange = {}): Promise<Flushed> => {
+      const now = Date.now();
+      await this.store.write(room.roomId, version, { ...change, leaseUntil: 0, nextSendAt: now + interval, intervalMs: interval }, now);
+      return { outcome, nextSendAt: now + interval };
+    };
+    if (isTencentError(error) && groupGoneCodes.has(error.code)) {
+      // The group is gone (the room closed and was destroyed): these gifts can reach no one.
+      this.deps.log.warn("gift broadcast undeliverable: the group is gone", { roomId: room.roomId, gifts: batch.gifts.length });
+      await this.store.deleteGifts(room.roomId, batch.gifts);
+      this.resolve(room.roomId, batch, "undelivered");
+      return settle("refused", intervalMs, { refusals: 0 });
+    }
+    if (isTencentError(error) && error.code !== "network") {
+      // Refused or dropped: not delivered. The message is dropped and its gifts join the next, later one.
+      if (frequencyErrorCodes.has(error.code)) {
+        this.deps.log.info("IM frequency limit: gift broadcasts slow down", { roomId: room.roomId, code: error.code, intervalMs: backedOff });
+        return settle("refused", backedOff, { inflight: null });
+      }
+      if (refusals + 1 >= maxRefusals) {
+        // The same oldest gifts lead every message, so one IM will not take would block the room (and its close) for good.
+        this.deps.log.error("IM kept refusing a gift broadcast; its gifts are given up (they stay billed)", { roomId: room.roomId, gifts: batch.gifts, error });
+        await this.store.deleteGifts(room.roomId, batch.gifts);
+        this.resolve(room.roomId, batch, "undelivered");
+        return settle("refused", backedOff, { refusals: 0 });
+      }
+      this.deps.log.warn("IM refused a gift broadcast; its gifts join the next one", { roomId: room.roomId, error });
+      return settle("refused", backedOff, { inflight: null, refusals: refusals + 1 });
+    }
+    // No answer: it may have arrived. The same message is resent as it is, and IM keeps one copy.
+    this.deps.log.warn("gift broadcast unanswered; it is resent unchanged", { roomId: room.roomId, error });
+    return settle("unknown", backedOff);
+  }
+
+  private delivered(roomId: number, batch: InflightBatch) {
+    this.resolve(roomId, batch, "sent");
+    this.deps.onSent?.(roomId, batch.gifts.map(giftKeyOfSk));
   }
 
   private resolve(roomId: number, batch: InflightBatch, delivery: Delivery) {

@@ -1,8 +1,8 @@
 import { randomInt, randomUUID } from "node:crypto";
-import { GetCommand, PutCommand } from "../../shared/db/commands.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PutCommand } from "../../shared/db/commands.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { BillingService, WalletStore } from "../../shared/billing/index.js";
-import { aggregate, Broadcaster, flushLeaseMs, flushStateKey, type PendingGift } from "../../shared/broadcasts/index.js";
+import { aggregate, Broadcaster, flushLeaseMs, pendingGiftKey, type PendingGift } from "../../shared/broadcasts/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createDb, type Db } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
@@ -60,9 +60,9 @@ async function credit(userId: string, amount: number) {
 }
 
 /** Pending gifts written as a charge writes them (the flush is under test, not the billing). */
-async function pendingGifts(db: Db, roomId: number, groupId: string, n: number): Promise<PendingGift[]> {
+async function pendingGifts(db: Db, roomId: number, groupId: string, n: number, from = "s"): Promise<PendingGift[]> {
   const broadcaster = new Broadcaster({ db, im: instance().im, log, settings: config.broadcasts });
-  const gifts = Array.from({ length: n }, (_, i) => ({ giftKey: randomUUID().replaceAll("-", ""), from: `s${i}`, giftId: "rose", count: 1, value: 1, createdAt: Date.now() - n + i }));
+  const gifts = Array.from({ length: n }, (_, i) => ({ giftKey: randomUUID().replaceAll("-", ""), from: n === 1 ? from : `${from}${i}`, giftId: "rose", count: 1, value: 1, createdAt: Date.now() - n + i }));
   for (const gift of gifts) await db.doc.send(new PutCommand((broadcaster.pendingPut({ roomId, groupId }, gift) as { Put: ConstructorParameters<typeof PutCommand>[0] }).Put));
   return gifts;
 }
@@ -80,10 +80,11 @@ async function asAClient<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-const flushState = async (db: Db, roomId: number) => (await db.doc.send(new GetCommand({ TableName: db.table, Key: flushStateKey(roomId), ConsistentRead: true }))).Item;
-
 beforeAll(async () => {
   emulator = await startEmulator({ sdkAppId: config.sdkAppId, userSigKey: config.userSigKey, imAdminUser: config.imAdminUser, apiSecrets: {}, imLimits: { groupMessagesPerSecond: 5, restCallsPerSecond: 10 } });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 afterAll(async () => {
   for (const db of dbs) db.doc.destroy();
@@ -142,59 +143,108 @@ describe("room gift broadcasts within IM's limits", () => {
     expect(emptied).toEqual([true, true, true]);
     expect(broadcastTotals(groupId)).toEqual(new Map(gifts.map((g) => [`${g.from}/rose`, 1])));
     expect(groupOf(groupId).messages.length).toBeGreaterThan(1);
-    expect((await flushState(instances[0]!.db, roomId))?.inflight).toBeUndefined();
+    expect(await instances[0]!.broadcaster.store.hasPending(roomId)).toBe(false);
   }, 60_000);
 
   it("a flusher that crashed after sending is taken over: its message is resent unchanged and IM keeps one copy", async () => {
     const { roomId, groupId } = await liveRoom();
     const { db, im, broadcaster } = instance();
     const gifts = await pendingGifts(db, roomId, groupId, 5);
-    // The dead flusher took the lease, recorded its message, sent it, and died.
-    const longAgo = Date.now() - flushLeaseMs - 1_000;
-    expect(await broadcaster.store.acquire(roomId, "dead-instance:1", longAgo, flushLeaseMs, 500)).toHaveProperty("state");
-    const { message } = aggregate(roomId, gifts);
-    const batch = { id: randomUUID(), random: randomInt(0, 2 ** 32 - 1), message, priority: "Normal" as const, gifts: gifts.map((g) => `${String(g.createdAt).padStart(15, "0")}#${g.giftKey}`) };
-    expect(await broadcaster.store.startBatch(roomId, "dead-instance:1", batch, longAgo, flushLeaseMs)).toBe(true);
-    await im.sendGroupMessage(groupId, customElem({ ...message }, "gifts"), batch.random);
+    // The dead flusher claimed the gifts for its message, sent it, and died.
+    const batch = await claimFor(broadcaster, roomId, gifts, "dead-instance:1", Date.now() - flushLeaseMs - 1_000);
+    await im.sendGroupMessage(groupId, customElem({ ...batch.message }, "gifts"), batch.random);
 
     expect(await broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000)).toBe(true);
     expect(groupOf(groupId).messages).toHaveLength(1);
     expect(broadcastTotals(groupId)).toEqual(new Map(gifts.map((g) => [`${g.from}/rose`, 1])));
     expect(await broadcaster.store.hasPending(roomId)).toBe(false);
-    expect((await flushState(db, roomId))?.inflight).toBeUndefined();
   });
 
-  it("a live flusher's lease is not taken: another instance waits its turn", async () => {
+  it("a live flusher's message is not taken: another instance waits its turn", async () => {
     const { roomId, groupId } = await liveRoom();
     const { broadcaster } = instance();
-    await pendingGifts(broadcaster.store.db, roomId, groupId, 3);
-    expect(await broadcaster.store.acquire(roomId, "busy-instance:1", Date.now(), flushLeaseMs, 500)).toHaveProperty("state");
+    const gifts = await pendingGifts(broadcaster.store.db, roomId, groupId, 3);
+    await claimFor(broadcaster, roomId, gifts, "busy-instance:1", Date.now());
     expect(await broadcaster.flushAll({ roomId, groupId }, Date.now() + 1_000)).toBe(false);
     expect(groupOf(groupId).messages).toHaveLength(0);
   });
 
-  it("an instance waiting on another's lease reads the flush state instead of asking again, and takes its turn once the lease is free", async () => {
+  it("an instance waiting on another's message only reads, and takes it over once its lease is given back", async () => {
     const { roomId, groupId } = await liveRoom();
     const { db, broadcaster } = instance();
     const gifts = await pendingGifts(db, roomId, groupId, 3);
-    expect(await broadcaster.store.acquire(roomId, "busy-instance:1", Date.now(), flushLeaseMs, 500)).toHaveProperty("state");
-    const calls: { operation: string; refused: boolean }[] = [];
-    db.doc.observer = (operation, call) => {
-      const entry = { operation, refused: false };
-      calls.push(entry);
-      call.catch((error: { name?: string }) => void (entry.refused = error.name === "ConditionalCheckFailedException"));
-    };
-    // Three of the room's 500 ms intervals under the other lease, then it is given back.
+    await claimFor(broadcaster, roomId, gifts, "busy-instance:1", Date.now());
+    const calls = observe(db);
+    // Three of the room's 500 ms intervals while the other flusher holds its message, then it gives
+    // the lease back (as after a send no one answered).
     const flushed = broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000);
     await new Promise((resolve) => setTimeout(resolve, 1_600));
-    const refusedWhileHeld = calls.filter((c) => c.operation === "UpdateItem" && c.refused).length;
+    const writesWhileHeld = calls.filter((c) => c.operation === "UpdateItem" || c.operation === "BatchWriteItem").length;
     const readsWhileHeld = calls.filter((c) => c.operation === "GetItem").length;
-    await broadcaster.store.release(roomId, "busy-instance:1");
+    const held = await broadcaster.store.flushState(roomId);
+    expect(await broadcaster.store.write(roomId, held!.version, { leaseUntil: 0 }, Date.now())).toMatchObject({ ok: true });
     expect(await flushed).toBe(true);
 
-    // One refused write told it the lease was taken; after that it only looked.
-    expect(refusedWhileHeld).toBe(1);
+    expect(writesWhileHeld).toBe(0);
     expect(readsWhileHeld).toBeGreaterThanOrEqual(2);
+    expect(groupOf(groupId).messages).toHaveLength(1);
+    expect(broadcastTotals(groupId)).toEqual(new Map(gifts.map((g) => [`${g.from}/rose`, 1])));
+  });
+
+  it("a quiet room's message costs one write to the flush state (its claim), its gift's delete settles it, and a flush that finds nothing writes nothing", async () => {
+    const { roomId, groupId } = await liveRoom();
+    const { db, broadcaster } = instance();
+    const calls = observe(db);
+    for (const from of ["q1", "q2"]) {
+      const [gift] = await pendingGifts(db, roomId, groupId, 1, from);
+      calls.length = 0;
+      expect(await broadcaster.deliver({ roomId, groupId }, gift!.giftKey)).toBe("sent");
+      // Its request answers as the message is sent: give the loop time to finish whatever it does after.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(calls.filter((c) => c.operation === "UpdateItem")).toHaveLength(1);
+      expect(calls.filter((c) => c.operation === "BatchWriteItem")).toHaveLength(1);
+      expect(calls.filter((c) => !["UpdateItem", "BatchWriteItem", "GetItem", "Query", "BatchGetItem"].includes(c.operation))).toEqual([]);
+    }
+    expect(broadcastTotals(groupId)).toEqual(new Map([["q1/rose", 1], ["q2/rose", 1]]));
+    calls.length = 0;
+    expect(await broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000)).toBe(true);
+    expect(calls.filter((c) => c.operation === "UpdateItem" || c.operation === "BatchWriteItem" || c.operation === "PutItem")).toEqual([]);
+  });
+
+  it("a claim made from a read that another instance's whole flush overtook is refused: the gifts that flush carried are not sent again", async () => {
+    const { roomId, groupId } = await liveRoom();
+    const a = instance();
+    const b = instance();
+    const gifts = await pendingGifts(a.db, roomId, groupId, 4);
+    const write = a.broadcaster.store.write.bind(a.broadcaster.store);
+    let overtaken = false;
+    // Between a's read of the pending gifts and its claim, b claims, sends and deletes the same gifts.
+    vi.spyOn(a.broadcaster.store, "write").mockImplementation(async (...args) => {
+      if (!overtaken) {
+        overtaken = true;
+        expect(await b.broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000)).toBe(true);
+      }
+      return write(...args);
+    });
+    expect(await a.broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000)).toBe(true);
+    expect(overtaken).toBe(true);
+    expect(groupOf(groupId).messages).toHaveLength(1);
     expect(broadcastTotals(groupId)).toEqual(new Map(gifts.map((g) => [`${g.from}/rose`, 1])));
   });
 });
+
+/** Record every DynamoDB call the instance's client makes, from now on. */
+function observe(db: Db) {
+  const calls: { operation: string }[] = [];
+  db.doc.observer = (operation) => void calls.push({ operation });
+  return calls;
+}
+
+/** Another flusher's claim on the gifts at `at`: their message recorded, its lease held until `at` + the lease. */
+async function claimFor(broadcaster: Broadcaster, roomId: number, gifts: PendingGift[], owner: string, at: number) {
+  const { message } = aggregate(roomId, gifts);
+  const batch = { id: randomUUID(), random: randomInt(0, 2 ** 32 - 1), message, priority: "Normal" as const, gifts: gifts.map((g) => pendingGiftKey(roomId, g.giftKey, g.createdAt).sk) };
+  const state = await broadcaster.store.flushState(roomId);
+  expect(await broadcaster.store.write(roomId, state?.version, { inflight: batch, owner, leaseUntil: at + flushLeaseMs, nextSendAt: at, intervalMs: 500 }, at)).toMatchObject({ ok: true });
+  return batch;
+}
