@@ -28,8 +28,8 @@ const readPerShard = 100;
 export const maxRefusals = 5;
 /** After a refusal, a lost answer or failed deletes, a request's loop keeps flushing this long, so its gift does not wait for the sweeper. */
 const retryAfterTroubleMs = 10_000;
-/** While a live flusher holds the room's unsettled message, look again this soon. */
-const busyRetryMs = 100;
+/** How much later than the room's last claimer another instance takes the room's turn. */
+const handoffMs = 200;
 
 interface Room {
   roomId: number;
@@ -102,6 +102,8 @@ export class Broadcaster {
       const more = () => running.waiters.size > 0 || Date.now() < running.keepUntil;
       const onOutcome = (outcome: FlushOutcome) => {
         if (outcome === "refused" || outcome === "unknown" || outcome === "unsettled") running.keepUntil = Date.now() + retryAfterTroubleMs;
+        // The room's last claimer takes its next turn too, carrying other instances' gifts, so they need not meet at it.
+        else if (outcome === "sent") running.keepUntil = Math.max(running.keepUntil, Date.now() + 2 * this.deps.settings.intervalMs);
       };
       const run = (): Promise<void> =>
         this.flushWhile(room, more, undefined, onOutcome).then(finish, (error) => {
@@ -155,9 +157,11 @@ export class Broadcaster {
     while (more()) {
       const state = known ? known.state : await this.store.flushState(room.roomId);
       known = undefined;
-      const nextSendAt = Number(state?.nextSendAt ?? 0);
-      if (nextSendAt > Date.now()) {
-        await waitUntil(nextSendAt);
+      // The room's last claimer goes first at its next turn; the others look a little later, so
+      // instances meeting at a busy room's turn do not all read its gifts and try to claim them.
+      const turnAt = Number(state?.nextSendAt ?? 0) + (state?.owner === undefined || state.owner === owner ? 0 : handoffMs);
+      if (turnAt > Date.now()) {
+        await waitUntil(turnAt);
         continue;
       }
       // Only gifts waiting before the read can have been carried already; a later one starts the loop again.
@@ -193,14 +197,19 @@ export class Broadcaster {
    */
   private async flushOnce(room: Room, owner: string, state: FlushState | undefined): Promise<Flushed | { outcome: "busy"; retryAt: number } | { outcome: "lost"; current: FlushState | undefined }> {
     const intervalMs = Math.max(this.deps.settings.intervalMs, Number(state?.intervalMs ?? 0));
-    const read = await this.store.pending(room.roomId, readPerShard);
     const last = state?.inflight;
+    const leaseUntil = Number(state?.leaseUntil ?? 0);
+    // Held by another flusher (this loop's own lease is never in its way): while it sends the
+    // message or deletes its gifts, a look at those gifts alone tells whether it is settled.
+    const held = last !== undefined && leaseUntil >= Date.now() && state?.owner !== owner;
+    if (held && (await this.store.stillPending(room.roomId, last.gifts)).length > 0) {
+      // Its flusher will most likely claim the next message too: look again at the room's pace, not sooner.
+      return { outcome: "busy", retryAt: Math.min(leaseUntil, Date.now() + Math.max(handoffMs, intervalMs)) };
+    }
+    const read = await this.store.pending(room.roomId, readPerShard);
     if (last) {
       const left = await this.store.stillPending(room.roomId, last.gifts, read);
       if (left.length > 0) {
-        const leaseUntil = Number(state.leaseUntil ?? 0);
-        // Its flusher is sending it or deleting its gifts (this loop's own lease is never in its way).
-        if (leaseUntil >= Date.now() && state.owner !== owner) return { outcome: "busy", retryAt: Math.min(leaseUntil, Date.now() + busyRetryMs) };
         // Its flusher stopped, or gave the lease back after a send no one answered: that message first.
         const now = Date.now();
         const taken = await this.store.write(room.roomId, state.version, { owner, leaseUntil: now + flushLeaseMs }, now);
@@ -211,7 +220,7 @@ export class Broadcaster {
           this.resolve(room.roomId, last, "sent");
           return { outcome: "sent" };
         }
-        return this.send(room, taken.version, last, intervalMs, Number(state.refusals ?? 0));
+        return this.send(room, taken.version, last, intervalMs, Number(state.refusals ?? 0), { resend: true });
       }
     }
     if (read.gifts.length === 0) return { outcome: "empty" };
@@ -231,19 +240,20 @@ export class Broadcaster {
     const claim = { inflight: batch, owner, leaseUntil: now + flushLeaseMs, nextSendAt: now + decayed, intervalMs: decayed, refusals };
     const claimed = await this.store.write(room.roomId, state?.version, claim, now);
     if (!claimed.ok) return { outcome: "lost", current: claimed.current };
-    return this.send(room, claimed.version, batch, intervalMs, refusals, claim.nextSendAt);
+    return this.send(room, claimed.version, batch, intervalMs, refusals, { nextSendAt: claim.nextSendAt });
   }
 
   /**
    * Send the message claimed at flush state `version`, then settle it: delete its gifts once IM
    * took it, or write what the failure means (the gifts stay pending) while the state is still
-   * at that version.
+   * at that version. `resend`: it was sent before, and may have arrived.
    */
-  private async send(room: Room, version: number, batch: InflightBatch, intervalMs: number, refusals: number, nextSendAt?: number): Promise<Flushed> {
+  private async send(room: Room, version: number, batch: InflightBatch, intervalMs: number, refusals: number, options: { nextSendAt?: number; resend?: boolean }): Promise<Flushed> {
+    const { nextSendAt, resend = false } = options;
     try {
       await this.deps.im.sendGroupMessage(room.groupId, customElem({ ...batch.message }, "gifts"), batch.random, undefined, batch.priority);
     } catch (error) {
-      return this.notSent(room, version, batch, intervalMs, refusals, error);
+      return this.notSent(room, version, batch, intervalMs, refusals, resend, error);
     }
     try {
       await this.store.deleteGifts(room.roomId, batch.gifts);
@@ -260,9 +270,15 @@ export class Broadcaster {
     return { outcome: "sent", nextSendAt };
   }
 
-  /** IM did not take the message, or did not answer: what that means for its gifts and the room's pace. */
-  private async notSent(room: Room, version: number, batch: InflightBatch, intervalMs: number, refusals: number, error: unknown): Promise<Flushed> {
+  /**
+   * IM did not take the message, or did not answer: what that means for its gifts and the room's
+   * pace. A refused resend is kept as it is: refusing it says nothing of the send before it, which
+   * may have arrived, so only the same message (same Random, one copy kept) may carry its gifts.
+   */
+  private async notSent(room: Room, version: number, batch: InflightBatch, intervalMs: number, refusals: number, resend: boolean, error: unknown): Promise<Flushed> {
     const backedOff = Math.min(maxIntervalMs, intervalMs * 2);
+    /** A refused first send is dropped, so its gifts join the next message; a refused resend stays. */
+    const refused = resend ? {} : { inflight: null };
     /** The room's next message `interval` from now, the lease given back; the write is skipped if another flusher took the message over. */
     const settle = async (outcome: FlushOutcome, interval: number, change: FlushChange = {}): Promise<Flushed> => {
       const now = Date.now();
@@ -277,10 +293,10 @@ export class Broadcaster {
       return settle("refused", intervalMs, { refusals: 0 });
     }
     if (isTencentError(error) && error.code !== "network") {
-      // Refused or dropped: not delivered. The message is dropped and its gifts join the next, later one.
+      // Refused or dropped: not delivered this time. Its gifts join the next, later message (or, resent, wait for it again).
       if (frequencyErrorCodes.has(error.code)) {
         this.deps.log.info("IM frequency limit: gift broadcasts slow down", { roomId: room.roomId, code: error.code, intervalMs: backedOff });
-        return settle("refused", backedOff, { inflight: null });
+        return settle("refused", backedOff, refused);
       }
       if (refusals + 1 >= maxRefusals) {
         // The same oldest gifts lead every message, so one IM will not take would block the room (and its close) for good.
@@ -290,7 +306,7 @@ export class Broadcaster {
         return settle("refused", backedOff, { refusals: 0 });
       }
       this.deps.log.warn("IM refused a gift broadcast; its gifts join the next one", { roomId: room.roomId, error });
-      return settle("refused", backedOff, { inflight: null, refusals: refusals + 1 });
+      return settle("refused", backedOff, { ...refused, refusals: refusals + 1 });
     }
     // No answer: it may have arrived. The same message is resent as it is, and IM keeps one copy.
     this.deps.log.warn("gift broadcast unanswered; it is resent unchanged", { roomId: room.roomId, error });

@@ -192,10 +192,13 @@ export class BroadcastStore {
     };
   }
 
-  /** Which of the sort keys `sks` are still pending: from the read where it covers them, else read (strongly consistent). */
-  async stillPending(roomId: number, sks: readonly string[], read: PendingRead): Promise<string[]> {
-    const seen = new Set(read.gifts.map((gift) => pendingGiftKey(roomId, gift.giftKey, gift.createdAt).sk));
-    const uncovered = sks.filter((sk) => !read.covers(sk));
+  /**
+   * Which of the sort keys `sks` are still pending: from `read` where it covers them, else read
+   * by key (strongly consistent). Without `read`, all by key: a look at one message's gifts.
+   */
+  async stillPending(roomId: number, sks: readonly string[], read?: PendingRead): Promise<string[]> {
+    const seen = new Set(read?.gifts.map((gift) => pendingGiftKey(roomId, gift.giftKey, gift.createdAt).sk));
+    const uncovered = read ? sks.filter((sk) => !read.covers(sk)) : sks;
     if (uncovered.length > 0) for (const item of await batchGet(this.db, uncovered.map((sk) => pendingKeyOfSk(roomId, sk)), true)) seen.add(String(item.sk));
     return sks.filter((sk) => seen.has(sk));
   }

@@ -109,6 +109,33 @@ describe("room broadcasts after failures", () => {
     expect(await a.broadcaster.store.hasPending(target.roomId)).toBe(false);
   }, 30_000);
 
+  it("never drops a resent message IM refuses: the first send may have arrived, so its gifts are not put in a new one", async () => {
+    const target = await room();
+    const a = instance();
+    for (const from of ["x1", "x2", "x3"]) await bill(a.broadcaster, target, from);
+    // The first send reaches the group but its answer comes after the client gave up; the resend meets IM's frequency limit.
+    await imFault({ action: "send_group_msg", match: target.groupId, delayMs: 4_000, times: 1 });
+    await imFault({ action: "send_group_msg", match: target.groupId, code: 60007, times: 1 });
+    expect(await a.broadcaster.flushAll(target, Date.now() + 20_000)).toBe(true);
+    expect(sendersIn(target.groupId).sort()).toEqual(["x1", "x2", "x3"]);
+  }, 60_000);
+
+  it("never drops a stopped flusher's message when IM refuses its takeover's resend", async () => {
+    const target = await room();
+    const a = instance();
+    const b = instance();
+    for (const from of ["y1", "y2"]) await bill(a.broadcaster, target, from);
+    // a's message reaches the group, then a stops before deleting its gifts.
+    vi.spyOn(a.broadcaster.store, "deleteGifts").mockImplementation(() => new Promise(() => undefined));
+    void a.broadcaster.flushAll(target, Date.now() + 1_000);
+    await vi.waitFor(() => expect(sendersIn(target.groupId)).toHaveLength(2), { timeout: 5_000, interval: 50 });
+    await imFault({ action: "send_group_msg", match: target.groupId, code: 60007, times: 1 });
+    // After a's lease, b takes the message over; its resend is refused once, then taken (IM keeps one copy).
+    await new Promise((resolve) => setTimeout(resolve, flushLeaseMs + 200));
+    expect(await b.broadcaster.flushAll(target, Date.now() + 15_000)).toBe(true);
+    expect(sendersIn(target.groupId).sort()).toEqual(["y1", "y2"]);
+  }, 60_000);
+
   it("keeps flushing for a gift that joined the loop as its read came back empty", async () => {
     const target = await room();
     const a = instance();

@@ -211,6 +211,26 @@ describe("room gift broadcasts within IM's limits", () => {
     expect(calls.filter((c) => c.operation === "UpdateItem" || c.operation === "BatchWriteItem" || c.operation === "PutItem")).toEqual([]);
   });
 
+  it("three instances with gifts in one room take turns without meeting at each: close to one flush-state write per message", async () => {
+    const { roomId, groupId } = await liveRoom();
+    const instances = [instance(), instance(), instance()];
+    const calls = instances.map((i) => observe(i.db));
+    const waits: Promise<string>[] = [];
+    // 60 gifts, 50 ms apart, round robin: every instance's request loop is running the whole time.
+    for (let n = 0; n < 60; n++) {
+      const { db, broadcaster } = instances[n % 3]!;
+      const [gift] = await pendingGifts(db, roomId, groupId, 1, `t${n}`);
+      waits.push(broadcaster.deliver({ roomId, groupId }, gift!.giftKey));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await Promise.all(waits);
+    expect(await instances[0]!.broadcaster.flushAll({ roomId, groupId }, Date.now() + 10_000)).toBe(true);
+    const messages = groupOf(groupId).messages.length;
+    const claims = calls.flat().filter((c) => c.operation === "UpdateItem").length;
+    expect(broadcastTotals(groupId)).toEqual(new Map(Array.from({ length: 60 }, (_, n) => [`t${n}/rose`, 1])));
+    expect(claims).toBeLessThanOrEqual(messages + 2);
+  }, 60_000);
+
   it("a claim made from a read that another instance's whole flush overtook is refused: the gifts that flush carried are not sent again", async () => {
     const { roomId, groupId } = await liveRoom();
     const a = instance();
