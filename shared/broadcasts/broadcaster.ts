@@ -39,7 +39,7 @@ interface Room {
 /** `unsettled`: IM took the message but its gifts' deletes failed (recorded as delivered, deleted on the next turn). */
 type FlushOutcome = "sent" | "unsettled" | "refused" | "unknown" | "empty";
 /** A flush's outcome, and when the room's next message is due after it. */
-type Flushed = { outcome: FlushOutcome; nextSendAt?: number };
+type Flushed = { outcome: FlushOutcome; nextSendAt?: number; othersGifts?: boolean };
 
 /**
  * Room broadcasts: each billed gift waits in DynamoDB (written by its charge), and one group
@@ -100,10 +100,10 @@ export class Broadcaster {
       };
       // A refused or unanswered message keeps the loop going a while after its requests answered `queued`.
       const more = () => running.waiters.size > 0 || Date.now() < running.keepUntil;
-      const onOutcome = (outcome: FlushOutcome) => {
+      const onOutcome = ({ outcome, othersGifts }: Flushed) => {
         if (outcome === "refused" || outcome === "unknown" || outcome === "unsettled") running.keepUntil = Date.now() + retryAfterTroubleMs;
-        // The room's last claimer takes its next turn too, carrying other instances' gifts, so they need not meet at it.
-        else if (outcome === "sent") running.keepUntil = Math.max(running.keepUntil, Date.now() + 2 * this.deps.settings.intervalMs);
+        // Other instances have gifts here: the room's last claimer takes its next turn too, carrying theirs, so they need not meet at it.
+        else if (outcome === "sent" && othersGifts) running.keepUntil = Math.max(running.keepUntil, Date.now() + 2 * this.deps.settings.intervalMs);
       };
       const run = (): Promise<void> =>
         this.flushWhile(room, more, undefined, onOutcome).then(finish, (error) => {
@@ -148,7 +148,7 @@ export class Broadcaster {
     return empty;
   }
 
-  private async flushWhile(room: Room, more: () => boolean, onEmpty?: () => void, onOutcome?: (outcome: FlushOutcome) => void): Promise<void> {
+  private async flushWhile(room: Room, more: () => boolean, onEmpty?: () => void, onOutcome?: (flushed: Flushed) => void): Promise<void> {
     const owner = `${this.instance}:${++this.loopsStarted}`;
     /** The flush state a refused write answered with: decided on again without a read. */
     let known: { state: FlushState | undefined } | undefined;
@@ -175,7 +175,7 @@ export class Broadcaster {
         known = { state: flushed.current };
         continue;
       }
-      onOutcome?.(flushed.outcome);
+      onOutcome?.(flushed);
       if (flushed.outcome === "empty") {
         // Nothing left: a gift that waited here was carried by another instance's message.
         for (const waiter of waitingBefore) waiter("queued");
@@ -266,8 +266,7 @@ export class Broadcaster {
       this.delivered(room.roomId, batch);
       return { outcome: "unsettled", nextSendAt };
     }
-    this.delivered(room.roomId, batch);
-    return { outcome: "sent", nextSendAt };
+    return { outcome: "sent", nextSendAt, othersGifts: this.delivered(room.roomId, batch) };
   }
 
   /**
@@ -313,9 +312,13 @@ export class Broadcaster {
     return settle("unknown", backedOff);
   }
 
-  private delivered(roomId: number, batch: InflightBatch) {
+  /** Answers the requests of the gifts it carried; true when it carried gifts billed by other instances. */
+  private delivered(roomId: number, batch: InflightBatch): boolean {
+    const waiters = this.loops.get(roomId)?.waiters;
+    const othersGifts = batch.gifts.some((sk) => !waiters?.has(giftKeyOfSk(sk)));
     this.resolve(roomId, batch, "sent");
     this.deps.onSent?.(roomId, batch.gifts.map(giftKeyOfSk));
+    return othersGifts;
   }
 
   private resolve(roomId: number, batch: InflightBatch, delivery: Delivery) {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand, type BatchWriteCommandOutput } from "../db/commands.js";
+import { GetCommand, QueryCommand, UpdateCommand } from "../db/commands.js";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { batchGet, isConditionFailed, ttlAttribute, type Db, type TransactItem } from "../db/index.js";
+import { batchGet, isConditionFailed, transact, ttlAttribute, type Db, type TransactItem } from "../db/index.js";
 import { padded, shardOf } from "../rooms/domain.js";
 import type { MsgPriority } from "../tencent/index.js";
 import type { GiftsMessage, PendingGift } from "./message.js";
@@ -28,6 +28,12 @@ export const pendingGiftKey = (roomId: number, giftKey: string, createdAt: numbe
   pk: `BCAST#${roomId}#${shardOf(giftKey, giftShards)}`,
   sk: `${padded(createdAt)}#${giftKey}`,
 });
+/**
+ * How long a message's gift deletes may take before its flusher records it as delivered instead.
+ * In a transaction, not a BatchWrite: DynamoDB Local serves BatchWrite items one by one behind
+ * the charges' transactions (seconds in a busy room), and a message's gifts leave together.
+ */
+const deleteBudgetMs = 1_000;
 /** A room's flush state outlives its last flush by this long (TTL). */
 const flushStateTtlSeconds = 7 * 86_400;
 
@@ -208,19 +214,18 @@ export class BroadcastStore {
     return (await this.pending(roomId, 1)).gifts.length > 0;
   }
 
-  /** Delete broadcast gifts (deleting twice is harmless), retrying what DynamoDB leaves unprocessed. */
-  async deleteGifts(roomId: number, sortKeys: readonly string[]): Promise<void> {
-    const requests = sortKeys.map((sk) => ({ DeleteRequest: { Key: pendingKeyOfSk(roomId, sk) } }));
-    const chunks = Array.from({ length: Math.ceil(requests.length / 25) }, (_, i) => requests.slice(i * 25, i * 25 + 25));
+  /**
+   * Delete a message's gifts, the message's settle: all or none, in one transaction per 100
+   * (deleting twice is harmless). Throws when DynamoDB did not commit by `deadlineMs`.
+   */
+  async deleteGifts(roomId: number, sortKeys: readonly string[], deadlineMs = Date.now() + deleteBudgetMs): Promise<void> {
+    const chunks = Array.from({ length: Math.ceil(sortKeys.length / 100) }, (_, i) => sortKeys.slice(i * 100, i * 100 + 100));
     // Side by side: a big message's deletes must not hold the room's next one.
     await Promise.all(
       chunks.map(async (chunk) => {
-        let pending: typeof requests | undefined = chunk;
-        for (let attempt = 0; pending && pending.length > 0; attempt++) {
-          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-          const result: BatchWriteCommandOutput = await this.db.doc.send(new BatchWriteCommand({ RequestItems: { [this.db.table]: pending } }));
-          pending = result.UnprocessedItems?.[this.db.table] as typeof requests | undefined;
-        }
+        const items: Record<string, TransactItem> = {};
+        chunk.forEach((sk, i) => (items[`gift${i}`] = { Delete: { TableName: this.db.table, Key: pendingKeyOfSk(roomId, sk) } }));
+        await transact(this.db, items, { deadlineMs });
       }),
     );
   }

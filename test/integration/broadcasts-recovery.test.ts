@@ -65,7 +65,7 @@ describe("room broadcasts after failures", () => {
     await bill(first.broadcaster, target, "g1");
     // The claim, IM takes the message; then DynamoDB refuses every delete of its gift, and the
     // flusher records the delivery instead (then stops, as good as dead).
-    await setDynamoDbFaults({ operations: ["BatchWriteItem"], match: [`BCAST#${target.roomId}`], sequence: Array(40).fill("throttle") });
+    await setDynamoDbFaults({ operations: ["TransactWriteItems"], match: [`BCAST#${target.roomId}`], sequence: Array(40).fill("throttle") });
     await first.broadcaster.flushAll(target, Date.now() + 3_000).catch(() => undefined);
     await setDynamoDbFaults({});
     expect(sendersIn(target.groupId)).toEqual(["g1"]);
@@ -83,7 +83,7 @@ describe("room broadcasts after failures", () => {
     const target = await room();
     const a = instance();
     const gift = await bill(a.broadcaster, target, "steps");
-    await setDynamoDbFaults({ operations: ["BatchWriteItem"], match: [`BCAST#${target.roomId}`], throttle: 1 });
+    await setDynamoDbFaults({ operations: ["TransactWriteItems"], match: [`BCAST#${target.roomId}`], throttle: 1 });
     // IM took it; every delete fails, so the delivery is recorded and the request answers.
     expect(await a.broadcaster.deliver(target, gift.giftKey, 15_000)).toBe("sent");
     expect((await state(a.db, target.roomId)).inflight).toMatchObject({ delivered: true });

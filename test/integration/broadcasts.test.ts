@@ -179,7 +179,7 @@ describe("room gift broadcasts within IM's limits", () => {
     // the lease back (as after a send no one answered).
     const flushed = broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000);
     await new Promise((resolve) => setTimeout(resolve, 1_600));
-    const writesWhileHeld = calls.filter((c) => c.operation === "UpdateItem" || c.operation === "BatchWriteItem").length;
+    const writesWhileHeld = calls.filter((c) => c.operation === "UpdateItem" || c.operation === "TransactWriteItems").length;
     const readsWhileHeld = calls.filter((c) => c.operation === "GetItem").length;
     const held = await broadcaster.store.flushState(roomId);
     expect(await broadcaster.store.write(roomId, held!.version, { leaseUntil: 0 }, Date.now())).toMatchObject({ ok: true });
@@ -202,13 +202,13 @@ describe("room gift broadcasts within IM's limits", () => {
       // Its request answers as the message is sent: give the loop time to finish whatever it does after.
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(calls.filter((c) => c.operation === "UpdateItem")).toHaveLength(1);
-      expect(calls.filter((c) => c.operation === "BatchWriteItem")).toHaveLength(1);
-      expect(calls.filter((c) => !["UpdateItem", "BatchWriteItem", "GetItem", "Query", "BatchGetItem"].includes(c.operation))).toEqual([]);
+      expect(calls.filter((c) => c.operation === "TransactWriteItems")).toHaveLength(1);
+      expect(calls.filter((c) => !["UpdateItem", "TransactWriteItems", "GetItem", "Query", "BatchGetItem"].includes(c.operation))).toEqual([]);
     }
     expect(broadcastTotals(groupId)).toEqual(new Map([["q1/rose", 1], ["q2/rose", 1]]));
     calls.length = 0;
     expect(await broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000)).toBe(true);
-    expect(calls.filter((c) => c.operation === "UpdateItem" || c.operation === "BatchWriteItem" || c.operation === "PutItem")).toEqual([]);
+    expect(calls.filter((c) => c.operation === "UpdateItem" || c.operation === "TransactWriteItems" || c.operation === "PutItem")).toEqual([]);
   });
 
   it("three instances with gifts in one room take turns without meeting at each: close to one flush-state write per message", async () => {
