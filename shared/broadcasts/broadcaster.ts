@@ -157,9 +157,11 @@ export class Broadcaster {
     while (more()) {
       const state = known ? known.state : await this.store.flushState(room.roomId);
       known = undefined;
-      // The room's last claimer goes first at its next turn; the others look a little later, so
-      // instances meeting at a busy room's turn do not all read its gifts and try to claim them.
-      const turnAt = Number(state?.nextSendAt ?? 0) + (state?.owner === undefined || state.owner === owner ? 0 : handoffMs);
+      // The room's last claimer (any loop of its instance) goes first at its next turn; the others
+      // look a little later, so instances meeting at a busy room's turn do not all read its gifts
+      // and try to claim them.
+      const lastClaimer = state?.owner?.slice(0, state.owner.lastIndexOf(":"));
+      const turnAt = Number(state?.nextSendAt ?? 0) + (lastClaimer === undefined || lastClaimer === this.instance ? 0 : handoffMs);
       if (turnAt > Date.now()) {
         await waitUntil(turnAt);
         continue;
