@@ -202,8 +202,9 @@ export class Broadcaster {
     const last = state?.inflight;
     const leaseUntil = Number(state?.leaseUntil ?? 0);
     // Held by another flusher (this loop's own lease is never in its way): while it sends the
-    // message or deletes its gifts, a look at those gifts alone tells whether it is settled.
-    const held = last !== undefined && leaseUntil >= Date.now() && state?.owner !== owner;
+    // message or deletes its gifts, a look at those gifts alone tells whether it is settled. One
+    // recorded as delivered is not waited on: finishing its deletes is safe for anyone, at once.
+    const held = last !== undefined && !last.delivered && leaseUntil >= Date.now() && state?.owner !== owner;
     if (held && (await this.store.stillPending(room.roomId, last.gifts)).length > 0) {
       // Its flusher will most likely claim the next message too: look again at the room's pace, not sooner.
       return { outcome: "busy", retryAt: Math.min(leaseUntil, Date.now() + Math.max(handoffMs, intervalMs)) };

@@ -225,7 +225,8 @@ export class BroadcastStore {
       chunks.map(async (chunk) => {
         const items: Record<string, TransactItem> = {};
         chunk.forEach((sk, i) => (items[`gift${i}`] = { Delete: { TableName: this.db.table, Key: pendingKeyOfSk(roomId, sk) } }));
-        await transact(this.db, items, { deadlineMs });
+        // No conditions: a refusal means the items stayed contended past the deadline, nothing deleted.
+        if (!(await transact(this.db, items, { deadlineMs })).ok) throw new Error("the pending gifts' deletes stayed contended past their deadline");
       }),
     );
   }

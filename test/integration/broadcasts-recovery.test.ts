@@ -93,6 +93,38 @@ describe("room broadcasts after failures", () => {
     expect(sendersIn(target.groupId)).toEqual(["steps"]);
   }, 30_000);
 
+  it("records a message as delivered when its gift deletes stay contended past their budget, so it is never sent again", async () => {
+    const target = await room();
+    const a = instance();
+    const gift = await bill(a.broadcaster, target, "c1");
+    // Every attempt of the deletes' transaction conflicts: DynamoDB answers, and nothing is deleted.
+    await setDynamoDbFaults({ operations: ["TransactWriteItems"], match: [`BCAST#${target.roomId}#`], conflict: 1 });
+    expect(await a.broadcaster.deliver(target, gift.giftKey, 5_000)).toBe("sent");
+    expect((await state(a.db, target.roomId)).inflight).toMatchObject({ delivered: true });
+    await setDynamoDbFaults({});
+    // Past IM's 5-minute window, another instance finds the gift still pending: it deletes it and sends nothing.
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(Date, "now").mockImplementation(() => realNow() + 6 * 60_000);
+    expect(await instance().broadcaster.flushAll(target, Date.now() + 10_000)).toBe(true);
+    expect(sendersIn(target.groupId)).toEqual(["c1"]);
+  }, 30_000);
+
+  it("does not wait for the lease of a message recorded as delivered: another instance finishes its deletes at once", async () => {
+    const target = await room();
+    const a = instance();
+    const b = instance();
+    await bill(a.broadcaster, target, "u1");
+    // a's message arrives, its deletes fail once, it is recorded as delivered, and a's flush ends on its deadline.
+    vi.spyOn(a.broadcaster.store, "deleteGifts").mockRejectedValueOnce(new Error("deletes failed"));
+    expect(await a.broadcaster.flushAll(target, Date.now() + 300)).toBe(false);
+    expect((await state(a.db, target.roomId)).inflight).toMatchObject({ delivered: true });
+    const u2 = await bill(b.broadcaster, target, "u2");
+    // Within a request's wait (1.5 s), where the lease has 4 s or more to run.
+    expect(await b.broadcaster.deliver(target, u2.giftKey)).toBe("sent");
+    expect(sendersIn(target.groupId)).toEqual(["u1", "u2"]);
+    expect(await b.broadcaster.store.hasPending(target.roomId)).toBe(false);
+  }, 30_000);
+
   it("finishes a stopped flusher's message whose deletes had begun, without sending it again", async () => {
     const target = await room();
     const a = instance();
