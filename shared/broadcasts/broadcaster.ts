@@ -219,7 +219,13 @@ export class Broadcaster {
         if (!taken.ok) return { outcome: "lost", current: taken.current };
         if (last.delivered || left.length < last.gifts.length) {
           // IM took it: its deletes had begun, or were recorded as due. Finish them; never resend it.
-          await this.store.deleteGifts(room.roomId, left);
+          try {
+            await this.store.deleteGifts(room.roomId, left);
+          } catch (error) {
+            // Tried again at the room's next turn (a close's flush keeps going until its deadline).
+            this.deps.log.warn("a delivered gift broadcast's gifts could not be deleted yet", { roomId: room.roomId, error });
+            return { outcome: "unsettled", nextSendAt: Date.now() + intervalMs };
+          }
           this.resolve(room.roomId, last, "sent");
           return { outcome: "sent" };
         }
