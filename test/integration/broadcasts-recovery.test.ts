@@ -168,6 +168,19 @@ describe("room broadcasts after failures", () => {
     expect(sendersIn(target.groupId).sort()).toEqual(["y1", "y2"]);
   }, 60_000);
 
+  it("keeps a close's flush going when a delivered message's deletes are refused once, until they are done", async () => {
+    const target = await room();
+    const a = instance();
+    const gifts = [await bill(a.broadcaster, target, "d1"), await bill(a.broadcaster, target, "d2")];
+    // A stopped flusher's message, recorded as delivered, its gifts still pending.
+    const batch = { id: randomUUID(), random: 9, message: aggregate(target.roomId, gifts).message, priority: "Normal" as const, gifts: gifts.map((g) => pendingGiftKey(target.roomId, g.giftKey, g.createdAt).sk), delivered: true };
+    expect(await a.broadcaster.store.write(target.roomId, undefined, { inflight: batch, owner: "dead:1", leaseUntil: 0, nextSendAt: 0, intervalMs: 500 }, Date.now())).toMatchObject({ ok: true });
+    vi.spyOn(a.broadcaster.store, "deleteGifts").mockRejectedValueOnce(new Error("refused"));
+    expect(await a.broadcaster.flushAll(target, Date.now() + 5_000)).toBe(true);
+    expect(sendersIn(target.groupId)).toEqual([]);
+    expect(await a.broadcaster.store.hasPending(target.roomId)).toBe(false);
+  }, 30_000);
+
   it("keeps flushing for a gift that joined the loop as its read came back empty", async () => {
     const target = await room();
     const a = instance();
