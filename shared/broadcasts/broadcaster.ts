@@ -321,7 +321,7 @@ export class Broadcaster {
     return settle("unknown", backedOff);
   }
 
-  /** Answers the requests of the gifts it carried; true when it carried gifts billed by other instances. */
+  /** Answers the requests of the gifts it carried; true when it carried gifts no request here waits for (another instance's, mostly). */
   private delivered(roomId: number, batch: InflightBatch): boolean {
     const waiters = this.loops.get(roomId)?.waiters;
     const othersGifts = batch.gifts.some((sk) => !waiters?.has(giftKeyOfSk(sk)));
