@@ -228,7 +228,8 @@ describe("room gift broadcasts within IM's limits", () => {
     const messages = groupOf(groupId).messages.length;
     const claims = calls.flat().filter((c) => c.operation === "UpdateItem").length;
     expect(broadcastTotals(groupId)).toEqual(new Map(Array.from({ length: 60 }, (_, n) => [`t${n}/rose`, 1])));
-    expect(claims).toBeLessThanOrEqual(messages + 2);
+    // 23 claims for 8 messages when every instance tries at each turn; about one each when they hand off.
+    expect(claims).toBeLessThan(2 * messages);
   }, 60_000);
 
   it("a claim made from a read that another instance's whole flush overtook is refused: the gifts that flush carried are not sent again", async () => {
