@@ -1,9 +1,10 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { GetCommand, QueryCommand } from "../shared/db/commands.js";
 import { SignJWT } from "jose";
 import { inject } from "vitest";
 import { getConfig } from "../shared/config/index.js";
+import { aggregate, flushLeaseMs, pendingGiftKey, type BroadcastStore, type InflightBatch, type PendingGift } from "../shared/broadcasts/index.js";
 import { batchGet, createDb } from "../shared/db/index.js";
 import { createLogger } from "../shared/log/index.js";
 import { dueKey, outboxShards, runOutbox, type OutboxEntry } from "../shared/outbox/index.js";
@@ -195,4 +196,23 @@ export async function drainOutbox(roomIds: number[]): Promise<number> {
   for (const entry of entries) await runOutbox(db, createTencentDeps(getConfig()), [entry], log, entry.attempts);
   db.doc.destroy();
   return entries.length;
+}
+
+/**
+ * Another flusher's claim on a room's pending gifts, made at `at`: their message recorded on the
+ * flush state (marked taken by IM when `delivered`), its lease held by `owner` until `at` + the lease.
+ */
+export async function recordClaim(store: BroadcastStore, roomId: number, gifts: PendingGift[], owner: string, at: number, delivered = false): Promise<InflightBatch> {
+  const batch: InflightBatch = {
+    id: randomUUID(),
+    random: randomInt(0, 2 ** 32 - 1),
+    message: aggregate(roomId, gifts).message,
+    priority: "Normal",
+    gifts: gifts.map((gift) => pendingGiftKey(roomId, gift.giftKey, gift.createdAt).sk),
+    ...(delivered ? { delivered } : {}),
+  };
+  const state = await store.flushState(roomId);
+  const written = await store.write(roomId, state?.version, { inflight: batch, owner, leaseUntil: at + flushLeaseMs, nextSendAt: at, intervalMs: 500 }, at);
+  if (!written.ok) throw new Error(`the flush state of room ${roomId} changed under the test's claim`);
+  return batch;
 }

@@ -160,8 +160,8 @@ export class Broadcaster {
       // The room's last claimer (any loop of its instance) goes first at its next turn; the others
       // look a little later, so instances meeting at a busy room's turn do not all read its gifts
       // and try to claim them.
-      const lastClaimer = state?.owner?.slice(0, state.owner.lastIndexOf(":"));
-      const turnAt = Number(state?.nextSendAt ?? 0) + (lastClaimer === undefined || lastClaimer === this.instance ? 0 : handoffMs);
+      const othersTurn = state?.owner !== undefined && !state.owner.startsWith(`${this.instance}:`);
+      const turnAt = Number(state?.nextSendAt ?? 0) + (othersTurn ? handoffMs : 0);
       if (turnAt > Date.now()) {
         await waitUntil(turnAt);
         continue;
@@ -205,13 +205,15 @@ export class Broadcaster {
     // message or deletes its gifts, a look at those gifts alone tells whether it is settled. One
     // recorded as delivered is not waited on: finishing its deletes is safe for anyone, at once.
     const held = last !== undefined && !last.delivered && leaseUntil >= Date.now() && state?.owner !== owner;
-    if (held && (await this.store.stillPending(room.roomId, last.gifts)).length > 0) {
+    // Its gifts still pending: deletes only ever take gifts away, so a look that found none stays true.
+    let left = held ? await this.store.stillPending(room.roomId, last.gifts) : undefined;
+    if (left && left.length > 0) {
       // Its flusher will most likely claim the next message too: look again at the room's pace, not sooner.
       return { outcome: "busy", retryAt: Math.min(leaseUntil, Date.now() + Math.max(handoffMs, intervalMs)) };
     }
     const read = await this.store.pending(room.roomId, readPerShard);
     if (last) {
-      const left = await this.store.stillPending(room.roomId, last.gifts, read);
+      left ??= await this.store.stillPending(room.roomId, last.gifts, read);
       if (left.length > 0) {
         // Its flusher stopped, or gave the lease back after a send no one answered: that message first.
         const now = Date.now();

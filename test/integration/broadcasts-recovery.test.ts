@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { BatchWriteCommand, GetCommand, PutCommand } from "../../shared/db/commands.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startEmulator, type Emulator } from "../../scripts/emulator/server.js";
-import { aggregate, Broadcaster, flushLeaseMs, flushStateKey, maxRefusals, pendingGiftKey, type PendingGift } from "../../shared/broadcasts/index.js";
+import { Broadcaster, flushLeaseMs, flushStateKey, maxRefusals, type PendingGift } from "../../shared/broadcasts/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createDb, type Db } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
 import { ImClient, UserSigSigner } from "../../shared/tencent/index.js";
-import { setDynamoDbFaults } from "../helpers.js";
+import { recordClaim, setDynamoDbFaults } from "../helpers.js";
 
 /**
  * Room broadcasts after things go wrong, most cases found by a hostile review: a flusher stopped
@@ -70,8 +70,7 @@ describe("room broadcasts after failures", () => {
     await setDynamoDbFaults({});
     expect(sendersIn(target.groupId)).toEqual(["g1"]);
     expect((await state(first.db, target.roomId)).inflight).toMatchObject({ delivered: true });
-    const realNow = Date.now.bind(Date);
-    vi.spyOn(Date, "now").mockImplementation(() => realNow() + 6 * 60_000);
+    pastImDuplicateWindow();
     const next = instance();
     const g2 = await bill(next.broadcaster, target, "g2");
     expect(await next.broadcaster.deliver(target, g2.giftKey)).toBe("sent");
@@ -103,8 +102,7 @@ describe("room broadcasts after failures", () => {
     expect((await state(a.db, target.roomId)).inflight).toMatchObject({ delivered: true });
     await setDynamoDbFaults({});
     // Past IM's 5-minute window, another instance finds the gift still pending: it deletes it and sends nothing.
-    const realNow = Date.now.bind(Date);
-    vi.spyOn(Date, "now").mockImplementation(() => realNow() + 6 * 60_000);
+    pastImDuplicateWindow();
     expect(await instance().broadcaster.flushAll(target, Date.now() + 10_000)).toBe(true);
     expect(sendersIn(target.groupId)).toEqual(["c1"]);
   }, 30_000);
@@ -129,11 +127,8 @@ describe("room broadcasts after failures", () => {
     const target = await room();
     const a = instance();
     const gifts = [await bill(a.broadcaster, target, "p1"), await bill(a.broadcaster, target, "p2"), await bill(a.broadcaster, target, "p3")];
-    const sks = gifts.map((g) => pendingGiftKey(target.roomId, g.giftKey, g.createdAt).sk);
     // Its flusher claimed the three, IM took the message, one delete landed, and it died.
-    const batch = { id: randomUUID(), random: 7, message: aggregate(target.roomId, gifts).message, priority: "Normal" as const, gifts: sks };
-    const longAgo = Date.now() - flushLeaseMs - 1_000;
-    expect(await a.broadcaster.store.write(target.roomId, undefined, { inflight: batch, owner: "dead:1", leaseUntil: longAgo + flushLeaseMs, nextSendAt: longAgo, intervalMs: 500 }, longAgo)).toMatchObject({ ok: true });
+    const { gifts: sks } = await recordClaim(a.broadcaster.store, target.roomId, gifts, "dead:1", Date.now() - flushLeaseMs - 1_000);
     await a.broadcaster.store.deleteGifts(target.roomId, [sks[1]!]);
 
     expect(await a.broadcaster.flushAll(target, Date.now() + 5_000)).toBe(true);
@@ -173,8 +168,7 @@ describe("room broadcasts after failures", () => {
     const a = instance();
     const gifts = [await bill(a.broadcaster, target, "d1"), await bill(a.broadcaster, target, "d2")];
     // A stopped flusher's message, recorded as delivered, its gifts still pending.
-    const batch = { id: randomUUID(), random: 9, message: aggregate(target.roomId, gifts).message, priority: "Normal" as const, gifts: gifts.map((g) => pendingGiftKey(target.roomId, g.giftKey, g.createdAt).sk), delivered: true };
-    expect(await a.broadcaster.store.write(target.roomId, undefined, { inflight: batch, owner: "dead:1", leaseUntil: 0, nextSendAt: 0, intervalMs: 500 }, Date.now())).toMatchObject({ ok: true });
+    await recordClaim(a.broadcaster.store, target.roomId, gifts, "dead:1", Date.now() - flushLeaseMs - 1_000, true);
     vi.spyOn(a.broadcaster.store, "deleteGifts").mockRejectedValueOnce(new Error("refused"));
     expect(await a.broadcaster.flushAll(target, Date.now() + 5_000)).toBe(true);
     expect(sendersIn(target.groupId)).toEqual([]);
@@ -242,6 +236,12 @@ describe("room broadcasts after failures", () => {
     expect(rooms).toEqual(expect.arrayContaining([stuck.roomId, quiet.roomId]));
   }, 60_000);
 });
+
+/** Every clock in the process (the emulator's too) moves 6 minutes on: past IM's 5-minute window for same-Random messages. */
+function pastImDuplicateWindow() {
+  const realNow = Date.now.bind(Date);
+  vi.spyOn(Date, "now").mockImplementation(() => realNow() + 6 * 60_000);
+}
 
 /** The room's flush state as stored, so a test can make its next send due now. */
 async function state(db: Db, roomId: number) {

@@ -1,15 +1,15 @@
-import { randomInt, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { PutCommand } from "../../shared/db/commands.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { BillingService, WalletStore } from "../../shared/billing/index.js";
-import { aggregate, Broadcaster, flushLeaseMs, pendingGiftKey, type PendingGift } from "../../shared/broadcasts/index.js";
+import { Broadcaster, flushLeaseMs, type PendingGift } from "../../shared/broadcasts/index.js";
 import { getConfig } from "../../shared/config/index.js";
 import { createDb, type Db } from "../../shared/db/index.js";
 import { createLogger } from "../../shared/log/index.js";
 import { RoomStore } from "../../shared/rooms/index.js";
 import { createTencentDeps, customElem, ImClient, UserSigSigner } from "../../shared/tencent/index.js";
 import { startEmulator, type Emulator, type EmulatedGroup } from "../../scripts/emulator/server.js";
-import { api, jwtUser } from "../helpers.js";
+import { api, jwtUser, recordClaim } from "../helpers.js";
 
 /**
  * Room gift broadcasts against IM's limits, lowered to 5 messages/s per group and 10 REST
@@ -151,7 +151,7 @@ describe("room gift broadcasts within IM's limits", () => {
     const { db, im, broadcaster } = instance();
     const gifts = await pendingGifts(db, roomId, groupId, 5);
     // The dead flusher claimed the gifts for its message, sent it, and died.
-    const batch = await claimFor(broadcaster, roomId, gifts, "dead-instance:1", Date.now() - flushLeaseMs - 1_000);
+    const batch = await recordClaim(broadcaster.store, roomId, gifts, "dead-instance:1", Date.now() - flushLeaseMs - 1_000);
     await im.sendGroupMessage(groupId, customElem({ ...batch.message }, "gifts"), batch.random);
 
     expect(await broadcaster.flushAll({ roomId, groupId }, Date.now() + 5_000)).toBe(true);
@@ -164,7 +164,7 @@ describe("room gift broadcasts within IM's limits", () => {
     const { roomId, groupId } = await liveRoom();
     const { broadcaster } = instance();
     const gifts = await pendingGifts(broadcaster.store.db, roomId, groupId, 3);
-    await claimFor(broadcaster, roomId, gifts, "busy-instance:1", Date.now());
+    await recordClaim(broadcaster.store, roomId, gifts, "busy-instance:1", Date.now());
     expect(await broadcaster.flushAll({ roomId, groupId }, Date.now() + 1_000)).toBe(false);
     expect(groupOf(groupId).messages).toHaveLength(0);
   });
@@ -173,7 +173,7 @@ describe("room gift broadcasts within IM's limits", () => {
     const { roomId, groupId } = await liveRoom();
     const { db, broadcaster } = instance();
     const gifts = await pendingGifts(db, roomId, groupId, 3);
-    await claimFor(broadcaster, roomId, gifts, "busy-instance:1", Date.now());
+    await recordClaim(broadcaster.store, roomId, gifts, "busy-instance:1", Date.now());
     const calls = observe(db);
     // Three of the room's 500 ms intervals while the other flusher holds its message, then it gives
     // the lease back (as after a send no one answered).
@@ -259,13 +259,4 @@ function observe(db: Db) {
   const calls: { operation: string }[] = [];
   db.doc.observer = (operation) => void calls.push({ operation });
   return calls;
-}
-
-/** Another flusher's claim on the gifts at `at`: their message recorded, its lease held until `at` + the lease. */
-async function claimFor(broadcaster: Broadcaster, roomId: number, gifts: PendingGift[], owner: string, at: number) {
-  const { message } = aggregate(roomId, gifts);
-  const batch = { id: randomUUID(), random: randomInt(0, 2 ** 32 - 1), message, priority: "Normal" as const, gifts: gifts.map((g) => pendingGiftKey(roomId, g.giftKey, g.createdAt).sk) };
-  const state = await broadcaster.store.flushState(roomId);
-  expect(await broadcaster.store.write(roomId, state?.version, { inflight: batch, owner, leaseUntil: at + flushLeaseMs, nextSendAt: at, intervalMs: 500 }, at)).toMatchObject({ ok: true });
-  return batch;
 }
