@@ -25,6 +25,7 @@ const substitutes: { filter: RegExp; importer?: RegExp; path: string }[] = [
   { filter: /^node-fetch$/, path: shim("node-fetch.ts") },
   { filter: /^form-data$/, path: shim("form-data.ts") },
   { filter: /^\.\.\/locales\/index\.js$/, importer: /[\\/]zod[\\/]/, path: shim("zod-locales.ts") },
+  { filter: /^\.\/uuid\/v4$/, importer: /[\\/]@smithy[\\/]core[\\/].*[\\/]serde[\\/]/, path: shim("smithy-uuid.ts") },
 ];
 
 export const substitutePlugin: Plugin = {

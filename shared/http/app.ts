@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { isStoreUnavailable } from "../db/transact.js";
@@ -28,7 +29,7 @@ export function createApp(options: {
   const app = new OpenApiApp();
 
   app.use(async (c, next) => {
-    const requestId = c.env?.requestId ?? crypto.randomUUID();
+    const requestId = c.env?.requestId ?? randomUUID();
     const log = createLogger({ service: options.service, requestId });
     c.set("log", log);
     // Before the handler, so its response is built with it: set on a finished response, Hono rebuilds the whole response.

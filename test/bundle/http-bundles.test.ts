@@ -70,11 +70,12 @@ describe("dist/im-callback/index.js", () => {
 
 describe("the HTTP bundles' answers", () => {
   // Hono builds answers with the light Response of scripts/bundle-shims/light-response.ts: undici's,
-  // whose first use loads its fetch, cost a cold start 30-50 ms before its first answer.
+  // whose first use loads its fetch, cost a cold start 30-50 ms before its first answer. Web Crypto
+  // (the global `crypto`) loaded with the bundle until scripts/bundle-shims/smithy-uuid.ts.
   const answerInFreshProcess = (name: string, event: object) => {
     const code = `const { main_handler } = require(${JSON.stringify(join(import.meta.dirname, `../../dist/${name}/index.js`))});
 main_handler(${JSON.stringify({ headers: {}, queryString: {}, ...event })}, { request_id: "fresh" }).then((result) =>
-  process.stdout.write(JSON.stringify({ status: result.statusCode, code: JSON.parse(result.body).error?.code, undici: process.moduleLoadList.some((module) => module.includes("undici")) })));`;
+  process.stdout.write(JSON.stringify({ status: result.statusCode, code: JSON.parse(result.body).error?.code, undici: process.moduleLoadList.some((module) => module.includes("undici")), webCrypto: process.moduleLoadList.some((module) => module.includes("crypto/webcrypto")) })));`;
     return JSON.parse(execFileSync(process.execPath, ["-e", code], { env: { ...process.env, LOG_LEVEL: "error" }, encoding: "utf8" }));
   };
 
@@ -85,7 +86,7 @@ main_handler(${JSON.stringify({ headers: {}, queryString: {}, ...event })}, { re
     ["rooms", { httpMethod: "GET", path: "/v1/nowhere" }, 404, "route_not_found"],
     ["im-callback", { httpMethod: "POST", path: "/v1/callbacks/im", headers: { "content-type": "application/json" }, body: "{}" }, 401, "invalid_callback_signature"],
     ["live-callback", { httpMethod: "POST", path: "/v1/callbacks/live", headers: { "content-type": "application/json" }, body: "{}" }, 401, "invalid_callback_signature"],
-  ])("%s answers a cold process's first request without loading undici", (name, event, status, code) => {
-    expect(answerInFreshProcess(name, event)).toEqual({ status, code, undici: false });
+  ])("%s answers a cold process's first request without loading undici or Web Crypto", (name, event, status, code) => {
+    expect(answerInFreshProcess(name, event)).toEqual({ status, code, undici: false, webCrypto: false });
   });
 });

@@ -2,6 +2,8 @@ import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import { LightHeaders, LightResponse } from "../../scripts/bundle-shims/light-response.js";
 import fetchWithTimeout from "../../scripts/bundle-shims/node-fetch.js";
+import { v4 as smithyV4 } from "@smithy/core/serde";
+import { bindV4 } from "../../scripts/bundle-shims/smithy-uuid.js";
 
 describe("the node-fetch stand-in", () => {
   it("passes requests through and aborts one that outlives node-fetch's timeout option", async () => {
@@ -32,6 +34,17 @@ const outcome = (run: () => unknown) => {
   }
 };
 const headerState = (headers: Headers | LightHeaders) => ({ entries: [...headers.entries()], cookies: headers.getSetCookie() });
+
+describe("the @smithy/core UUID stand-in", () => {
+  it("makes version 4 UUIDs of the same form as the one it replaces, a new one each call", () => {
+    const format = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const ours = bindV4(() => undefined);
+    const made = Array.from({ length: 100 }, () => ours());
+    expect(made.every((id) => format.test(id))).toBe(true);
+    expect(format.test(smithyV4())).toBe(true);
+    expect(new Set(made).size).toBe(100);
+  });
+});
 
 describe("the light Response and Headers Hono gets in a bundle", () => {
   // Each case runs on undici's class and on the light one; what comes out must be the same.
