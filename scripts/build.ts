@@ -38,23 +38,31 @@ export const substitutePlugin: Plugin = {
 };
 
 /**
- * The Tencent SDK's product clients (`tencentcloud-sdk-nodejs/.../<product>_client.js`, imported
- * on a function's first cloud call by shared/tencent/cloud.ts and vod.ts) are bundled beside the
- * function as `tencentcloud-<product>.js` instead of into it: with their dependencies they were
- * about a third of each bundle (97 KiB of rooms'), parsed at every cold start, and most
- * containers never make a cloud call.
+ * Modules a function imports only when it first needs them are bundled beside it, each a file of
+ * its own, instead of into index.js, which every cold start parses:
+ * - the Tencent SDK's product clients (`tencentcloud-sdk-nodejs/.../<product>_client.js`, imported
+ *   on the first cloud call by shared/tencent/cloud.ts and vod.ts), as `tencentcloud-<product>.js`:
+ *   with their dependencies they were about a third of each bundle (97 KiB of rooms'), and most
+ *   containers never make a cloud call;
+ * - jose (shared/auth/jose.ts, imported on the first app JWT by shared/auth/jwt.ts), as `jose.js`:
+ *   18 KiB of every HTTP bundle, which deployments on onair's own sessions never run.
  */
 const sdkClient = /^tencentcloud-sdk-nodejs\/tencentcloud\/services\/([a-z]+)\/v\d+\/[a-z]+_client\.js$/;
-const sdkClientFile = (product: string) => `tencentcloud-${product}.js`;
+const joseImporter = join(root, "shared", "auth", "jwt.ts");
 
-/** Collects the SDK clients a function imports into `clients` (product → module), leaving each a file beside it. */
-const lazySdkClientsPlugin = (clients: Map<string, string>): Plugin => ({
-  name: "onair-lazy-sdk-clients",
+/** Leaves each side module a function imports as a file beside it, collected in `sideFiles` (file name → what it exports). */
+const sideFilesPlugin = (sideFiles: Map<string, string>): Plugin => ({
+  name: "onair-side-files",
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: sdkClient }, ({ path }) => {
-      const product = sdkClient.exec(path)![1]!;
-      clients.set(product, path);
-      return { path: `./${sdkClientFile(product)}`, external: true };
+      const file = `tencentcloud-${sdkClient.exec(path)![1]!}.js`;
+      sideFiles.set(file, `export { Client } from ${JSON.stringify(path)};`);
+      return { path: `./${file}`, external: true };
+    });
+    pluginBuild.onResolve({ filter: /^\.\/jose\.js$/ }, ({ importer, resolveDir }) => {
+      if (importer !== joseImporter) return undefined;
+      sideFiles.set("jose.js", `export { createRemoteJWKSet, jwtVerify } from ${JSON.stringify(join(resolveDir, "jose.ts"))};`);
+      return { path: "./jose.js", external: true };
     });
   },
 });
@@ -114,26 +122,26 @@ export const deniedModules = [/node_modules\/@smithy\/core\/dist-es\/submodules\
 
 /**
  * Bundle size budgets in bytes (minified index.js, what a cold start loads). The build fails past
- * them. They hold today's sizes with a little room: usersig 150 kB, rooms 218 kB (the largest,
- * with its 19 routes' OpenAPI examples and error codes), the others 126-204 kB. The SDK client
- * files beside a bundle load on the first cloud call, so they are not counted.
+ * them. They hold today's sizes with a little room: usersig 134 kB, rooms 202 kB (the largest,
+ * with its 19 routes' OpenAPI examples and error codes), the others 125-193 kB. The side files
+ * beside a bundle (SDK clients, jose) load on first use, so they are not counted.
  */
-export const bundleBudgetBytes: Record<string, number> = { usersig: 160_000, rooms: 230_000, default: 215_000 };
+export const bundleBudgetBytes: Record<string, number> = { usersig: 140_000, rooms: 210_000, default: 200_000 };
 
 /**
- * esbuild options shared by the deploy build and the cold-start benchmark. The SDK clients the
- * function imports are left as files beside it, and named in `sdkClients` (see `sdkClient`).
+ * esbuild options shared by the deploy build and the cold-start benchmark. The side modules the
+ * function imports are left as files beside it, and named in `sideFiles` (see `sideFilesPlugin`).
  */
-export const bundleOptions = (name: string, sdkClients = new Map<string, string>()): BuildOptions => ({
+export const bundleOptions = (name: string, sideFiles = new Map<string, string>()): BuildOptions => ({
   ...commonOptions,
   entryPoints: [join(root, "functions", name, "index.ts")],
-  plugins: [substitutePlugin, lazySdkClientsPlugin(sdkClients), honoResponsePlugin],
+  plugins: [substitutePlugin, sideFilesPlugin(sideFiles), honoResponsePlugin],
 });
 
-/** A Tencent SDK client module as a CommonJS file of its own, to sit beside a function's bundle. */
-const sdkClientOptions = (module: string): BuildOptions => ({
+/** A side module as a CommonJS file of its own, to sit beside a function's bundle. */
+const sideFileOptions = (file: string, exports: string): BuildOptions => ({
   ...commonOptions,
-  stdin: { contents: `export { Client } from ${JSON.stringify(module)};`, resolveDir: root, sourcefile: module, loader: "js" },
+  stdin: { contents: exports, resolveDir: root, sourcefile: file, loader: "js" },
   plugins: [substitutePlugin],
 });
 
@@ -151,8 +159,8 @@ const commonOptions: BuildOptions = {
   legalComments: "none",
   logLevel: "warning",
   metafile: true,
-  // `import()` of a file beside the bundle becomes `require`: the SDK clients are CommonJS, and
-  // Node's ES module loader would be one more thing to start on the first cloud call.
+  // `import()` of a file beside the bundle becomes `require`: the side files are CommonJS, and
+  // Node's ES module loader would be one more thing to start on their first use.
   supported: { "dynamic-import": false },
 };
 
@@ -179,8 +187,8 @@ export interface BuiltFunction {
   name: string;
   /** index.js, what a cold start loads. */
   bundleBytes: number;
-  /** The SDK client files beside it, loaded on the first cloud call. */
-  lazyBytes: number;
+  /** The side files beside it (SDK clients, jose), each loaded on its first use. */
+  sideBytes: number;
   zipBytes: number;
   /** npm packages by bytes in the bundle, largest first. */
   packages: [string, number][];
@@ -192,23 +200,22 @@ export async function buildAll(outDir = join(root, "dist")): Promise<BuiltFuncti
     functionSpecs.map(async ({ name }) => {
       const dir = join(outDir, name);
       mkdirSync(dir, { recursive: true });
-      const sdkClients = new Map<string, string>();
-      const { metafile } = await build({ ...bundleOptions(name, sdkClients), outfile: join(dir, "index.js") });
-      const lazyFiles: Record<string, Buffer> = {};
-      const lazyMetafiles: Metafile[] = [];
-      // Only the clients the bundle still requires: an import in code the bundle dropped resolved too.
+      const sideModules = new Map<string, string>();
+      const { metafile } = await build({ ...bundleOptions(name, sideModules), outfile: join(dir, "index.js") });
+      const sideFiles: Record<string, Buffer> = {};
+      const sideMetafiles: Metafile[] = [];
+      // Only the side files the bundle still requires: an import in code the bundle dropped resolved too.
       const [, bundle] = Object.entries(metafile!.outputs).find(([file]) => resolve(file) === join(dir, "index.js"))!;
       const required = new Set(bundle.imports.map((entry) => entry.path));
-      for (const [product, module] of sdkClients) {
-        if (!required.has(`./${sdkClientFile(product)}`)) continue;
-        const file = join(dir, sdkClientFile(product));
-        lazyMetafiles.push((await build({ ...sdkClientOptions(module), outfile: file })).metafile!);
-        lazyFiles[sdkClientFile(product)] = readFileSync(file);
+      for (const [file, exports] of sideModules) {
+        if (!required.has(`./${file}`)) continue;
+        sideMetafiles.push((await build({ ...sideFileOptions(file, exports), outfile: join(dir, file) })).metafile!);
+        sideFiles[file] = readFileSync(join(dir, file));
       }
       // Beside dist, not in it: dist is what gets deployed. One metafile for all the function's
       // files, so the bundle-contents test checks what is loaded later too.
       mkdirSync(metaDir, { recursive: true });
-      writeFileSync(join(metaDir, `${name}.json`), JSON.stringify(mergeMetafiles([metafile!, ...lazyMetafiles])));
+      writeFileSync(join(metaDir, `${name}.json`), JSON.stringify(mergeMetafiles([metafile!, ...sideMetafiles])));
       writeFileSync(join(dir, "package.json"), commonJsMarker);
       const extras = name === "usersig" ? docsFiles() : {};
       for (const [file, content] of Object.entries(extras)) {
@@ -220,7 +227,7 @@ export async function buildAll(outDir = join(root, "dist")): Promise<BuiltFuncti
         {
           "index.js": [readFileSync(join(dir, "index.js")), { mtime: fixedTime }],
           "package.json": [Buffer.from(commonJsMarker), { mtime: fixedTime }],
-          ...Object.fromEntries(Object.entries({ ...lazyFiles, ...extras }).map(([file, content]) => [file, [Buffer.from(content), { mtime: fixedTime }]])),
+          ...Object.fromEntries(Object.entries({ ...sideFiles, ...extras }).map(([file, content]) => [file, [Buffer.from(content), { mtime: fixedTime }]])),
         },
         { level: 9 },
       );
@@ -228,7 +235,7 @@ export async function buildAll(outDir = join(root, "dist")): Promise<BuiltFuncti
       return {
         name,
         bundleBytes: statSync(join(dir, "index.js")).size,
-        lazyBytes: Object.values(lazyFiles).reduce((sum, content) => sum + content.length, 0),
+        sideBytes: Object.values(sideFiles).reduce((sum, content) => sum + content.length, 0),
         zipBytes: zip.length,
         packages: packageSizes(metafile!),
       };
@@ -247,13 +254,13 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const results = await buildAll();
-  console.log("function            bundle    budget       zip  SDK clients   largest packages in the bundle");
+  console.log("function            bundle    budget       zip   side files   largest packages in the bundle");
   const overBudget: string[] = [];
-  for (const { name, bundleBytes, lazyBytes, zipBytes, packages } of results) {
+  for (const { name, bundleBytes, sideBytes, zipBytes, packages } of results) {
     const budget = bundleBudgetBytes[name] ?? bundleBudgetBytes.default!;
     if (bundleBytes > budget) overBudget.push(`${name} is ${kib(bundleBytes)}, over its budget of ${kib(budget)}`);
     const top = packages.slice(0, 4).map(([pkg, bytes]) => `${pkg} ${kib(bytes)}`).join(", ");
-    console.log(`${name.padEnd(15)} ${kib(bundleBytes).padStart(10)} ${kib(budget).padStart(9)} ${kib(zipBytes).padStart(9)} ${(lazyBytes ? kib(lazyBytes) : "none").padStart(12)}   ${top}`);
+    console.log(`${name.padEnd(15)} ${kib(bundleBytes).padStart(10)} ${kib(budget).padStart(9)} ${kib(zipBytes).padStart(9)} ${(sideBytes ? kib(sideBytes) : "none").padStart(12)}   ${top}`);
   }
   if (overBudget.length > 0) {
     console.error(`bundle budget exceeded (scripts/build.ts bundleBudgetBytes): ${overBudget.join("; ")}`);

@@ -17,11 +17,20 @@ describe.each(functionSpecs.map((spec) => spec.name))("the %s bundle", (name) =>
     expect(packages.filter((pkg) => deniedPackages.includes(pkg))).toEqual([]);
   });
 
+  const sideFiles = () => Object.keys(metafile(name).outputs).filter((file) => file !== `dist/${name}/index.js`);
+
   it("leaves the Tencent SDK out of index.js: its clients are files beside it, required on the first cloud call", () => {
     expect(inputs(name).filter((file) => file.includes("node_modules/tencentcloud-sdk-nodejs/"))).toEqual([]);
-    const sdkFiles = Object.keys(metafile(name).outputs).filter((file) => file !== `dist/${name}/index.js`);
+    const sdkFiles = sideFiles().filter((file) => file !== `dist/${name}/jose.js`);
     for (const file of sdkFiles) expect(file).toMatch(new RegExp(`^dist/${name}/tencentcloud-(trtc|live|vod)\\.js$`));
     expect(sdkFiles.length > 0).toBe(name !== "usersig");
+  });
+
+  it("leaves jose out of index.js: a function that verifies app JWTs has it in jose.js beside it, required on the first JWT", () => {
+    expect(inputs(name).filter((file) => file.includes("node_modules/jose/"))).toEqual([]);
+    const verifiesJwts = ["usersig", "rooms", "wallet"].includes(name);
+    expect(sideFiles().includes(`dist/${name}/jose.js`)).toBe(verifiesJwts);
+    if (verifiesJwts) expect(Object.keys(metafile(name).outputs[`dist/${name}/jose.js`]!.inputs).some((file) => file.includes("node_modules/jose/"))).toBe(true);
   });
 
   it("carries zod's English messages only", () => {
