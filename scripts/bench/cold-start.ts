@@ -25,7 +25,7 @@ import { functionSpecs } from "../functions.js";
 import { startBenchStack } from "./support.js";
 
 const runs = 9;
-const importRuns = 11;
+const importRuns = 21;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -101,28 +101,39 @@ async function processCost(code: string, env: NodeJS.ProcessEnv): Promise<{ wall
   return { wallMs: performance.now() - started, cpuMs: Number(/cpu-us (\d+)/.exec(stdout)?.[1]) / 1000 };
 }
 
-/** Medians of paired runs: bare Node, and Node requiring each bundle. */
-export async function benchImports(bundles: { label: string; path: string }[], configuration: NodeJS.ProcessEnv = process.env): Promise<void> {
+type Cost = { wallMs: number; cpuMs: number };
+
+/**
+ * Medians of paired runs: bare Node, then Node requiring each bundle (and its compared build's,
+ * if any). Prints each import's wall and CPU time over bare Node and as a multiple of it; with a
+ * compared build, also its import's cost over bare divided by this one's ("× faster").
+ */
+export async function benchImports(bundles: { label: string; path: string; comparedPath?: string }[], configuration: NodeJS.ProcessEnv = process.env): Promise<void> {
   const env = { ...configuration, LOG_LEVEL: "error" };
-  const bare: { wallMs: number; cpuMs: number }[] = [];
-  const loaded = new Map<string, { wallMs: number; cpuMs: number }[]>(bundles.map((b) => [b.label, []]));
+  const bare: Cost[] = [];
+  const loaded = new Map<string, Cost[]>(bundles.flatMap((b) => [b.path, ...(b.comparedPath ? [b.comparedPath] : [])]).map((path) => [path, []]));
   for (let i = 0; i < importRuns; i++) {
-    for (const bundle of bundles) {
+    for (const path of loaded.keys()) {
       bare.push(await processCost("0", env));
-      loaded.get(bundle.label)!.push(await processCost(`require(${JSON.stringify(bundle.path)})`, env));
+      loaded.get(path)!.push(await processCost(`require(${JSON.stringify(path)})`, env));
     }
   }
   const bareWall = median(bare.map((b) => b.wallMs));
   const bareCpu = median(bare.map((b) => b.cpuMs));
+  const medians = (path: string) => ({ wall: median(loaded.get(path)!.map((b) => b.wallMs)), cpu: median(loaded.get(path)!.map((b) => b.cpuMs)) });
+  const over = (ms: number, base: number) => `+${(ms - base).toFixed(0)}`.padStart(10);
+  const times = (ms: number, base: number) => (ms / base).toFixed(2).padStart(7);
+  const compared = bundles.some((b) => b.comparedPath);
   console.log(`import only: fresh process, medians of ${importRuns} pairs; bare node -e 0: ${bareWall.toFixed(0)} ms wall, ${bareCpu.toFixed(0)} ms CPU`);
-  console.log("bundle                      wall ms  over bare  × bare    CPU ms  over bare  × bare");
+  console.log(`bundle           wall ms  over bare  × bare    CPU ms  over bare  × bare${compared ? "   compared: wall ms  over bare  × bare   × faster" : ""}`);
   for (const bundle of bundles) {
-    const wall = median(loaded.get(bundle.label)!.map((b) => b.wallMs));
-    const cpu = median(loaded.get(bundle.label)!.map((b) => b.cpuMs));
-    console.log(
-      `${bundle.label.padEnd(26)} ${wall.toFixed(0).padStart(8)} ${`+${(wall - bareWall).toFixed(0)}`.padStart(10)} ${(wall / bareWall).toFixed(2).padStart(7)}` +
-        ` ${cpu.toFixed(0).padStart(9)} ${`+${(cpu - bareCpu).toFixed(0)}`.padStart(10)} ${(cpu / bareCpu).toFixed(2).padStart(7)}`,
-    );
+    const { wall, cpu } = medians(bundle.path);
+    let line = `${bundle.label.padEnd(15)} ${wall.toFixed(0).padStart(8)} ${over(wall, bareWall)} ${times(wall, bareWall)} ${cpu.toFixed(0).padStart(9)} ${over(cpu, bareCpu)} ${times(cpu, bareCpu)}`;
+    if (bundle.comparedPath) {
+      const other = medians(bundle.comparedPath).wall;
+      line += ` ${other.toFixed(0).padStart(19)} ${over(other, bareWall)} ${times(other, bareWall)} ${((other - bareWall) / Math.max(wall - bareWall, 1)).toFixed(1).padStart(10)}`;
+    }
+    console.log(line);
   }
 }
 
@@ -160,10 +171,11 @@ export async function benchColdStart(compare?: string): Promise<void> {
   // DynamoDB Local's JVM takes no core from the pairs.
   console.log();
   await benchImports(
-    functionSpecs.flatMap((spec) => [
-      { label: spec.name, path: join(root, "dist", spec.name, "index.js") },
-      ...(compare ? [{ label: `${spec.name} (compared)`, path: join(compare, spec.name, "index.js") }] : []),
-    ]),
+    functionSpecs.map((spec) => ({
+      label: spec.name,
+      path: join(root, "dist", spec.name, "index.js"),
+      ...(compare ? { comparedPath: join(compare, spec.name, "index.js") } : {}),
+    })),
     configuration,
   );
 }
