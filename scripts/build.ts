@@ -50,18 +50,19 @@ export const substitutePlugin: Plugin = {
 const sdkClient = /^tencentcloud-sdk-nodejs\/tencentcloud\/services\/([a-z]+)\/v\d+\/[a-z]+_client\.js$/;
 const joseImporter = join(root, "shared", "auth", "jwt.ts");
 
-/** Leaves each side module a function imports as a file beside it, collected in `sideFiles` (file name → what it exports). */
+/** Leaves each side module a function imports as a file beside it, collected in `sideFiles` (file name → the module's path). */
 const sideFilesPlugin = (sideFiles: Map<string, string>): Plugin => ({
   name: "onair-side-files",
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: sdkClient }, ({ path }) => {
+    pluginBuild.onResolve({ filter: sdkClient }, async ({ path, resolveDir, kind, pluginData }) => {
+      if (pluginData === sideFilesPlugin) return undefined; // the resolve below, finding the file
       const file = `tencentcloud-${sdkClient.exec(path)![1]!}.js`;
-      sideFiles.set(file, `export { Client } from ${JSON.stringify(path)};`);
+      sideFiles.set(file, (await pluginBuild.resolve(path, { resolveDir, kind, pluginData: sideFilesPlugin })).path);
       return { path: `./${file}`, external: true };
     });
     pluginBuild.onResolve({ filter: /^\.\/jose\.js$/ }, ({ importer, resolveDir }) => {
       if (importer !== joseImporter) return undefined;
-      sideFiles.set("jose.js", `export { createRemoteJWKSet, jwtVerify } from ${JSON.stringify(join(resolveDir, "jose.ts"))};`);
+      sideFiles.set("jose.js", join(resolveDir, "jose.ts"));
       return { path: "./jose.js", external: true };
     });
   },
@@ -139,9 +140,9 @@ export const bundleOptions = (name: string, sideFiles = new Map<string, string>(
 });
 
 /** A side module as a CommonJS file of its own, to sit beside a function's bundle. */
-const sideFileOptions = (file: string, exports: string): BuildOptions => ({
+const sideFileOptions = (module: string): BuildOptions => ({
   ...commonOptions,
-  stdin: { contents: exports, resolveDir: root, sourcefile: file, loader: "js" },
+  entryPoints: [module],
   plugins: [substitutePlugin],
 });
 
@@ -207,9 +208,9 @@ export async function buildAll(outDir = join(root, "dist")): Promise<BuiltFuncti
       // Only the side files the bundle still requires: an import in code the bundle dropped resolved too.
       const [, bundle] = Object.entries(metafile!.outputs).find(([file]) => resolve(file) === join(dir, "index.js"))!;
       const required = new Set(bundle.imports.map((entry) => entry.path));
-      for (const [file, exports] of sideModules) {
+      for (const [file, module] of sideModules) {
         if (!required.has(`./${file}`)) continue;
-        sideMetafiles.push((await build({ ...sideFileOptions(file, exports), outfile: join(dir, file) })).metafile!);
+        sideMetafiles.push((await build({ ...sideFileOptions(module), outfile: join(dir, file) })).metafile!);
         sideFiles[file] = readFileSync(join(dir, file));
       }
       // Beside dist, not in it: dist is what gets deployed. One metafile for all the function's
