@@ -14,15 +14,26 @@ export const looksLikeJwt = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+
  * has no `exp` at all: a token that never expires could never be taken back.
  */
 export async function verifyAppJwt(token: string, config: JwtConfig): Promise<{ subject: string; expiresAtSeconds: number }> {
-  // jose loads on the first JWT: apps on onair's sessions never run it.
+  // jose loads on the first JWT (apps on onair's sessions never run it), from jose.js beside a
+  // bundle: if that file is missing, the error is the deployment's and stays a 500, not a 401.
   const { createRemoteJWKSet, jwtVerify } = await import("./jose.js");
   const options = { issuer: config.issuer, audience: config.audience, clockTolerance: 30, requiredClaims: ["exp", "sub"] };
-  const { payload } = config.secret
-    ? await jwtVerify(token, new TextEncoder().encode(config.secret), { ...options, algorithms: ["HS256"] })
-    : await jwtVerify(token, jwks(config.jwksUrl!, createRemoteJWKSet), { ...options, algorithms: ["RS256", "ES256"] });
+  let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
+  try {
+    ({ payload } = config.secret
+      ? await jwtVerify(token, new TextEncoder().encode(config.secret), { ...options, algorithms: ["HS256"] })
+      : await jwtVerify(token, jwks(config.jwksUrl!, createRemoteJWKSet), { ...options, algorithms: ["RS256", "ES256"] }));
+  } catch (error) {
+    throw new InvalidAppJwtError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
   // A logout is kept until the token's own expiry; one that expires centuries ahead is no session.
-  if (payload.exp! > Math.floor(Date.now() / 1000) + maxJwtLifetimeSeconds) throw new Error(`JWT exp is more than ${maxJwtLifetimeSeconds} s ahead`);
+  if (payload.exp! > Math.floor(Date.now() / 1000) + maxJwtLifetimeSeconds) throw new InvalidAppJwtError(`JWT exp is more than ${maxJwtLifetimeSeconds} s ahead`);
   return { subject: payload.sub!, expiresAtSeconds: payload.exp! };
+}
+
+/** Why `verifyAppJwt` refused a token: what the caller sent, never the deployment's fault. */
+export class InvalidAppJwtError extends Error {
+  override readonly name = "InvalidAppJwtError";
 }
 
 /** The furthest ahead an app JWT may expire. @default 30 days */

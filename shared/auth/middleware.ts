@@ -5,7 +5,7 @@ import { ForbiddenError, UnauthorizedError } from "../errors/index.js";
 import type { AppEnv } from "../http/route.js";
 import { secretsEqual } from "../signatures/index.js";
 import { reservedIdentityRule, userIdPattern } from "./identifiers.js";
-import { looksLikeJwt, verifyAppJwt } from "./jwt.js";
+import { InvalidAppJwtError, looksLikeJwt, verifyAppJwt } from "./jwt.js";
 import { findSession, isJwtRevoked } from "./sessions.js";
 
 /** The bearer token of a request, or a 401 naming what is wrong with the header. */
@@ -29,7 +29,8 @@ export async function resolveCaller(deps: { db: Db; config: Pick<Config, "jwt" |
     let verified: Awaited<ReturnType<typeof verifyAppJwt>>;
     try {
       verified = await verifyAppJwt(token, deps.config.jwt);
-    } catch {
+    } catch (error) {
+      if (!(error instanceof InvalidAppJwtError)) throw error;
       throw new UnauthorizedError("invalid_token", "token is invalid, expired, or lacks exp or sub");
     }
     if (!userIdPattern.test(verified.subject)) throw new UnauthorizedError("invalid_token", "token subject is not a valid user id");

@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ScfHttpEvent, ScfHttpResult } from "../../shared/http/index.js";
@@ -51,6 +53,29 @@ describe("dist/wallet/index.js", () => {
     const refused = await invoke(wallet, { httpMethod: "POST", path: "/v1/wallet/gifts", headers, body: JSON.stringify({ roomId: created.body.roomId, giftId: "rose", count: 1 }) });
     expect([refused.statusCode, json(refused).error.code]).toEqual([402, "insufficient_balance"]);
     expect((await api("GET", "/v1/wallet", { token: fan.token })).body.balance).toBe(0);
+  });
+});
+
+describe("a bundle deployed without its jose.js", () => {
+  // jose sits beside the bundle and loads on the first app JWT (scripts/build.ts): without the
+  // file, every JWT would read as a bad token, so the deploy's fault is a 500 and a log line instead.
+  it("answers a good app JWT with 500 internal_error, not 401, and logs why", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wallet-without-jose-"));
+    cpSync(join(import.meta.dirname, "../../dist/wallet"), dir, { recursive: true });
+    rmSync(join(dir, "jose.js"));
+    const user = await jwtUser("bundle_nojose");
+    const logged: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => logged.push(String(chunk)) > 0) as typeof process.stdout.write;
+    try {
+      const wallet = (require(join(dir, "index.js")) as { main_handler: Handler }).main_handler;
+      const answer = await invoke(wallet, { httpMethod: "GET", path: "/v1/wallet", headers: { authorization: `Bearer ${user.token}` } });
+      expect([answer.statusCode, json(answer).error.code]).toEqual([500, "internal_error"]);
+    } finally {
+      process.stdout.write = write;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(logged.join("")).toMatch(/"level":"error","time":"[^"]+","message":"unhandled error".*jose\.js/);
   });
 });
 
