@@ -1,8 +1,8 @@
 import { createServer } from "node:http";
+import { v4 as smithyV4 } from "@smithy/core/serde";
 import { describe, expect, it } from "vitest";
 import { LightHeaders, LightResponse } from "../../scripts/bundle-shims/light-response.js";
 import fetchWithTimeout from "../../scripts/bundle-shims/node-fetch.js";
-import { v4 as smithyV4 } from "@smithy/core/serde";
 import { bindV4 } from "../../scripts/bundle-shims/smithy-uuid.js";
 
 describe("the node-fetch stand-in", () => {
