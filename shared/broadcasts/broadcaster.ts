@@ -295,12 +295,16 @@ export class Broadcaster {
       await this.store.write(room.roomId, version, { ...change, leaseUntil: 0, nextSendAt: now + interval, intervalMs: interval }, now);
       return { outcome, nextSendAt: now + interval };
     };
+    /** Its gifts are dropped (they stay billed) and their requests answered `undelivered`. */
+    const giveUp = async (interval: number): Promise<Flushed> => {
+      await this.store.deleteGifts(room.roomId, batch.gifts);
+      this.resolve(room.roomId, batch, "undelivered");
+      return settle("refused", interval, { refusals: 0 });
+    };
     if (isTencentError(error) && groupGoneCodes.has(error.code)) {
       // The group is gone (the room closed and was destroyed): these gifts can reach no one.
       this.deps.log.warn("gift broadcast undeliverable: the group is gone", { roomId: room.roomId, gifts: batch.gifts.length });
-      await this.store.deleteGifts(room.roomId, batch.gifts);
-      this.resolve(room.roomId, batch, "undelivered");
-      return settle("refused", intervalMs, { refusals: 0 });
+      return giveUp(intervalMs);
     }
     if (isTencentError(error) && error.code !== "network") {
       // Refused or dropped: not delivered this time. Its gifts join the next, later message (or, resent, wait for it again).
@@ -311,9 +315,7 @@ export class Broadcaster {
       if (refusals + 1 >= maxRefusals) {
         // The same oldest gifts lead every message, so one IM will not take would block the room (and its close) for good.
         this.deps.log.error("IM kept refusing a gift broadcast; its gifts are given up (they stay billed)", { roomId: room.roomId, gifts: batch.gifts, error });
-        await this.store.deleteGifts(room.roomId, batch.gifts);
-        this.resolve(room.roomId, batch, "undelivered");
-        return settle("refused", backedOff, { refusals: 0 });
+        return giveUp(backedOff);
       }
       this.deps.log.warn("IM refused a gift broadcast; its gifts join the next one", { roomId: room.roomId, error });
       return settle("refused", backedOff, { ...refused, refusals: refusals + 1 });
